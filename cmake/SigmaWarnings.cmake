@@ -1,0 +1,13 @@
+# Warnings for project code only: an INTERFACE target linked PRIVATE by every
+# sigma target, so consumers of the installed library never inherit -Werror.
+add_library(sigma_warnings INTERFACE)
+target_compile_options(sigma_warnings INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Werror -Wshadow=local -Wnon-virtual-dtor>)
+
+# Sanitizer build (the CI's second build): -DSIGMA_SANITIZE=ON.
+option(SIGMA_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+if(SIGMA_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
