@@ -20,4 +20,17 @@ inline void check_same_size(const char* op, const char* a_name, std::size_t a,
   if (a != b) throw_size_mismatch(op, a_name, a, b_name, b);
 }
 
+// Output may be the input itself (in place) but must not partially overlap it.
+template <class A, class B>
+void check_no_partial_overlap(const char* op, const char* in_name, const A* in, std::size_t n_in,
+                              const char* out_name, const B* out, std::size_t n_out) {
+  const auto* a = reinterpret_cast<const unsigned char*>(in);
+  const auto* b = reinterpret_cast<const unsigned char*>(out);
+  const std::size_t bytes_a = n_in * sizeof(A), bytes_b = n_out * sizeof(B);
+  const bool overlap = bytes_a && bytes_b && a < b + bytes_b && b < a + bytes_a;
+  if (overlap && static_cast<const void*>(a) != static_cast<const void*>(b))
+    throw std::invalid_argument(std::string(op) + ": " + out_name + " partially overlaps " +
+                                in_name + " (it may be the same array, or disjoint)");
+}
+
 }  // namespace sigma::detail

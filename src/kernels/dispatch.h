@@ -1,0 +1,125 @@
+// The bridge from the public span API to the per-target kernels: size and
+// overlap checks, the one-time SIGMA_TARGET set-up, threading, and the 16-bit
+// storage types (converted to f32 in blocks, computed, rounded once).
+//
+// Kernel files define their public functions with SIGMA_DEFINE_UNARY /
+// SIGMA_DEFINE_BINARY inside `#if HWY_ONCE`, after HWY_EXPORT of the kernels.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+
+#include "kernels/parallel.h"
+#include "kernels/size_check.h"
+#include "sigma/dtypes.h"
+
+namespace sigma::detail {
+
+// Applies SIGMA_TARGET (once) before the first dispatch.
+void init_dispatch();
+
+// 16-bit <-> f32 conversion of n elements.
+void widen(const bfloat16* in, float* out, std::size_t n) noexcept;
+void widen(const float16* in, float* out, std::size_t n) noexcept;
+void narrow(const float* in, bfloat16* out, std::size_t n) noexcept;
+void narrow(const float* in, float16* out, std::size_t n) noexcept;
+
+inline constexpr std::size_t kBlock = 1024;  // f32 scratch per thread for 16-bit types
+
+// kernel(const T* x, T* y, size_t n)
+template <class T, class K>
+void run_unary(const char* op, std::span<const T> x, std::span<T> y, K kernel) {
+  check_same_size(op, "x", x.size(), "y", y.size());
+  check_no_partial_overlap(op, "x", x.data(), x.size(), "y", y.data(), y.size());
+  init_dispatch();
+  parallel_for(x.size(), [&](std::size_t b, std::size_t e) { kernel(x.data() + b, y.data() + b, e - b); });
+}
+
+// kernel(const T* a, const T* b, T* out, size_t n)
+template <class T, class K>
+void run_binary(const char* op, const char* b_name, std::span<const T> a, std::span<const T> b,
+                std::span<T> out, K kernel) {
+  check_same_size(op, "dy", a.size(), b_name, b.size());
+  check_same_size(op, "dy", a.size(), "dx", out.size());
+  check_no_partial_overlap(op, "dy", a.data(), a.size(), "dx", out.data(), out.size());
+  check_no_partial_overlap(op, b_name, b.data(), b.size(), "dx", out.data(), out.size());
+  init_dispatch();
+  parallel_for(a.size(), [&](std::size_t s, std::size_t e) {
+    kernel(a.data() + s, b.data() + s, out.data() + s, e - s);
+  });
+}
+
+template <class H, class K>
+void run_unary_16(const char* op, std::span<const H> x, std::span<H> y, K kernel32) {
+  check_same_size(op, "x", x.size(), "y", y.size());
+  check_no_partial_overlap(op, "x", x.data(), x.size(), "y", y.data(), y.size());
+  init_dispatch();
+  parallel_for(x.size(), [&](std::size_t b, std::size_t e) {
+    alignas(64) float buf[kBlock];
+    for (std::size_t i = b; i < e; i += kBlock) {
+      const std::size_t k = std::min(kBlock, e - i);
+      widen(x.data() + i, buf, k);
+      kernel32(buf, buf, k);
+      narrow(buf, y.data() + i, k);
+    }
+  });
+}
+
+template <class H, class K>
+void run_binary_16(const char* op, const char* b_name, std::span<const H> a,
+                   std::span<const H> b, std::span<H> out, K kernel32) {
+  check_same_size(op, "dy", a.size(), b_name, b.size());
+  check_same_size(op, "dy", a.size(), "dx", out.size());
+  check_no_partial_overlap(op, "dy", a.data(), a.size(), "dx", out.data(), out.size());
+  check_no_partial_overlap(op, b_name, b.data(), b.size(), "dx", out.data(), out.size());
+  init_dispatch();
+  parallel_for(a.size(), [&](std::size_t s, std::size_t e) {
+    alignas(64) float fa[kBlock], fb[kBlock];
+    for (std::size_t i = s; i < e; i += kBlock) {
+      const std::size_t k = std::min(kBlock, e - i);
+      widen(a.data() + i, fa, k);
+      widen(b.data() + i, fb, k);
+      kernel32(fa, fb, fa, k);
+      narrow(fa, out.data() + i, k);
+    }
+  });
+}
+
+}  // namespace sigma::detail
+
+// Dispatch lazily inside the call, after init_dispatch() has run.
+#define SIGMA_LAZY_DISPATCH(KERNEL) \
+  [](auto... args) { HWY_DYNAMIC_DISPATCH(::sigma::kernels::KERNEL)(args...); }
+
+// Public y = f(x) for f32, f64, bf16 and f16 from the f32 and f64 kernels.
+#define SIGMA_DEFINE_UNARY(NAME, K32, K64)                                                  \
+  void NAME(std::span<const float> x, std::span<float> y) {                                 \
+    detail::run_unary("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                     \
+  }                                                                                         \
+  void NAME(std::span<const double> x, std::span<double> y) {                               \
+    detail::run_unary("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K64));                     \
+  }                                                                                         \
+  void NAME(std::span<const bfloat16> x, std::span<bfloat16> y) {                           \
+    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                  \
+  }                                                                                         \
+  void NAME(std::span<const float16> x, std::span<float16> y) {                             \
+    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                  \
+  }
+
+// Public dx = f(dy, saved) for the four dtypes; SAVED names the second input.
+#define SIGMA_DEFINE_BINARY(NAME, SAVED, K32, K64)                                          \
+  void NAME(std::span<const float> dy, std::span<const float> s, std::span<float> dx) {     \
+    detail::run_binary("sigma::" #NAME, SAVED, dy, s, dx, SIGMA_LAZY_DISPATCH(K32));        \
+  }                                                                                         \
+  void NAME(std::span<const double> dy, std::span<const double> s, std::span<double> dx) {  \
+    detail::run_binary("sigma::" #NAME, SAVED, dy, s, dx, SIGMA_LAZY_DISPATCH(K64));        \
+  }                                                                                         \
+  void NAME(std::span<const bfloat16> dy, std::span<const bfloat16> s,                      \
+            std::span<bfloat16> dx) {                                                       \
+    detail::run_binary_16("sigma::" #NAME, SAVED, dy, s, dx, SIGMA_LAZY_DISPATCH(K32));     \
+  }                                                                                         \
+  void NAME(std::span<const float16> dy, std::span<const float16> s,                        \
+            std::span<float16> dx) {                                                        \
+    detail::run_binary_16("sigma::" #NAME, SAVED, dy, s, dx, SIGMA_LAZY_DISPATCH(K32));     \
+  }

@@ -1,0 +1,103 @@
+// Per-target SIMD helpers shared by the kernels (Highway). Included once per
+// target by each kernel file through foreach_target.h.
+//
+// Bitwise reproducibility: every helper here is exactly rounded IEEE
+// arithmetic on every target. Fma is a true fused multiply-add everywhere
+// (hardware on AVX2/AVX-512, std::fma per lane elsewhere), and the kernels are
+// compiled with -ffp-contract=off so the compiler never fuses what we keep
+// separate. Identical operation sequences then give identical bits.
+
+#if defined(SIGMA_KERNELS_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIGMA_KERNELS_SIMD_INL_H_
+#undef SIGMA_KERNELS_SIMD_INL_H_
+#else
+#define SIGMA_KERNELS_SIMD_INL_H_
+#endif
+
+#include <cmath>
+#include <cstddef>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sigma::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// a * b + c, rounded once.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Fma(D d, V a, V b, V c) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::MulAdd(a, b, c);
+#else
+  using T = hn::TFromD<D>;
+  constexpr std::size_t kMax = hn::MaxLanes(D());
+  alignas(64) T va[kMax], vb[kMax], vc[kMax];
+  hn::Store(a, d, va);
+  hn::Store(b, d, vb);
+  hn::Store(c, d, vc);
+  for (std::size_t i = 0; i < hn::Lanes(d); ++i) va[i] = std::fma(va[i], vb[i], vc[i]);
+  return hn::Load(d, va);
+#endif
+}
+
+// c - a * b, rounded once.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V FmaNeg(D d, V a, V b, V c) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::NegMulAdd(a, b, c);
+#else
+  return Fma(d, hn::Neg(a), b, c);
+#endif
+}
+
+// a * b - c, rounded once.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V FmaSub(D d, V a, V b, V c) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::MulSub(a, b, c);
+#else
+  return Fma(d, a, b, hn::Neg(c));
+#endif
+}
+
+// Applies f(d, v) to n elements of `in`, writing `out` (which may equal `in`).
+// The tail is a masked vector, so every element goes through the same code.
+template <class D, class F>
+HWY_INLINE void MapUnary(D d, const hn::TFromD<D>* in, hn::TFromD<D>* out, std::size_t n, F f) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto a = hn::LoadU(d, in + i);
+    const auto b = hn::LoadU(d, in + i + N);
+    hn::StoreU(f(d, a), d, out + i);
+    hn::StoreU(f(d, b), d, out + i + N);
+  }
+  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, in + i)), d, out + i);
+  if (i < n) {
+    const auto m = hn::FirstN(d, n - i);
+    hn::BlendedStore(f(d, hn::MaskedLoad(m, d, in + i)), m, d, out + i);
+  }
+}
+
+// out[i] = f(d, a[i], b[i]); out may equal a or b.
+template <class D, class F>
+HWY_INLINE void MapBinary(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b,
+                          hn::TFromD<D>* out, std::size_t n, F f) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N)
+    hn::StoreU(f(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, out + i);
+  if (i < n) {
+    const auto m = hn::FirstN(d, n - i);
+    hn::BlendedStore(f(d, hn::MaskedLoad(m, d, a + i), hn::MaskedLoad(m, d, b + i)), m, d,
+                     out + i);
+  }
+}
+
+}  // namespace sigma::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // SIGMA_KERNELS_SIMD_INL_H_ toggle
