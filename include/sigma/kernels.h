@@ -50,6 +50,12 @@ void sigmoid_backward_from_input(std::span<const bfloat16> dy, std::span<const b
 void sigmoid_backward_from_input(std::span<const float16> dy, std::span<const float16> x,
                                  std::span<float16> dx);
 
+// ---- Other ops of the sigmoid family (log_sigmoid, softplus, silu, tanh,
+// bce_with_logits) and their backward kernels. Implementations live in
+// src/kernels/<op>.cpp.
+// BEGIN other-ops
+// END other-ops
+
 namespace kernels {
 
 // Name of the SIMD target the kernels dispatch to now ("AVX3", "AVX2", "SSE4",
