@@ -161,10 +161,18 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display_reporter(const std::s
 
 void print_summary(std::FILE* out, const Collector& c, const std::vector<Peer>& peers) {
   if (c.ns_per_elem.empty()) return;
+  auto key = [](const std::string& col) { return col == "memcpy" ? col : "sigmoid/" + col; };
+  // Columns with at least one result (a --benchmark_filter may leave some out);
+  // the ratio columns need sigma, which comes first.
   std::vector<std::string> cols;
   for (const auto& p : peers) cols.push_back(p.name);
   cols.push_back("memcpy");
-  auto key = [](const std::string& col) { return col == "memcpy" ? col : "sigmoid/" + col; };
+  std::erase_if(cols, [&](const std::string& col) {
+    for (std::int64_t n : kSizes)
+      if (c.get(key(col), n) > 0) return false;
+    return true;
+  });
+  const bool ratios = !cols.empty() && cols[0] == "sigma";
 
   std::fprintf(out, "\nf32 sigmoid forward, one thread: ns/element (lower is better); "
                     "sigma/X = sigma's time / X's time (below 1: sigma is faster)\n");
@@ -172,9 +180,10 @@ void print_summary(std::FILE* out, const Collector& c, const std::vector<Peer>& 
     if (!p.note.empty()) std::fprintf(out, "  %-9s %s\n", p.name, p.note.c_str());
   std::fprintf(out, "\n| size |");
   for (const auto& col : cols) std::fprintf(out, " %s |", col.c_str());
-  for (std::size_t i = 1; i < cols.size(); ++i) std::fprintf(out, " sigma/%s |", cols[i].c_str());
+  const std::size_t n_ratios = ratios ? cols.size() - 1 : 0;
+  for (std::size_t i = 1; i <= n_ratios; ++i) std::fprintf(out, " sigma/%s |", cols[i].c_str());
   std::fprintf(out, "\n|---:|");
-  for (std::size_t i = 0; i < 2 * cols.size() - 1; ++i) std::fprintf(out, "---:|");
+  for (std::size_t i = 0; i < cols.size() + n_ratios; ++i) std::fprintf(out, "---:|");
   std::fprintf(out, "\n");
   for (std::int64_t n : kSizes) {
     bool any = false;
@@ -189,7 +198,7 @@ void print_summary(std::FILE* out, const Collector& c, const std::vector<Peer>& 
         std::fprintf(out, " - |");
     }
     const double s = c.get(key(cols[0]), n);
-    for (std::size_t i = 1; i < cols.size(); ++i) {
+    for (std::size_t i = 1; i <= n_ratios; ++i) {
       const double o = c.get(key(cols[i]), n);
       if (s > 0 && o > 0)
         std::fprintf(out, " %.2f |", s / o);

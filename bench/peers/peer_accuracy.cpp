@@ -206,9 +206,12 @@ int main(int argc, char** argv) {
   }
 
   const std::uint64_t n_inputs = (kPatterns + step - 1) / step;
-  std::printf("f32 sigmoid accuracy scan: %s inputs (every %llu-th bit pattern of 2^32), "
-              "%d thread(s) for the reference\n",
-              with_commas(n_inputs).c_str(), static_cast<unsigned long long>(step), threads);
+  const std::string coverage =
+      step == 1 ? std::string("all 2^32 bit patterns")
+                : "bit patterns 0, " + std::to_string(step) + ", " + std::to_string(2 * step) +
+                      ", ... (--step " + std::to_string(step) + ")";
+  std::printf("f32 sigmoid accuracy scan: %s inputs, %s; %d thread(s) for the reference\n",
+              with_commas(n_inputs).c_str(), coverage.c_str(), threads);
   for (const auto& s : scans)
     std::printf("  %-9s %s\n", s.peer.name, s.peer.note.empty() ? "" : s.peer.note.c_str());
   std::fflush(stdout);
@@ -323,11 +326,12 @@ int main(int argc, char** argv) {
                 with_commas(st.nan_in).c_str());
   }
 
-  std::printf("\nMarkdown (f32 sigmoid, %s inputs: every %llu-th bit pattern; reference: long double, "
-              "stable form; ULP at the exact value's magnitude):\n\n",
-              with_commas(n_inputs).c_str(), static_cast<unsigned long long>(step));
+  std::printf("\nMarkdown (f32 sigmoid; %s inputs, %s; reference: long double, stable form; "
+              "ULP at the exact value's magnitude; \"normal results\": exact >= FLT_MIN; "
+              "\"flushed to 0\": output 0 where the exact value rounds to a non-zero float):\n\n",
+              with_commas(n_inputs).c_str(), coverage.c_str());
   std::printf("| peer | max ULP | worst x | max ULP, normal results | worst x (normal) | mean ULP "
-              "| > 0.5 ULP | > 1 ULP | NaN for non-NaN input | flushed subnormals | NaN -> NaN |\n");
+              "| > 0.5 ULP | > 1 ULP | NaN for non-NaN input | flushed to 0 | NaN -> NaN |\n");
   std::printf("|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|\n");
   for (const auto& s : scans) {
     if (!s.error.empty()) {

@@ -50,18 +50,31 @@ void run_binary(const char* op, const char* b_name, std::span<const T> a, std::s
   });
 }
 
+// Correct rounding to 16 bits: the f32 kernel is within 1 f32 ULP, so its
+// result rounds correctly unless a 16-bit rounding boundary lies within one
+// f32 ULP of it; those few elements are recomputed with `exact` (f64 compute,
+// far more accurate than the 16-bit grid) and rounded from there.
+template <class H>
+void narrow_correctly(const float* x32, const float* y32, H* out, std::size_t n,
+                      double (*exact)(double) noexcept) noexcept;
+
+// kernel32(const float* x, float* y, size_t n); exact may be null (round once).
 template <class H, class K>
-void run_unary_16(const char* op, std::span<const H> x, std::span<H> y, K kernel32) {
+void run_unary_16(const char* op, std::span<const H> x, std::span<H> y, K kernel32,
+                  double (*exact)(double) noexcept) {
   check_same_size(op, "x", x.size(), "y", y.size());
   check_no_partial_overlap(op, "x", x.data(), x.size(), "y", y.data(), y.size());
   init_dispatch();
   parallel_for(x.size(), [&](std::size_t b, std::size_t e) {
-    alignas(64) float buf[kBlock];
+    alignas(64) float in[kBlock], out[kBlock];
     for (std::size_t i = b; i < e; i += kBlock) {
       const std::size_t k = std::min(kBlock, e - i);
-      widen(x.data() + i, buf, k);
-      kernel32(buf, buf, k);
-      narrow(buf, y.data() + i, k);
+      widen(x.data() + i, in, k);
+      kernel32(in, out, k);
+      if (exact)
+        narrow_correctly(in, out, y.data() + i, k, exact);
+      else
+        narrow(out, y.data() + i, k);
     }
   });
 }
@@ -93,7 +106,9 @@ void run_binary_16(const char* op, const char* b_name, std::span<const H> a,
   [](auto... args) { HWY_DYNAMIC_DISPATCH(::sigma::kernels::KERNEL)(args...); }
 
 // Public y = f(x) for f32, f64, bf16 and f16 from the f32 and f64 kernels.
-#define SIGMA_DEFINE_UNARY(NAME, K32, K64)                                                  \
+// EXACT: a `double (*)(double) noexcept` used to round 16-bit results
+// correctly (see narrow_correctly), or nullptr to round the f32 result once.
+#define SIGMA_DEFINE_UNARY(NAME, K32, K64, EXACT)                                                \
   void NAME(std::span<const float> x, std::span<float> y) {                                 \
     detail::run_unary("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                     \
   }                                                                                         \
@@ -101,10 +116,10 @@ void run_binary_16(const char* op, const char* b_name, std::span<const H> a,
     detail::run_unary("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K64));                     \
   }                                                                                         \
   void NAME(std::span<const bfloat16> x, std::span<bfloat16> y) {                           \
-    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                  \
+    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32), EXACT);           \
   }                                                                                         \
   void NAME(std::span<const float16> x, std::span<float16> y) {                             \
-    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32));                  \
+    detail::run_unary_16("sigma::" #NAME, x, y, SIGMA_LAZY_DISPATCH(K32), EXACT);           \
   }
 
 // Public dx = f(dy, saved) for the four dtypes; SAVED names the second input.

@@ -1,6 +1,8 @@
 // bf16 and f16 conversions: exact widening, round-to-nearest-even narrowing
 // written with integer operations so every platform gives the same bits.
 #include <bit>
+#include <cmath>
+#include <type_traits>
 #include <cstdint>
 
 #include "kernels/dispatch.h"
@@ -45,6 +47,33 @@ float16 to_float16(float f) noexcept {
 }
 
 namespace detail {
+namespace {
+
+template <class H>
+H narrow_one(float v) noexcept {
+  if constexpr (std::is_same_v<H, bfloat16>)
+    return to_bfloat16(v);
+  else
+    return to_float16(v);
+}
+
+// Rounds a double to H once: via f32 with round-to-odd, which keeps the double
+// rounding from changing the 16-bit result (f32 has >= 2 more bits than H).
+template <class H>
+H narrow_from_double(double v) noexcept {
+  float f = static_cast<float>(v);
+  if (std::isfinite(f) && static_cast<double>(f) != v) {
+    auto bits = std::bit_cast<std::uint32_t>(f);
+    if ((bits & 1u) == 0) {  // make it odd, toward v
+      const bool away = std::fabs(v) > std::fabs(static_cast<double>(f));
+      bits = away ? bits + 1 : bits - 1;
+      f = std::bit_cast<float>(bits);
+    }
+  }
+  return narrow_one<H>(f);
+}
+
+}  // namespace
 
 void widen(const bfloat16* in, float* out, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
@@ -58,6 +87,28 @@ void narrow(const float* in, bfloat16* out, std::size_t n) noexcept {
 void narrow(const float* in, float16* out, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = to_float16(in[i]);
 }
+
+template <class H>
+void narrow_correctly(const float* x32, const float* y32, H* out, std::size_t n,
+                      double (*exact)(double) noexcept) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float y = y32[i];
+    const H r = narrow_one<H>(y);
+    if (std::isfinite(y)) {
+      const H below = narrow_one<H>(std::nextafter(y, -INFINITY));
+      const H above = narrow_one<H>(std::nextafter(y, INFINITY));
+      if (below.bits != r.bits || above.bits != r.bits) {
+        out[i] = narrow_from_double<H>(exact(double(x32[i])));
+        continue;
+      }
+    }
+    out[i] = r;
+  }
+}
+template void narrow_correctly(const float*, const float*, bfloat16*, std::size_t,
+                               double (*)(double) noexcept) noexcept;
+template void narrow_correctly(const float*, const float*, float16*, std::size_t,
+                               double (*)(double) noexcept) noexcept;
 
 }  // namespace detail
 }  // namespace sigma

@@ -135,7 +135,14 @@ HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const ExpCoreConsts<D>& k, hn::Vec<D> 
   return r;
 }
 
-// True when every lane is in the fast path's domain (normal results, no NaN).
+// True when every lane is in the fast path's domain for sigmoid(x): normal
+// results, no NaN (x >= kFastMin; larger x clamp harmlessly to sigmoid = 1).
+// For uses of sigmoid(-|x|) at either sign of x (derivatives): |x| <= kZMaxFast.
+template <class D>
+HWY_INLINE bool AllFastAbs(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
+  return hn::AllTrue(d, hn::Le(hn::Abs(x), k.zmax_fast));
+}
+
 template <class D>
 HWY_INLINE bool AllFast(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
   return hn::AllTrue(d, hn::Ge(x, k.fast_min));

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 
 #include "hwy/highway.h"
 
@@ -77,8 +78,13 @@ HWY_INLINE void MapUnary(D d, const hn::TFromD<D>* in, hn::TFromD<D>* out, std::
   }
   for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, in + i)), d, out + i);
   if (i < n) {
-    const auto m = hn::FirstN(d, n - i);
-    hn::BlendedStore(f(d, hn::MaskedLoad(m, d, in + i)), m, d, out + i);
+    // Through a zero-padded local vector: masked loads/stores may touch bytes
+    // past the end on some targets (SSE4/AVX2 BlendedStore is load-blend-store).
+    using T = hn::TFromD<D>;
+    alignas(64) T buf[hn::MaxLanes(D())] = {};
+    std::memcpy(buf, in + i, (n - i) * sizeof(T));
+    hn::Store(f(d, hn::Load(d, buf)), d, buf);
+    std::memcpy(out + i, buf, (n - i) * sizeof(T));
   }
 }
 
@@ -90,10 +96,14 @@ HWY_INLINE void MapBinary(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b,
   std::size_t i = 0;
   for (; i + N <= n; i += N)
     hn::StoreU(f(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, out + i);
-  if (i < n) {
-    const auto m = hn::FirstN(d, n - i);
-    hn::BlendedStore(f(d, hn::MaskedLoad(m, d, a + i), hn::MaskedLoad(m, d, b + i)), m, d,
-                     out + i);
+  if (i < n) {  // through zero-padded local vectors, as in MapUnary
+    using T = hn::TFromD<D>;
+    alignas(64) T ba[hn::MaxLanes(D())] = {};
+    alignas(64) T bb[hn::MaxLanes(D())] = {};
+    std::memcpy(ba, a + i, (n - i) * sizeof(T));
+    std::memcpy(bb, b + i, (n - i) * sizeof(T));
+    hn::Store(f(d, hn::Load(d, ba), hn::Load(d, bb)), d, ba);
+    std::memcpy(out + i, ba, (n - i) * sizeof(T));
   }
 }
 

@@ -1,0 +1,337 @@
+// SIMD sigmoid kernels (src/kernels/sigmoid.cpp) on every compiled target:
+// accuracy against independent references, specials, tails, threads, 16-bit
+// storage types, errors. Full 2^32 scans: sigmoid_exhaustive_test.cpp.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "float_scan.h"
+#include "mpfr_ref.h"
+#include "sigma/dtypes.h"
+#include "sigma/kernels.h"
+#include "sigma/reference.h"
+#include "targets.h"
+#include "ulp.h"
+
+namespace sigma::test {
+namespace {
+
+// Stable sigmoid in long double (independent of the f32 SIMD arithmetic).
+long double ld_sigmoid(long double x) {
+  if (x >= 0) return 1.0L / (1.0L + std::exp(-x));
+  const long double e = std::exp(x);
+  return e / (1.0L + e);
+}
+
+bool same_bits(float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); }
+
+std::vector<float> special_inputs_f32() {
+  std::vector<float> v = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN,
+                          FLT_MAX, -FLT_MAX, 5e29f, -5e29f, 88.7f, -88.7f, 104.0f, -104.0f,
+                          std::numeric_limits<float>::denorm_min(),
+                          -std::numeric_limits<float>::denorm_min(), FLT_MIN, -FLT_MIN,
+                          87.0f, -87.0f, -87.0001f, -86.9999f, 16.6355f, 17.0f, -103.97f,
+                          -103.972f, -104.5f, 1e-8f, -1e-8f, 0.0216608f, -0.0216608f};
+  return v;
+}
+
+TEST(KernelSigmoid, F32StridedScanWithinOneUlpOnEveryTarget) {
+  for_each_target([](const std::string&) {
+    const UlpStats s = scan_f32_bits(0, kAllF32Patterns, 4099, [](float x, UlpStats& st) {
+      float y;
+      sigma::sigmoid(std::span<const float>(&x, 1), std::span<float>(&y, 1));
+      if (std::isnan(x)) return st.add(std::isnan(y) ? 0 : HUGE_VAL, x, false);
+      st.add(ulp_error(y, ld_sigmoid(x)), x, std::isnan(y));
+    });
+    EXPECT_LE(s.max, 1.0) << "worst x = " << double(s.worst_x);
+    EXPECT_EQ(s.nan_out, 0u);
+    EXPECT_GT(s.count, 1000000u);
+  });
+}
+
+TEST(KernelSigmoid, F32DenseBlocksMatchReferenceWithinOneUlp) {
+  // Whole arrays (vector body + tail) over the interesting range.
+  std::vector<float> x;
+  for (float v = -110.0f; v <= 30.0f; v += 0.00390625f) x.push_back(v);
+  std::vector<float> y(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid(x, y);
+    double worst = 0;
+    float worst_x = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double e = ulp_error(y[i], ld_sigmoid(x[i]));
+      if (e > worst) worst = e, worst_x = x[i];
+    }
+    EXPECT_LE(worst, 1.0) << worst_x;
+  });
+}
+
+TEST(KernelSigmoid, SpecialInputsOnEveryTarget) {
+  const std::vector<float> x = special_inputs_f32();
+  std::vector<float> y(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid(x, y);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      SCOPED_TRACE("x = " + std::to_string(x[i]));
+      if (std::isnan(x[i])) {
+        EXPECT_TRUE(std::isnan(y[i]));
+        continue;
+      }
+      EXPECT_FALSE(std::isnan(y[i]));
+      EXPECT_LE(ulp_error(y[i], ld_sigmoid(x[i])), 1.0);
+    }
+  });
+  const auto at = [&](float v) {
+    float r;
+    sigma::sigmoid(std::span<const float>(&v, 1), std::span<float>(&r, 1));
+    return r;
+  };
+  EXPECT_EQ(at(0.0f), 0.5f);
+  EXPECT_EQ(at(INFINITY), 1.0f);
+  EXPECT_EQ(at(-INFINITY), 0.0f);
+  EXPECT_EQ(at(5e29f), 1.0f);
+  EXPECT_EQ(at(-5e29f), 0.0f);
+  EXPECT_EQ(std::fpclassify(at(-100.0f)), FP_SUBNORMAL);
+  EXPECT_EQ(at(-104.0f), 0.0f);  // below half the least subnormal
+  // NaN payload and sign pass through.
+  const float payload = std::bit_cast<float>(0xffc01234u);
+  EXPECT_EQ(std::bit_cast<std::uint32_t>(at(payload)), 0xffc01234u);
+}
+
+TEST(KernelSigmoid, EveryTailLengthGivesTheBodysBits) {
+  // Inputs at every length 0..2*16+1; element i must not depend on n or on its
+  // neighbours (fast/slow path mixing inside a vector included).
+  std::vector<float> pool = special_inputs_f32();
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-120.0f, 40.0f);
+  while (pool.size() < 64) pool.push_back(d(rng));
+  for_each_target([&](const std::string&) {
+    std::vector<float> full(pool.size());
+    for (std::size_t i = 0; i < pool.size(); ++i)
+      sigma::sigmoid(std::span<const float>(&pool[i], 1), std::span<float>(&full[i], 1));
+    for (std::size_t n = 0; n <= 33; ++n) {
+      for (std::size_t off = 0; off + n <= pool.size(); off += 7) {
+        std::vector<float> out(n + 1, 123.0f);
+        sigma::sigmoid(std::span<const float>(pool.data() + off, n), std::span<float>(out.data(), n));
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_TRUE(same_bits(out[i], full[off + i])) << "n=" << n << " off=" << off << " i=" << i;
+        ASSERT_EQ(out[n], 123.0f) << "wrote past the end";
+      }
+    }
+  });
+}
+
+TEST(KernelSigmoid, TargetsAgreeBitwiseOnStridedScan) {
+  std::vector<float> x;
+  for (std::uint64_t b = 0; b < kAllF32Patterns; b += 65537) x.push_back(std::bit_cast<float>(std::uint32_t(b)));
+  std::vector<float> first(x.size()), y(x.size());
+  std::string first_name;
+  for_each_target([&](const std::string& t) {
+    if (first_name.empty()) {
+      first_name = t;
+      sigma::sigmoid(x, first);
+      return;
+    }
+    sigma::sigmoid(x, y);
+    std::size_t diff = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) diff += !same_bits(y[i], first[i]);
+    EXPECT_EQ(diff, 0u) << t << " vs " << first_name;
+  });
+}
+
+TEST(KernelSigmoid, ThreadCountDoesNotChangeBits) {
+  std::vector<float> x(1 << 20);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-110.0f, 30.0f);
+  for (auto& v : x) v = d(rng);
+  std::vector<float> a(x.size()), b(x.size());
+  sigma::set_num_threads(1);
+  sigma::sigmoid(x, a);
+  for (int t : {2, 3, 7}) {
+    sigma::set_num_threads(t);
+    sigma::sigmoid(x, b);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << t << " threads";
+  }
+  sigma::set_num_threads(0);
+  EXPECT_GE(sigma::get_num_threads(), 1);
+}
+
+TEST(KernelSigmoid, F64WithinOneUlpOnRandomAndEdgeInputs) {
+  std::mt19937_64 rng(2024);
+  std::uniform_real_distribution<double> wide(-760.0, 760.0), mid(-40.0, 40.0), small(-1e-3, 1e-3);
+  std::vector<double> x;
+  for (int i = 0; i < 400000; ++i) x.push_back(i % 3 == 0 ? wide(rng) : i % 3 == 1 ? mid(rng) : small(rng));
+  for (double v : {0.0, -0.0, 708.0, -708.0, -708.5, -745.0, -745.2, 745.2, DBL_MAX, -DBL_MAX,
+                   DBL_MIN, 5e29, -5e29, 36.8, 37.5})
+    x.push_back(v);
+  std::vector<double> y(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid(x, y);
+    UlpStats s;
+    for (std::size_t i = 0; i < x.size(); ++i) s.add(ulp_error(y[i], mp_sigmoid(x[i])), x[i], std::isnan(y[i]));
+    EXPECT_LE(s.max, 1.0) << double(s.worst_x);
+    EXPECT_EQ(s.nan_out, 0u);
+  });
+  double nan = NAN, out;
+  sigma::sigmoid(std::span<const double>(&nan, 1), std::span<double>(&out, 1));
+  EXPECT_TRUE(std::isnan(out));
+}
+
+// Correctly rounded 16-bit result of the exact sigmoid, from MPFR.
+template <class H>
+H round_exact(H x);
+template <>
+bfloat16 round_exact(bfloat16 x) {
+  const long double e = mp_sigmoid(to_float(x));
+  // exact -> f32 (correct) could double-round at a bf16 midpoint; decide with the
+  // long double value directly: compare against the two bf16 neighbours.
+  const bfloat16 r = to_bfloat16(float(e));
+  bfloat16 lo = r, hi = r;
+  if (std::isfinite(e)) {
+    const std::uint16_t b = r.bits;
+    lo.bits = b - 1;
+    hi.bits = b + 1;
+    const long double dr = std::fabs(e - to_float(r));
+    if (std::fabs(e - to_float(lo)) < dr) return lo;
+    if (std::fabs(e - to_float(hi)) < dr) return hi;
+  }
+  return r;
+}
+template <>
+float16 round_exact(float16 x) {
+  const long double e = mp_sigmoid(to_float(x));
+  const float16 r = to_float16(float(e));
+  float16 lo = r, hi = r;
+  lo.bits = std::uint16_t(r.bits - 1);
+  hi.bits = std::uint16_t(r.bits + 1);
+  const long double dr = std::fabs(e - to_float(r));
+  if (r.bits != 0 && std::fabs(e - to_float(lo)) < dr) return lo;
+  if (std::fabs(e - to_float(hi)) < dr) return hi;
+  return r;
+}
+
+template <class H>
+void check_all_16bit() {
+  std::vector<H> x(65536), y(65536);
+  for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid(std::span<const H>(x), std::span<H>(y));
+    int wrong = 0;
+    std::uint32_t first_wrong = 0;
+    for (std::uint32_t i = 0; i < 65536; ++i) {
+      const float xf = to_float(x[i]);
+      if (std::isnan(xf)) {
+        EXPECT_TRUE(std::isnan(to_float(y[i]))) << i;
+        continue;
+      }
+      if (y[i].bits != round_exact(x[i]).bits && !wrong++) first_wrong = i;
+    }
+    EXPECT_EQ(wrong, 0) << "first misrounded input bits 0x" << std::hex << first_wrong;
+    // Monotone: walk the finite inputs in increasing order.
+    float prev = -1;
+    std::vector<std::pair<float, float>> pts;
+    for (std::uint32_t i = 0; i < 65536; ++i)
+      if (!std::isnan(to_float(x[i]))) pts.push_back({to_float(x[i]), to_float(y[i])});
+    std::sort(pts.begin(), pts.end());
+    for (const auto& p : pts) {
+      EXPECT_GE(p.second, prev) << "not monotone at x = " << p.first;
+      prev = p.second;
+    }
+  });
+}
+
+TEST(KernelSigmoid, Bf16CorrectlyRoundedAndMonotoneForAllInputs) { check_all_16bit<bfloat16>(); }
+TEST(KernelSigmoid, F16CorrectlyRoundedAndMonotoneForAllInputs) { check_all_16bit<float16>(); }
+
+TEST(KernelSigmoidBackward, OutputFormWithinTwoUlpOfExactProduct) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> yd(0.0f, 1.0f), gd(-4.0f, 4.0f);
+  std::vector<float> dy(100000), y(dy.size()), dx(dy.size());
+  for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = gd(rng), y[i] = yd(rng);
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid_backward(dy, y, dx);
+    UlpStats s;
+    for (std::size_t i = 0; i < dy.size(); ++i)
+      s.add(ulp_error(dx[i], (long double)dy[i] * y[i] * (1.0L - y[i])), y[i], false);
+    EXPECT_LE(s.max, 2.0) << double(s.worst_x);
+  });
+  float g0, y0 = 0.5f, one = 1.0f;
+  sigma::sigmoid_backward(std::span<const float>(&one, 1), std::span<const float>(&y0, 1),
+                          std::span<float>(&g0, 1));
+  EXPECT_EQ(g0, 0.25f);
+}
+
+TEST(KernelSigmoidBackward, InputFormAccurateEverywhereAndAtTwenty) {
+  std::vector<float> x, dy;
+  for (float v = -110.0f; v <= 110.0f; v += 0.0078125f) x.push_back(v), dy.push_back(1.5f);
+  std::vector<float> dx(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid_backward_from_input(dy, x, dx);
+    UlpStats s;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const long double exact = 1.5L * ld_sigmoid(x[i]) * ld_sigmoid(-(long double)x[i]);
+      if (exact < FLT_MIN) {
+        EXPECT_LE(std::fabs(dx[i] - exact), 2 * 0x1p-149L) << x[i];  // subnormal: absolute
+        continue;
+      }
+      s.add(ulp_error(dx[i], exact), x[i], std::isnan(dx[i]));
+    }
+    EXPECT_LE(s.max, 3.0) << double(s.worst_x);
+  });
+  float g, x20 = 20.0f, one = 1.0f;
+  sigma::sigmoid_backward_from_input(std::span<const float>(&one, 1), std::span<const float>(&x20, 1),
+                                     std::span<float>(&g, 1));
+  EXPECT_NEAR(g, 2.0611536e-9f, 2e-16f);
+}
+
+TEST(KernelSigmoidApi, SizeMismatchAndPartialOverlapThrow) {
+  std::vector<float> x(8), y(7);
+  try {
+    sigma::sigmoid(x, y);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("sigma::sigmoid"), std::string::npos) << m;
+    EXPECT_NE(m.find('8'), std::string::npos) << m;
+    EXPECT_NE(m.find('7'), std::string::npos) << m;
+  }
+  std::vector<float> buf(16, 1.0f);
+  EXPECT_THROW(sigma::sigmoid(std::span<const float>(buf.data(), 8), std::span<float>(buf.data() + 4, 8)),
+               std::invalid_argument);
+  EXPECT_NO_THROW(sigma::sigmoid(std::span<const float>(buf.data(), 8), std::span<float>(buf.data(), 8)));
+  EXPECT_EQ(buf[0], sigma::reference::sigmoid(1.0f));
+  std::vector<double> a(3), b(4), c(3);
+  EXPECT_THROW(sigma::sigmoid_backward(std::span<const double>(a), std::span<const double>(b), std::span<double>(c)),
+               std::invalid_argument);
+}
+
+TEST(KernelTargets, NamingForcingAndErrors) {
+  const auto avail = sigma::kernels::available_targets();
+  ASSERT_FALSE(avail.empty());
+  EXPECT_EQ(sigma::kernels::target(), avail.front());
+  for (const auto& t : avail) {
+    sigma::kernels::set_target(t);
+    EXPECT_EQ(sigma::kernels::target(), t);
+  }
+  sigma::kernels::reset_target();
+  EXPECT_EQ(sigma::kernels::target(), avail.front());
+  try {
+    sigma::kernels::set_target("NEON");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("NEON"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sigma::test
