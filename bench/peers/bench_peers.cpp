@@ -4,8 +4,9 @@
 //
 // Google Benchmark reports each run (items/s = elements/s, bytes/s counting the
 // input read and the output written); the standard --benchmark_* flags work.
-// Afterwards a Markdown table gives ns/element per peer and size and the ratio
-// sigma / peer (below 1: sigma is faster). It goes to stdout with the console
+// Afterwards a Markdown table gives ns/element per peer and size (wall time;
+// the median when --benchmark_repetitions is given) and the ratio sigma / peer
+// (below 1: sigma is faster). It goes to stdout with the console
 // format and to stderr with --benchmark_format=json|csv, so those stay parseable.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -99,10 +100,15 @@ class Collector : public benchmark::BenchmarkReporter {
   bool ReportContext(const Context& context) override { return inner_->ReportContext(context); }
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
-      if (r.run_type != Run::RT_Iteration || run_failed(r) || r.iterations <= 0) continue;
+      if (run_failed(r) || r.iterations <= 0) continue;
+      // The median aggregate (its accumulated time is the median over the
+      // repetitions of one run's) stands in when only aggregates are reported.
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median" &&
+                          r.aggregate_unit == benchmark::kTime;
+      if (r.run_type != Run::RT_Iteration && !median) continue;
       const double n = std::stod(r.run_name.args);
       const double ns = r.real_accumulated_time / double(r.iterations) * 1e9 / n;
-      ns_per_elem[{r.run_name.function_name, std::int64_t(n)}].push_back(ns);
+      (median ? medians : ns_per_elem)[{r.run_name.function_name, std::int64_t(n)}].push_back(ns);
     }
     inner_->ReportRuns(runs);
   }
@@ -111,13 +117,16 @@ class Collector : public benchmark::BenchmarkReporter {
   // Median over repetitions of ns/element; 0 when the run is missing.
   double get(const std::string& name, std::int64_t n) const {
     auto it = ns_per_elem.find({name, n});
-    if (it == ns_per_elem.end() || it->second.empty()) return 0;
+    if (it == ns_per_elem.end() || it->second.empty()) {
+      it = medians.find({name, n});
+      if (it == medians.end() || it->second.empty()) return 0;
+    }
     auto v = it->second;
     std::sort(v.begin(), v.end());
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   }
 
-  std::map<std::pair<std::string, std::int64_t>, std::vector<double>> ns_per_elem;
+  std::map<std::pair<std::string, std::int64_t>, std::vector<double>> ns_per_elem, medians;
 
  private:
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
@@ -160,7 +169,7 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display_reporter(const std::s
 }
 
 void print_summary(std::FILE* out, const Collector& c, const std::vector<Peer>& peers) {
-  if (c.ns_per_elem.empty()) return;
+  if (c.ns_per_elem.empty() && c.medians.empty()) return;
   auto key = [](const std::string& col) { return col == "memcpy" ? col : "sigmoid/" + col; };
   // Columns with at least one result (a --benchmark_filter may leave some out);
   // the ratio columns need sigma, which comes first.

@@ -54,19 +54,44 @@ struct ExpCoreConsts {
         one(hn::Set(d, T(1))),
         table_hi(hn::LoadU(d, C::kTabHi)),
         table_lo(hn::LoadU(d, C::kTabLo)),
+        table_hi2(hn::LoadU(d, C::kTabHi + (hn::MaxLanes(D()) == 8 ? 8 : 0))),
+        table_lo2(hn::LoadU(d, C::kTabLo + (hn::MaxLanes(D()) == 8 ? 8 : 0))),
         j_mask(hn::Set(hn::RebindToSigned<D>(), typename C::Bits{15})),
         m_mask(hn::Set(hn::RebindToSigned<D>(), C::kMagicMMask)),
         one_bits(hn::Set(hn::RebindToSigned<D>(), C::kOneBits)) {
     for (std::size_t k = 0; k <= kDeg; ++k) g[k] = hn::Set(d, C::kG[k]);
   }
   hn::Vec<D> zmax_fast, zmax_slow, fast_min, inv_l, magic, l_hi, l_lo, one;
-  hn::Vec<D> table_hi, table_lo;  // used by the 16-lane permute; other targets gather
+  // The table in registers: one vector of 16 lanes, or two of 8 (entries 0-7
+  // and 8-15); narrower targets gather from memory.
+  hn::Vec<D> table_hi, table_lo, table_hi2, table_lo2;
   VI j_mask, m_mask, one_bits;
   hn::Vec<D> g[kDeg + 1];
 };
 
-// table[j] for j in [0, 16): one permute where a vector holds 16 lanes, a
-// gather otherwise. Same value either way.
+// table[j] for j in [0, 16): one permute where a vector holds 16 lanes, two
+// permutes and a blend where it holds 8, a gather otherwise (gathers are slow
+// on some CPUs). Same value every way.
+template <class D, class VI>
+HWY_INLINE hn::Vec<D> TableLookup16(D d, hn::Vec<D> lo, hn::Vec<D> hi,
+                                    const hn::TFromD<D>* table, VI j) {
+  if constexpr (hn::MaxLanes(D()) == 16) {
+    (void)hi, (void)table;
+    return hn::TableLookupLanes(lo, hn::IndicesFromVec(d, j));
+  } else if constexpr (hn::MaxLanes(D()) == 8) {
+    (void)table;
+    const hn::RebindToSigned<D> di;
+    const auto j7 = hn::And(j, hn::Set(di, 7));
+    const auto idx = hn::IndicesFromVec(d, j7);
+    const auto upper = hn::RebindMask(d, hn::Ne(j, j7));
+    return hn::IfThenElse(upper, hn::TableLookupLanes(hi, idx), hn::TableLookupLanes(lo, idx));
+  } else {
+    (void)lo, (void)hi;
+    return hn::GatherIndex(d, table, j);
+  }
+}
+
+// Older form: table in one register when it holds 16 lanes, else gathered.
 template <class D, class VI>
 HWY_INLINE hn::Vec<D> TableLookup16(D d, hn::Vec<D> in_register, const hn::TFromD<D>* table,
                                     VI j) {
@@ -99,8 +124,8 @@ HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const ExpCoreConsts<D>& k, hn::Vec<D> 
   const V p = Fma(d, hn::Mul(t, t), g, t);
 
   const auto j = hn::And(bits, k.j_mask);
-  const V th = TableLookup16(d, k.table_hi, C::kTabHi, j);
-  const V tl = TableLookup16(d, k.table_lo, C::kTabLo, j);
+  const V th = TableLookup16(d, k.table_hi, k.table_hi2, C::kTabHi, j);
+  const V tl = TableLookup16(d, k.table_lo, k.table_lo2, C::kTabLo, j);
   const V q = Fma(d, th, p, tl);  // e^-z = s * (th + q), |q| < 0.023 th
   const V ph = hn::Add(th, q);    // Fast2Sum: th + q = ph + pl exactly
   const V pl = hn::Add(hn::Sub(th, ph), q);
