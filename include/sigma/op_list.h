@@ -1,21 +1,29 @@
 // sigma/op_list.h: the one list of element-wise kernel ops.
 //
-// Every table that needs the set of ops (names for the CLI, dispatch, the
-// accuracy scans, the benchmarks) is generated from SIGMA_OP_LIST, so adding
-// an op here is the first step and the compiler points at the rest.
+// Every table that needs the set of ops (names for the CLI, the kernel
+// registry behind `sigma accuracy` / `sigma bench`, the benchmarks) is
+// generated from SIGMA_OP_LIST, so adding an op here is the first step and the
+// compiler points at the rest (see docs/ARCHITECTURE.md).
 #pragma once
 
 #include <array>
 #include <optional>
 #include <string_view>
 
-// X(name, arity): arity 1 is y = f(x); arity 2 is dx = f(dy, saved).
-#define SIGMA_OP_LIST(X)   \
-  X(sigmoid, 1)            \
-  X(sigmoid_backward, 2)   \
-  X(sigmoid_backward_from_input, 2) \
-  X(log_sigmoid, 1)        \
-  X(softplus, 1)
+// X(name, arity): arity 1 is y = f(x); arity 2 is dx = f(dy, saved), where
+// the saved tensor is the forward's input x or output y (see each kernel).
+#define SIGMA_OP_LIST(X)                \
+  X(sigmoid, 1)                         \
+  X(sigmoid_backward, 2)                \
+  X(sigmoid_backward_from_input, 2)     \
+  X(log_sigmoid, 1)                     \
+  X(log_sigmoid_backward, 2)            \
+  X(softplus, 1)                        \
+  X(softplus_backward, 2)               \
+  X(silu, 1)                            \
+  X(silu_backward, 2)                   \
+  X(tanh, 1)                            \
+  X(tanh_backward, 2)
 
 namespace sigma {
 
@@ -40,6 +48,7 @@ inline constexpr std::array op_arity = {
 static_assert(op_arity.size() == op_names.size());
 
 constexpr std::string_view op_name(Op op) noexcept { return op_names[static_cast<int>(op)]; }
+constexpr int op_arity_of(Op op) noexcept { return op_arity[static_cast<int>(op)]; }
 
 constexpr std::optional<Op> op_from_name(std::string_view name) noexcept {
   for (int i = 0; i < op_count; ++i)

@@ -55,10 +55,18 @@ void SigmoidKernel(const T* x, T* y, std::size_t n) {
 void SigmoidF32(const float* x, float* y, std::size_t n) { SigmoidKernel(x, y, n); }
 void SigmoidF64(const double* x, double* y, std::size_t n) { SigmoidKernel(x, y, n); }
 
+// Which NaN comes out of an operation on two NaNs differs between targets;
+// backward kernels return the first NaN input (dy, then the saved value) so
+// every target gives the same bits.
+template <class V>
+HWY_INLINE V FirstNaN(V r, V g, V v) {
+  return hn::IfThenElse(hn::Eq(g, g), hn::IfThenElse(hn::Eq(v, v), r, v), g);
+}
+
 template <class T>
 void SigmoidBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
   MapBinary(hn::ScalableTag<T>(), dy, y, dx, n, [](auto d, auto g, auto v) {
-    return hn::Mul(g, FmaNeg(d, v, v, v));  // dy * (y - y^2)
+    return FirstNaN(hn::Mul(g, FmaNeg(d, v, v, v)), g, v);  // dy * (y - y^2)
   });
 }
 void SigmoidBackwardF32(const float* dy, const float* y, float* dx, std::size_t n) {
@@ -73,7 +81,9 @@ void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t 
   const hn::ScalableTag<T> d;
   const ExpCoreConsts<hn::ScalableTag<T>> k(d);
   MapBinary(d, dy, x, dx, n,
-            [&k](auto dd, auto g, auto v) { return hn::Mul(g, SigmoidDerivVec(dd, k, v)); });
+            [&k](auto dd, auto g, auto v) {
+              return FirstNaN(hn::Mul(g, SigmoidDerivVec(dd, k, v)), g, v);
+            });
 }
 void SigmoidBackwardFromInputF32(const float* dy, const float* x, float* dx, std::size_t n) {
   SigmoidBackwardFromInputKernel(dy, x, dx, n);

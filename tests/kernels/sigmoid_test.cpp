@@ -294,6 +294,21 @@ TEST(KernelSigmoidBackward, InputFormAccurateEverywhereAndAtTwenty) {
   EXPECT_NEAR(g, 2.0611536e-9f, 2e-16f);
 }
 
+TEST(KernelSigmoidBackward, NaNInputsGiveTheFirstNaNOnEveryTarget) {
+  const float n1 = std::bit_cast<float>(0x7fc00001u), n2 = std::bit_cast<float>(0xffc00002u);
+  const std::vector<float> dy = {n1, n1, 1.0f, 2.0f}, s = {n2, 0.5f, n2, 3.0f};
+  std::vector<float> a(4), b(4);
+  for_each_target([&](const std::string&) {
+    sigma::sigmoid_backward(dy, s, a);
+    sigma::sigmoid_backward_from_input(dy, s, b);
+    for (const auto* out : {&a, &b}) {
+      EXPECT_EQ(std::bit_cast<std::uint32_t>((*out)[0]), 0x7fc00001u);
+      EXPECT_EQ(std::bit_cast<std::uint32_t>((*out)[1]), 0x7fc00001u);
+      EXPECT_EQ(std::bit_cast<std::uint32_t>((*out)[2]), 0xffc00002u);
+    }
+  });
+}
+
 TEST(KernelSigmoidApi, SizeMismatchAndPartialOverlapThrow) {
   std::vector<float> x(8), y(7);
   try {

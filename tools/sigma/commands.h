@@ -18,6 +18,8 @@ struct UsageError : std::runtime_error {
 };
 
 void add_eval(CLI::App& app);
+void add_accuracy(CLI::App& app);
+void add_bench(CLI::App& app);
 void add_tour(CLI::App& app);
 
 }  // namespace sigma::cli

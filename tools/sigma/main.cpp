@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("sigma ") + sigma::version());
   app.require_subcommand(1);
   sigma::cli::add_eval(app);
+  sigma::cli::add_accuracy(app);
+  sigma::cli::add_bench(app);
   sigma::cli::add_tour(app);
 
   try {

@@ -1,0 +1,166 @@
+// silu(x) = x * sigmoid(x) and its backward dy * s * (1 + x (1 - s)): SIMD
+// kernels (compiled once per target) and the public span API (contracts in
+// sigma/kernels.h).
+//
+// Forward: x times the unrounded sigmoid pieces of softplus_core-inl.h,
+// x q0 (1 + c) for x >= 0 and x (wh + wl) 2^-m for x < 0, rounded once.
+// Backward, with z = |x|:
+//   x >= 0: s (1 + z sigmoid(-z)), all terms positive;
+//   x < 0:  sigmoid(-z) F, F = 1 - z sigmoid(z) = (1 - z q0) - z q0 c, the
+//           product z q0 fused into the subtraction, so F only loses what
+//           sigmoid(z)'s own 2^-28 error costs near F's root.
+// That root, x0 = -1.2785 (silu's minimum), is where the derivative vanishes;
+// within kSiluBand of it the derivative is a polynomial in x - x0 instead
+// (x - x0hi is exact there), so the relative error stays bounded. The factor
+// 2^-m of sigmoid(-z) is applied last (after dy) beyond kFastZ.
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/silu.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "kernels/simd-inl.h"
+#include "kernels/softplus_core-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sigma::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Beyond this x, x * sigmoid(x) rounds to x (f32 from 17.4, f64 from 37.5).
+template <class T>
+constexpr T kSiluIsX = sizeof(T) == 4 ? T(20) : T(40);
+
+template <bool kSlow, class D>
+HWY_INLINE hn::Vec<D> SiluVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
+  using T = hn::TFromD<D>;
+  using F = FamilyConsts<T>;
+  const auto zero = hn::Zero(d);
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxSilu) : k.fast_z);
+  const ExpParts<D> e = ExpNeg<false>(d, k, za, zero);
+  Scale2<D> sc;
+  hn::Vec<D> s;
+  if constexpr (kSlow) {
+    sc = Split2(d, k, e.mfield);
+    s = Scale(sc, k.one);
+  } else {
+    s = Pow2Neg16(d, k, e.mfield);
+  }
+  const SigmoidSplit<D> sp = SplitSigmoid(d, k, e, s);
+  const auto yp = Fma(d, x, sp.q0, hn::Mul(hn::Mul(x, sp.q0), sp.c));
+  const Pair<D> w = SigNegWPair(d, sp);
+  const auto v = Fma(d, x, w.hi, hn::Mul(x, w.lo));
+  const auto yn = kSlow ? Scale(sc, v) : hn::Mul(v, s);
+  auto y = hn::IfThenElse(hn::Lt(x, zero), yn, yp);
+  y = hn::IfThenElse(hn::Gt(x, hn::Set(d, kSiluIsX<T>)), x, y);
+  if constexpr (kSlow) {
+    y = hn::IfThenElse(hn::Lt(x, hn::Set(d, -F::kZMaxSilu)), hn::Set(d, T(-0.0)), y);
+    y = hn::IfThenElse(hn::Eq(x, x), y, x);  // NaN in, the same NaN out
+  }
+  return y;
+}
+
+template <class T>
+void SiluKernel(const T* x, T* y, std::size_t n) {
+  const hn::ScalableTag<T> d;
+  const ExpVecs<hn::ScalableTag<T>> k(d);
+  MapUnary(d, x, y, n, [&](auto dd, auto v) {
+    return HWY_LIKELY(AllFastFrom(dd, k, v)) ? SiluVec<false>(dd, k, v) : SiluVec<true>(dd, k, v);
+  });
+}
+void SiluF32(const float* x, float* y, std::size_t n) { SiluKernel(x, y, n); }
+void SiluF64(const double* x, double* y, std::size_t n) { SiluKernel(x, y, n); }
+
+template <class D>
+struct SiluBandVecs {
+  using F = FamilyConsts<hn::TFromD<D>>;
+  static constexpr std::size_t kDeg = sizeof(F::kSiluBandP) / sizeof(F::kSiluBandP[0]);
+  explicit SiluBandVecs(D d)
+      : x0_hi(hn::Set(d, F::kSiluX0Hi)),
+        x0_lo(hn::Set(d, F::kSiluX0Lo)),
+        band(hn::Set(d, F::kSiluBand)) {
+    SetAll(d, p, F::kSiluBandP);
+  }
+  hn::Vec<D> x0_hi, x0_lo, band;
+  hn::Vec<D> p[kDeg];
+};
+
+template <bool kSlow, class D>
+HWY_INLINE hn::Vec<D> SiluBackwardVec(D d, const ExpVecs<D>& k, const SiluBandVecs<D>& b,
+                                      hn::Vec<D> dy, hn::Vec<D> x) {
+  using F = FamilyConsts<hn::TFromD<D>>;
+  const auto zero = hn::Zero(d);
+  const auto one = k.one;
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxGrad) : k.fast_z);
+  const ExpParts<D> e = ExpNeg<false>(d, k, za, zero);
+  const GradScale<kSlow, D> g = MakeGradScale<kSlow>(d, k, za, e);
+  const SigmoidSplit<D> sp = SplitSigmoid(d, k, e, g.s);
+  const auto wn = SigNegW(d, sp);  // sigmoid(-z) 2^m
+  const auto xneg = hn::Lt(x, zero);
+  // x >= 0: sigmoid(z) (1 + z sigmoid(-z))
+  const auto gp = hn::Mul(SigPos(d, sp), Fma(d, za, hn::Mul(wn, g.s), one));
+  // x < 0: sigmoid(-z) F, F = 1 - z sigmoid(z) = (1 - z q0) - z q0 c
+  const auto fm = FmaNeg(d, hn::Mul(za, sp.q0), sp.c, FmaNeg(d, za, sp.q0, one));
+  const auto gm = hn::Mul(hn::Mul(wn, fm), g.s);
+  auto r = hn::Mul(dy, hn::IfThenElse(xneg, gm, gp));
+  if constexpr (kSlow) {  // beyond kFastZ: scale last, so dy e^-z stays exact where normal
+    const auto far_neg = hn::AndNot(g.near, xneg);
+    r = hn::IfThenElse(far_neg, ScaleGrad(g, hn::Mul(hn::Mul(dy, wn), fm)), r);
+  }
+  // Near the root: (x - x0) P(x - x0), x - x0 = dh + dl with dh exact.
+  const auto dh = hn::Sub(x, b.x0_hi);
+  const auto near = hn::Lt(hn::Abs(dh), b.band);
+  if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+    const auto p = Horner(d, b.p, dh);
+    const auto dl = hn::Neg(b.x0_lo);
+    r = hn::IfThenElse(near, hn::Mul(dy, Fma(d, dh, p, hn::Mul(dl, p))), r);
+  }
+  if constexpr (kSlow) r = hn::IfThenElse(hn::Eq(x, x), r, x);
+  return r;
+}
+
+template <class T>
+void SiluBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
+  const hn::ScalableTag<T> d;
+  const ExpVecs<hn::ScalableTag<T>> k(d);
+  const SiluBandVecs<hn::ScalableTag<T>> b(d);
+  MapBinary(d, dy, x, dx, n, [&](auto dd, auto g, auto v) {
+    return HWY_LIKELY(AllFastFrom(dd, k, v)) ? SiluBackwardVec<false>(dd, k, b, g, v)
+                                             : SiluBackwardVec<true>(dd, k, b, g, v);
+  });
+}
+void SiluBackwardF32(const float* dy, const float* x, float* dx, std::size_t n) {
+  SiluBackwardKernel(dy, x, dx, n);
+}
+void SiluBackwardF64(const double* dy, const double* x, double* dx, std::size_t n) {
+  SiluBackwardKernel(dy, x, dx, n);
+}
+
+}  // namespace sigma::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <cmath>
+
+#include "kernels/dispatch.h"
+#include "sigma/kernels.h"
+
+namespace sigma {
+namespace {
+// silu in long double, for rounding 16-bit results correctly.
+double silu_exact(double x) noexcept {
+  const long double v = x;
+  return double(v >= 0 ? v / (1 + std::exp(-v)) : v * std::exp(v) / (1 + std::exp(v)));
+}
+}  // namespace
+namespace kernels {
+HWY_EXPORT(SiluF32);
+HWY_EXPORT(SiluF64);
+HWY_EXPORT(SiluBackwardF32);
+HWY_EXPORT(SiluBackwardF64);
+}  // namespace kernels
+
+SIGMA_DEFINE_UNARY(silu, SiluF32, SiluF64, &silu_exact)
+SIGMA_DEFINE_BINARY(silu_backward, "x", SiluBackwardF32, SiluBackwardF64)
+
+}  // namespace sigma
+#endif  // HWY_ONCE

@@ -1,0 +1,337 @@
+// SIMD tanh and tanh_backward (src/kernels/tanh.cpp) on every compiled target:
+// accuracy against independent references (double, MPFR), behaviour near 0
+// and at saturation, specials, tails, targets and threads agreeing bitwise,
+// 16-bit storage, errors. Full 2^32 scan: tanh_exhaustive_test.cpp.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "float_scan.h"
+#include "mpfr_ref.h"
+#include "sigma/dtypes.h"
+#include "sigma/kernels.h"
+#include "targets.h"
+#include "ulp.h"
+
+namespace sigma::test {
+namespace {
+
+double d_tanh(double x) { return std::tanh(x); }
+long double mp_tanh(long double x) {
+  Mp r(x);
+  mpfr_tanh(r.get(), r.get(), MPFR_RNDN);
+  return r.ld();
+}
+// dy (1 - y^2) exactly (160 bits), rounded to long double.
+long double mp_dtanh(long double dy, long double y) {
+  Mp r(y), g(dy);
+  mpfr_sqr(r.get(), r.get(), MPFR_RNDN);
+  mpfr_ui_sub(r.get(), 1, r.get(), MPFR_RNDN);
+  mpfr_mul(r.get(), r.get(), g.get(), MPFR_RNDN);
+  return r.ld();
+}
+
+template <class T>
+bool same_bits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+std::vector<float> special_f32() {
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  return {0.0f,     -0.0f,       INFINITY,    -INFINITY, NAN,    -NAN,   FLT_MAX,
+          -FLT_MAX, 5e29f,       -5e29f,      88.7f,     -88.7f, 104.0f, -104.0f,
+          tiny,     -tiny,       FLT_MIN,     -FLT_MIN,  1e-8f,  -1e-8f, 0.375f,
+          -0.375f,  0.37499997f, 0.37500003f, 9.0f,      9.02f,  -9.02f, 40.0f,
+          41.0f,    0x1p-12f,    0.5f,        1.0f,      -1.0f,  20.0f};
+}
+
+std::vector<float> strided_f32(std::uint64_t stride) {
+  std::vector<float> x;
+  for (std::uint64_t b = 0; b < kAllF32Patterns; b += stride)
+    x.push_back(std::bit_cast<float>(std::uint32_t(b)));
+  return x;
+}
+
+template <class Ref>
+UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
+  UlpStats s;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) {
+      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
+      continue;
+    }
+    s.add(ulp_error(y[i], ref(x[i])), x[i], std::isnan(y[i]));
+  }
+  return s;
+}
+
+TEST(KernelTanh, F32StridedScanWithinOneUlpOnEveryTarget) {
+  const std::vector<float> x = strided_f32(4099);
+  std::vector<float> y(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::tanh(x, y);
+    const UlpStats s = f32_stats(x, y, d_tanh);
+    EXPECT_LE(s.max, 0.7) << "worst x = " << double(s.worst_x);
+    EXPECT_EQ(s.nan_out, 0u);
+  });
+}
+
+TEST(KernelTanh, F32EveryFloatAroundTheBranchPoint) {
+  std::vector<float> x;
+  for (std::int64_t k = f32_order(0.25f); k <= f32_order(0.5f); k += 5)
+    x.push_back(f32_from_order(k));
+  std::vector<float> y(x.size());
+  sigma::tanh(x, y);
+  const UlpStats s = f32_stats(x, y, d_tanh);
+  EXPECT_LE(s.max, 0.7) << "worst x = " << double(s.worst_x);
+}
+
+TEST(KernelTanh, F64WithinOneUlpOnRandomAndEdgeInputs) {
+  std::mt19937_64 rng(27);
+  std::uniform_real_distribution<double> wide(-40.0, 40.0), mid(-2.0, 2.0), small(-0.3, 0.3);
+  std::uniform_int_distribution<int> ex(-60, -1);
+  std::vector<double> x;
+  for (int i = 0; i < 120000; ++i) {
+    const int k = i % 4;
+    x.push_back(k == 0   ? wide(rng)
+                : k == 1 ? mid(rng)
+                : k == 2 ? small(rng)
+                         : std::ldexp(mid(rng), ex(rng)));
+  }
+  for (double v : {0.0, -0.0, 0.25, -0.25, 0.24999999999999997, 19.0, 19.1, 350.0, 1e30, -1e30,
+                   DBL_MAX, DBL_MIN, 1e-300})
+    x.push_back(v);
+  std::vector<long double> ref(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) ref[i] = mp_tanh(x[i]);
+  std::vector<double> y(x.size());
+  for_each_target([&](const std::string& t) {
+    sigma::tanh(x, y);
+    UlpStats s;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      s.add(ulp_error(y[i], ref[i]), x[i], std::isnan(y[i]));
+    EXPECT_LE(s.max, 0.8) << double(s.worst_x);
+    EXPECT_EQ(s.nan_out, 0u);
+    std::printf("f64 tanh [%s]: max %.4f ULP at x = %.17g\n", t.c_str(), s.max, double(s.worst_x));
+  });
+}
+
+TEST(KernelTanh, SpecialInputsOnEveryTarget) {
+  const std::vector<float> x = special_f32();
+  std::vector<float> y(x.size());
+  for_each_target([&](const std::string&) {
+    sigma::tanh(x, y);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      SCOPED_TRACE("x = " + std::to_string(x[i]));
+      if (std::isnan(x[i])) {
+        EXPECT_TRUE(same_bits(x[i], y[i]));
+        continue;
+      }
+      EXPECT_LE(ulp_error(y[i], d_tanh(x[i])), 0.7);
+      EXPECT_EQ(std::signbit(y[i]), std::signbit(x[i]));
+    }
+  });
+  const auto at = [](float v) {
+    float r;
+    sigma::tanh(std::span<const float>(&v, 1), std::span<float>(&r, 1));
+    return r;
+  };
+  EXPECT_TRUE(same_bits(at(0.0f), 0.0f));
+  EXPECT_TRUE(same_bits(at(-0.0f), -0.0f));
+  for (float v : {1e-30f, -1e-30f, 0x1p-13f, std::numeric_limits<float>::denorm_min(), FLT_MIN})
+    EXPECT_TRUE(same_bits(at(v), v)) << v;  // tanh(x) = x for tiny x
+  EXPECT_EQ(at(INFINITY), 1.0f);
+  EXPECT_EQ(at(-INFINITY), -1.0f);
+  EXPECT_EQ(at(9.02f), 1.0f);
+  EXPECT_EQ(at(-9.02f), -1.0f);
+  EXPECT_LT(at(8.9f), 1.0f);
+  EXPECT_EQ(at(1e30f), 1.0f);
+  const float payload = std::bit_cast<float>(0xffc01234u);
+  EXPECT_EQ(std::bit_cast<std::uint32_t>(at(payload)), 0xffc01234u);
+  double d = -20.0, r;
+  sigma::tanh(std::span<const double>(&d, 1), std::span<double>(&r, 1));
+  EXPECT_EQ(r, -1.0);
+}
+
+template <class F>
+void expect_tails_match_body(F run) {
+  std::vector<float> pool = special_f32();
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-2.0f, 2.0f);
+  while (pool.size() < 80) pool.push_back(d(rng));
+  std::vector<float> dy(pool.size());
+  for (auto& v : dy) v = d(rng);
+  for_each_target([&](const std::string&) {
+    std::vector<float> single(pool.size());
+    for (std::size_t i = 0; i < pool.size(); ++i) run(&dy[i], &pool[i], &single[i], 1);
+    for (std::size_t n = 0; n <= 33; ++n) {
+      for (std::size_t off = 0; off + n <= pool.size(); off += 5) {
+        std::vector<float> out(n + 1, 123.0f);
+        run(dy.data() + off, pool.data() + off, out.data(), n);
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_TRUE(same_bits(out[i], single[off + i]))
+              << "n=" << n << " off=" << off << " i=" << i;
+        ASSERT_EQ(out[n], 123.0f) << "wrote past the end";
+      }
+    }
+  });
+}
+
+TEST(KernelTanh, EveryTailLengthGivesTheBodysBits) {
+  expect_tails_match_body([](const float*, const float* x, float* y, std::size_t n) {
+    sigma::tanh(std::span<const float>(x, n), std::span<float>(y, n));
+  });
+  expect_tails_match_body([](const float* dy, const float* x, float* y, std::size_t n) {
+    sigma::tanh_backward(std::span<const float>(dy, n), std::span<const float>(x, n),
+                         std::span<float>(y, n));
+  });
+}
+
+TEST(KernelTanh, TargetsAgreeBitwise) {
+  const std::vector<float> x = strided_f32(65537);
+  std::vector<float> dy(x.size()), y(x.size());
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> g(-3.0f, 3.0f), yy(-1.0f, 1.0f);
+  for (std::size_t i = 0; i < x.size(); ++i) dy[i] = g(rng), y[i] = yy(rng);
+  std::vector<double> xd(100000), dyd(xd.size());
+  std::uniform_real_distribution<double> w(-25.0, 25.0);
+  for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = i % 2 ? w(rng) : w(rng) / 64, dyd[i] = g(rng);
+  std::vector<float> f0(x.size()), b0(x.size()), f(x.size()), b(x.size());
+  std::vector<double> fd0(xd.size()), fd(xd.size());
+  std::string first;
+  for_each_target([&](const std::string& t) {
+    const bool is_first = first.empty();
+    if (is_first) first = t;
+    sigma::tanh(x, is_first ? f0 : f);
+    sigma::tanh_backward(dy, y, is_first ? b0 : b);
+    sigma::tanh(xd, is_first ? fd0 : fd);
+    if (is_first) return;
+    EXPECT_EQ(std::memcmp(f.data(), f0.data(), f.size() * 4), 0) << t << " vs " << first;
+    EXPECT_EQ(std::memcmp(b.data(), b0.data(), b.size() * 4), 0) << t << " vs " << first;
+    EXPECT_EQ(std::memcmp(fd.data(), fd0.data(), fd.size() * 8), 0) << t << " vs " << first;
+  });
+}
+
+TEST(KernelTanh, ThreadCountDoesNotChangeBits) {
+  std::vector<float> x(1 << 20), a(x.size()), b(x.size());
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-5.0f, 5.0f);
+  for (auto& v : x) v = d(rng);
+  sigma::set_num_threads(1);
+  sigma::tanh(x, a);
+  for (int t : {2, 3}) {
+    sigma::set_num_threads(t);
+    sigma::tanh(x, b);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << t << " threads";
+  }
+  sigma::set_num_threads(0);
+}
+
+// dy (1 - y^2) relative to the exact product of the given values.
+template <class T>
+void check_backward(const std::vector<T>& dy, const std::vector<T>& y, double bound) {
+  std::vector<T> dx(y.size());
+  std::vector<long double> ref(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) ref[i] = mp_dtanh(dy[i], y[i]);
+  for_each_target([&](const std::string& t) {
+    sigma::tanh_backward(std::span<const T>(dy), std::span<const T>(y), std::span<T>(dx));
+    UlpStats s;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (std::fabs(ref[i]) < std::numeric_limits<T>::min()) continue;
+      s.add(ulp_error(dx[i], ref[i]), y[i], std::isnan(dx[i]));
+    }
+    EXPECT_LE(s.max, bound) << "worst y = " << double(s.worst_x);
+    std::printf("tanh_backward %s [%s]: max %.3f ULP\n", sizeof(T) == 4 ? "f32" : "f64", t.c_str(),
+                s.max);
+  });
+}
+
+TEST(KernelTanhBackward, WithinTwoUlpOfTheExactProduct) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> yd(-1.0, 1.0), gd(-4.0, 4.0);
+  std::vector<float> dy, y;
+  std::vector<double> dyd, ydd;
+  for (int i = 0; i < 200000; ++i) {
+    const double v =
+        i % 3 ? yd(rng) : std::copysign(1 - std::ldexp(std::fabs(yd(rng)), -(i % 40)), yd(rng));
+    y.push_back(float(v)), dy.push_back(float(gd(rng)));
+    ydd.push_back(v), dyd.push_back(gd(rng));
+  }
+  check_backward(dy, y, 1.5);
+  check_backward(dyd, ydd, 1.5);
+  float g, one = 1.0f, half = 0.5f;
+  sigma::tanh_backward(std::span<const float>(&one, 1), std::span<const float>(&half, 1),
+                       std::span<float>(&g, 1));
+  EXPECT_EQ(g, 0.75f);
+}
+
+template <class H>
+H nearest(long double v) {
+  const H r =
+      std::is_same_v<H, bfloat16> ? H{to_bfloat16(float(v)).bits} : H{to_float16(float(v)).bits};
+  H best = r;
+  for (int k : {-1, 1}) {
+    H c = r;
+    c.bits = std::uint16_t(r.bits + k);
+    if (std::isfinite(to_float(c)) && std::fabs(v - to_float(c)) < std::fabs(v - to_float(best)))
+      best = c;
+  }
+  return best;
+}
+
+template <class H>
+int misrounded_16bit() {
+  std::vector<H> x(65536), y(65536);
+  for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
+  sigma::tanh(std::span<const H>(x), std::span<H>(y));
+  int wrong = 0;
+  for (std::uint32_t i = 0; i < 65536; ++i) {
+    const float xf = to_float(x[i]);
+    if (std::isnan(xf)) continue;
+    const H want = nearest<H>(mp_tanh(xf));
+    wrong += y[i].bits != want.bits;  // signed zeros must match too
+  }
+  return wrong;
+}
+
+TEST(KernelTanh, Bf16AndF16CorrectlyRounded) {
+  EXPECT_EQ(misrounded_16bit<bfloat16>(), 0);
+  EXPECT_EQ(misrounded_16bit<float16>(), 0);
+}
+
+TEST(KernelTanhApi, SizesOverlapAndInPlace) {
+  std::vector<float> x(8), y(7);
+  try {
+    sigma::tanh(x, y);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("sigma::tanh"), std::string::npos) << m;
+    EXPECT_NE(m.find('8'), std::string::npos) << m;
+    EXPECT_NE(m.find('7'), std::string::npos) << m;
+  }
+  try {
+    sigma::tanh_backward(std::span<const float>(x), std::span<const float>(y), std::span<float>(x));
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("sigma::tanh_backward"), std::string::npos) << e.what();
+  }
+  std::vector<float> buf(16, 1.0f);
+  EXPECT_THROW(
+      sigma::tanh(std::span<const float>(buf.data(), 8), std::span<float>(buf.data() + 4, 8)),
+      std::invalid_argument);
+  sigma::tanh(std::span<const float>(buf.data(), 8), std::span<float>(buf.data(), 8));
+  EXPECT_EQ(buf[0], float(std::tanh(1.0)));
+}
+
+}  // namespace
+}  // namespace sigma::test
