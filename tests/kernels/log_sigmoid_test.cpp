@@ -20,6 +20,7 @@
 #include "mpfr_ref.h"
 #include "sigma/dtypes.h"
 #include "sigma/kernels.h"
+#include "kernel_checks.h"
 #include "targets.h"
 #include "ulp.h"
 
@@ -48,24 +49,8 @@ long double mp_ls(long double x) {
   return r.ld();
 }
 
-template <class T>
-bool same_bits(T a, T b) {
-  return std::memcmp(&a, &b, sizeof(T)) == 0;
-}
-
-std::vector<float> special_f32() {
-  const float tiny = std::numeric_limits<float>::denorm_min();
-  return {0.0f,   -0.0f,   INFINITY, -INFINITY,       NAN,     -NAN,   FLT_MAX, -FLT_MAX, 5e29f,
-          -5e29f, 88.7f,   -88.7f,   104.0f,          -104.0f, tiny,   -tiny,   FLT_MIN,  -FLT_MIN,
-          80.0f,  -80.0f,  70.0f,    87.5f,           103.9f,  104.6f, 17.0f,   -17.0f,   1e-8f,
-          -1e-8f, 0x1p24f, -0x1p24f, -0x1.fffffep23f, 1.0f,    -1.0f,  2.5f,    -2.5f};
-}
-
-std::vector<float> strided_f32(std::uint64_t stride) {
-  std::vector<float> x;
-  for (std::uint64_t b = 0; b < kAllF32Patterns; b += stride)
-    x.push_back(std::bit_cast<float>(std::uint32_t(b)));
-  return x;
+std::vector<float> special_inputs() {
+  return special_f32({80.0f, -80.0f, 70.0f, 87.5f, 103.9f, 104.6f, 17.0f, -17.0f, 1e-8f, -1e-8f, 0x1p24f, -0x1p24f, -0x1.fffffep23f, 1.0f, -1.0f, 2.5f, -2.5f});
 }
 
 // Max ULP error of y against ref over x (NaN inputs must give the same NaN).
@@ -127,7 +112,7 @@ TEST(KernelLogSigmoid, F64WithinOneUlpOnRandomAndEdgeInputs) {
 }
 
 TEST(KernelLogSigmoid, SpecialInputsOnEveryTarget) {
-  const std::vector<float> x = special_f32();
+  const std::vector<float> x = special_inputs();
   std::vector<float> y(x.size());
   for_each_target([&](const std::string&) {
     sigma::log_sigmoid(x, y);
@@ -163,35 +148,11 @@ TEST(KernelLogSigmoid, SpecialInputsOnEveryTarget) {
 
 // Element i must not depend on n, on its position or on its neighbours (fast
 // and slow paths mixed inside one vector included).
-template <class F>
-void expect_tails_match_body(F run) {
-  std::vector<float> pool = special_f32();
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> d(-130.0f, 130.0f);
-  while (pool.size() < 80) pool.push_back(d(rng));
-  std::vector<float> dy(pool.size());
-  for (auto& v : dy) v = d(rng);
-  for_each_target([&](const std::string&) {
-    std::vector<float> single(pool.size());
-    for (std::size_t i = 0; i < pool.size(); ++i) run(&dy[i], &pool[i], &single[i], 1);
-    for (std::size_t n = 0; n <= 33; ++n) {
-      for (std::size_t off = 0; off + n <= pool.size(); off += 5) {
-        std::vector<float> out(n + 1, 123.0f);
-        run(dy.data() + off, pool.data() + off, out.data(), n);
-        for (std::size_t i = 0; i < n; ++i)
-          ASSERT_TRUE(same_bits(out[i], single[off + i]))
-              << "n=" << n << " off=" << off << " i=" << i;
-        ASSERT_EQ(out[n], 123.0f) << "wrote past the end";
-      }
-    }
-  });
-}
-
 TEST(KernelLogSigmoid, EveryTailLengthGivesTheBodysBits) {
-  expect_tails_match_body([](const float*, const float* x, float* y, std::size_t n) {
+  expect_tails_match_body(special_inputs(), 130.0f, [](const float*, const float* x, float* y, std::size_t n) {
     sigma::log_sigmoid(std::span<const float>(x, n), std::span<float>(y, n));
   });
-  expect_tails_match_body([](const float* dy, const float* x, float* y, std::size_t n) {
+  expect_tails_match_body(special_inputs(), 130.0f, [](const float* dy, const float* x, float* y, std::size_t n) {
     sigma::log_sigmoid_backward(std::span<const float>(dy, n), std::span<const float>(x, n),
                                 std::span<float>(y, n));
   });
@@ -305,33 +266,6 @@ TEST(KernelLogSigmoidBackward, F64WithinTwoUlpOnRandomInputs) {
 }
 
 template <class H>
-H round_to(long double v);
-template <>
-bfloat16 round_to(long double v) {
-  // nearest bf16 to v: pick among the neighbours of the f32-rounded value
-  const bfloat16 r = to_bfloat16(float(v));
-  bfloat16 best = r;
-  for (int k : {-1, 1}) {
-    bfloat16 c = r;
-    c.bits = std::uint16_t(r.bits + k);
-    if (std::fabs(v - to_float(c)) < std::fabs(v - to_float(best))) best = c;
-  }
-  return best;
-}
-template <>
-float16 round_to(long double v) {
-  const float16 r = to_float16(float(v));
-  float16 best = r;
-  for (int k : {-1, 1}) {
-    float16 c = r;
-    c.bits = std::uint16_t(r.bits + k);
-    if (std::isfinite(to_float(c)) && std::fabs(v - to_float(c)) < std::fabs(v - to_float(best)))
-      best = c;
-  }
-  return best;
-}
-
-template <class H>
 void check_16bit() {
   std::vector<H> x(65536), y(65536);
   for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
@@ -344,7 +278,7 @@ void check_16bit() {
       continue;
     }
     const long double e = mp_ls(xf);
-    const H want = round_to<H>(e);
+    const H want = nearest16<H>(e);
     if (y[i].bits != want.bits && to_float(y[i]) != to_float(want)) ++wrong;
   }
   EXPECT_EQ(wrong, 0);

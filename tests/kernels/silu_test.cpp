@@ -21,6 +21,7 @@
 #include "mpfr_ref.h"
 #include "sigma/dtypes.h"
 #include "sigma/kernels.h"
+#include "kernel_checks.h"
 #include "targets.h"
 #include "ulp.h"
 
@@ -56,24 +57,8 @@ long double mp_dsilu(long double x, long double dy = 1) {
   return s.ld();
 }
 
-template <class T>
-bool same_bits(T a, T b) {
-  return std::memcmp(&a, &b, sizeof(T)) == 0;
-}
-
-std::vector<float> special_f32() {
-  const float tiny = std::numeric_limits<float>::denorm_min();
-  return {0.0f,       -0.0f,  INFINITY, -INFINITY, NAN,     -NAN,    FLT_MAX, -FLT_MAX, 5e29f,
-          -5e29f,     88.7f,  -88.7f,   104.0f,    -104.0f, tiny,    -tiny,   FLT_MIN,  -FLT_MIN,
-          -80.0f,     -87.5f, -100.0f,  -111.0f,   -112.0f, -113.0f, 17.0f,   20.5f,    -1.2784646f,
-          -1.278464f, -1.34f, -1.21f,   1e-8f,     -1e-8f,  1.0f,    -1.0f};
-}
-
-std::vector<float> strided_f32(std::uint64_t stride) {
-  std::vector<float> x;
-  for (std::uint64_t b = 0; b < kAllF32Patterns; b += stride)
-    x.push_back(std::bit_cast<float>(std::uint32_t(b)));
-  return x;
+std::vector<float> special_inputs() {
+  return special_f32({-80.0f, -87.5f, -100.0f, -111.0f, -112.0f, -113.0f, 17.0f, 20.5f, -1.2784646f, -1.278464f, -1.34f, -1.21f, 1e-8f, -1e-8f, 1.0f, -1.0f});
 }
 
 template <class Ref>
@@ -124,7 +109,7 @@ TEST(KernelSilu, F64WithinOneUlpOnRandomAndEdgeInputs) {
 }
 
 TEST(KernelSilu, SpecialInputsOnEveryTarget) {
-  const std::vector<float> x = special_f32();
+  const std::vector<float> x = special_inputs();
   std::vector<float> y(x.size());
   for_each_target([&](const std::string&) {
     sigma::silu(x, y);
@@ -155,35 +140,11 @@ TEST(KernelSilu, SpecialInputsOnEveryTarget) {
   EXPECT_EQ(std::bit_cast<std::uint32_t>(at(payload)), 0xffc01234u);
 }
 
-template <class F>
-void expect_tails_match_body(F run) {
-  std::vector<float> pool = special_f32();
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> d(-130.0f, 130.0f);
-  while (pool.size() < 80) pool.push_back(d(rng));
-  std::vector<float> dy(pool.size());
-  for (auto& v : dy) v = d(rng);
-  for_each_target([&](const std::string&) {
-    std::vector<float> single(pool.size());
-    for (std::size_t i = 0; i < pool.size(); ++i) run(&dy[i], &pool[i], &single[i], 1);
-    for (std::size_t n = 0; n <= 33; ++n) {
-      for (std::size_t off = 0; off + n <= pool.size(); off += 5) {
-        std::vector<float> out(n + 1, 123.0f);
-        run(dy.data() + off, pool.data() + off, out.data(), n);
-        for (std::size_t i = 0; i < n; ++i)
-          ASSERT_TRUE(same_bits(out[i], single[off + i]))
-              << "n=" << n << " off=" << off << " i=" << i;
-        ASSERT_EQ(out[n], 123.0f) << "wrote past the end";
-      }
-    }
-  });
-}
-
 TEST(KernelSilu, EveryTailLengthGivesTheBodysBits) {
-  expect_tails_match_body([](const float*, const float* x, float* y, std::size_t n) {
+  expect_tails_match_body(special_inputs(), 130.0f, [](const float*, const float* x, float* y, std::size_t n) {
     sigma::silu(std::span<const float>(x, n), std::span<float>(y, n));
   });
-  expect_tails_match_body([](const float* dy, const float* x, float* y, std::size_t n) {
+  expect_tails_match_body(special_inputs(), 130.0f, [](const float* dy, const float* x, float* y, std::size_t n) {
     sigma::silu_backward(std::span<const float>(dy, n), std::span<const float>(x, n),
                          std::span<float>(y, n));
   });
@@ -309,20 +270,6 @@ TEST(KernelSiluBackward, F64WithinFourUlpOnRandomAndNearRootInputs) {
 }
 
 template <class H>
-H nearest(long double v) {
-  const H r =
-      std::is_same_v<H, bfloat16> ? H{to_bfloat16(float(v)).bits} : H{to_float16(float(v)).bits};
-  H best = r;
-  for (int k : {-1, 1}) {
-    H c = r;
-    c.bits = std::uint16_t(r.bits + k);
-    if (std::isfinite(to_float(c)) && std::fabs(v - to_float(c)) < std::fabs(v - to_float(best)))
-      best = c;
-  }
-  return best;
-}
-
-template <class H>
 int misrounded_16bit() {
   std::vector<H> x(65536), y(65536);
   for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
@@ -331,7 +278,7 @@ int misrounded_16bit() {
   for (std::uint32_t i = 0; i < 65536; ++i) {
     const float xf = to_float(x[i]);
     if (std::isnan(xf)) continue;
-    const H want = nearest<H>(mp_silu(xf));
+    const H want = nearest16<H>(mp_silu(xf));
     wrong += y[i].bits != want.bits && to_float(y[i]) != to_float(want);
   }
   return wrong;

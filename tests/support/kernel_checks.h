@@ -1,0 +1,88 @@
+// Checks shared by the kernel tests: bit equality, the table of
+// special inputs, strided bit-pattern inputs, the tail-versus-body check and
+// the correctly rounded 16-bit value of an exact result.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "float_scan.h"
+#include "sigma/dtypes.h"
+#include "targets.h"
+
+namespace sigma::test {
+
+template <class T>
+bool same_bits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+// +-0, +-inf, NaN (both signs), +-FLT_MAX, +-5e29, +-88.7, +-104, the smallest
+// subnormal and normal, followed by `extra` (each op's own edges).
+inline std::vector<float> special_f32(std::initializer_list<float> extra = {}) {
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> v = {0.0f,   -0.0f,  INFINITY, -INFINITY, NAN,  -NAN,  FLT_MAX, -FLT_MAX,
+                          5e29f,  -5e29f, 88.7f,    -88.7f,    104.0f, -104.0f, tiny, -tiny,
+                          FLT_MIN, -FLT_MIN};
+  v.insert(v.end(), extra);
+  return v;
+}
+
+// Every `stride`-th f32 bit pattern.
+inline std::vector<float> strided_f32(std::uint64_t stride) {
+  std::vector<float> x;
+  for (std::uint64_t b = 0; b < kAllF32Patterns; b += stride) x.push_back(std::bit_cast<float>(std::uint32_t(b)));
+  return x;
+}
+
+// On every target, run(dy, x, out, n) over every length 0..33 at several
+// offsets of `pool` (padded with uniform values in [-range, range]) must give
+// each element the bits it gets alone, and write nothing past n.
+template <class F>
+void expect_tails_match_body(std::vector<float> pool, float range, F run) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-range, range);
+  while (pool.size() < 80) pool.push_back(d(rng));
+  std::vector<float> dy(pool.size());
+  for (auto& v : dy) v = d(rng);
+  for_each_target([&](const std::string&) {
+    std::vector<float> single(pool.size());
+    for (std::size_t i = 0; i < pool.size(); ++i) run(&dy[i], &pool[i], &single[i], 1);
+    for (std::size_t n = 0; n <= 33; ++n) {
+      for (std::size_t off = 0; off + n <= pool.size(); off += 5) {
+        std::vector<float> out(n + 1, 123.0f);
+        run(dy.data() + off, pool.data() + off, out.data(), n);
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_TRUE(same_bits(out[i], single[off + i])) << "n=" << n << " off=" << off << " i=" << i;
+        ASSERT_EQ(out[n], 123.0f) << "wrote past the end";
+      }
+    }
+  });
+}
+
+// The 16-bit value nearest to v (v from MPFR or long double): the neighbours of
+// the f32-then-16-bit rounding are compared directly with v, so no double
+// rounding can creep in.
+template <class H>
+H nearest16(long double v) {
+  const H r = std::is_same_v<H, bfloat16> ? H{to_bfloat16(float(v)).bits} : H{to_float16(float(v)).bits};
+  H best = r;
+  for (int k : {-1, 1}) {
+    H c = r;
+    c.bits = std::uint16_t(r.bits + k);
+    if (std::isfinite(to_float(c)) && std::fabs(v - to_float(c)) < std::fabs(v - to_float(best))) best = c;
+  }
+  return best;
+}
+
+}  // namespace sigma::test
