@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
 #include <vector>
 
 #include "exhaustive.h"
@@ -26,6 +29,40 @@ TEST(KernelSigmoidExhaustive, EveryFloatWithinOneUlp) {
 }
 
 TEST(KernelSigmoidExhaustive, EveryTargetBitwiseIdentical) { expect_targets_identical("sigmoid", run, 1); }
+
+// f64: 10^8 random inputs (half over [-40, 40], half over [-760, 760]) against
+// long double (relative error ~2^-62, i.e. 2^-9 ULP of a double).
+TEST(KernelSigmoidExhaustive, F64HundredMillionRandomInputsWithinOneUlp) {
+  constexpr std::int64_t kBlocks = 1526;  // 1526 * 65536 > 10^8
+  sigma::set_num_threads(1);
+  UlpStats total;
+#pragma omp parallel
+  {
+    std::vector<double> x(kChunk), y(kChunk);
+    UlpStats st;
+#pragma omp for schedule(dynamic, 8)
+    for (std::int64_t b = 0; b < kBlocks; ++b) {
+      std::mt19937_64 rng(std::uint64_t(b) + 1);
+      std::uniform_real_distribution<double> mid(-40, 40), wide(-760, 760);
+      for (std::size_t i = 0; i < kChunk; ++i) x[i] = i % 2 ? mid(rng) : wide(rng);
+      sigma::sigmoid(x, y);
+      for (std::size_t i = 0; i < kChunk; ++i) {
+        const long double lx = x[i];
+        const long double exact = lx >= 0 ? 1.0L / (1.0L + std::exp(-lx)) : std::exp(lx) / (1.0L + std::exp(lx));
+        st.add(ulp_error(y[i], exact), x[i], std::isnan(y[i]));
+      }
+    }
+#pragma omp critical
+    total.merge(st);
+  }
+  sigma::set_num_threads(0);
+  std::printf("f64 sigmoid [%s] over %llu random inputs: max %.4f ULP at x = %.17g\n",
+              sigma::kernels::target().c_str(), (unsigned long long)total.count, total.max,
+              double(total.worst_x));
+  EXPECT_GE(total.count, 100000000u);
+  EXPECT_LE(total.max, 1.0) << double(total.worst_x);
+  EXPECT_EQ(total.nan_out, 0u);
+}
 
 }  // namespace
 }  // namespace sigma::test
