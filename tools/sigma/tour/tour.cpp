@@ -7,6 +7,7 @@
 
 #include "../commands.h"
 #include "sigma/io.h"
+#include "sigma/kernels.h"
 #include "sigma/version.h"
 #include "tour.h"
 
@@ -34,8 +35,8 @@ void run_tour(const Options& o) {
   }
 
   std::string md = "# sigma tour\n\n";
-  md += "sigma " + std::string(version()) + ", seed " + std::to_string(o.seed) +
-        (o.quick ? ", quick run" : "") + ".\n\n";
+  md += "sigma " + std::string(version()) + ", SIMD target " + kernels::target() + ", seed " +
+        std::to_string(o.seed) + (o.quick ? ", quick run" : "") + ".\n\n";
   int failed = 0, total = 0;
   for (const auto& s : sections()) {
     if (only && only != &s) continue;
