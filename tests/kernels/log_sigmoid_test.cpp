@@ -54,19 +54,6 @@ std::vector<float> special_inputs() {
 }
 
 // Max ULP error of y against ref over x (NaN inputs must give the same NaN).
-template <class Ref>
-UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
-  UlpStats s;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(x[i])) {
-      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
-      continue;
-    }
-    s.add(ulp_error(y[i], ref(x[i])), x[i], std::isnan(y[i]));
-  }
-  return s;
-}
-
 TEST(KernelLogSigmoid, F32StridedScanWithinOneUlpOnEveryTarget) {
   const std::vector<float> x = strided_f32(4099);
   std::vector<float> y(x.size());

@@ -61,19 +61,6 @@ std::vector<float> special_inputs() {
   return special_f32({-80.0f, -87.5f, -100.0f, -111.0f, -112.0f, -113.0f, 17.0f, 20.5f, -1.2784646f, -1.278464f, -1.34f, -1.21f, 1e-8f, -1e-8f, 1.0f, -1.0f});
 }
 
-template <class Ref>
-UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
-  UlpStats s;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(x[i])) {
-      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
-      continue;
-    }
-    s.add(ulp_error(y[i], ref(x[i])), x[i], std::isnan(y[i]));
-  }
-  return s;
-}
-
 TEST(KernelSilu, F32StridedScanWithinOneUlpOnEveryTarget) {
   const std::vector<float> x = strided_f32(4099);
   std::vector<float> y(x.size());

@@ -56,21 +56,6 @@ std::vector<float> special_inputs() {
   return special_f32({20.0f, 20.000002f, 19.999998f, -80.0f, -70.0f, -87.5f, -103.9f, -104.6f, 17.0f, -17.0f, 1e-8f, -1e-8f, 0x1p24f, -0x1p24f, 1.0f, -1.0f});
 }
 
-template <class Ref>
-UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
-  UlpStats s;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(x[i])) {
-      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
-      continue;
-    }
-    long double e = ref(x[i]);
-    if (std::fabs(e) >= 0x1.ffffffp127L) e = std::copysign(INFINITY, e);  // rounds to inf
-    s.add(ulp_error(y[i], e), x[i], std::isnan(y[i]));
-  }
-  return s;
-}
-
 TEST(KernelSoftplus, F32StridedScanWithinOneUlpOnEveryTarget) {
   const std::vector<float> x = strided_f32(4099);
   std::vector<float> y(x.size());

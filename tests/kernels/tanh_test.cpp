@@ -46,19 +46,6 @@ std::vector<float> special_inputs() {
   return special_f32({1e-8f, -1e-8f, 0.375f, -0.375f, 0.37499997f, 0.37500003f, 9.0f, 9.02f, -9.02f, 40.0f, 41.0f, 0x1p-12f, 0.5f, 1.0f, -1.0f, 20.0f});
 }
 
-template <class Ref>
-UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
-  UlpStats s;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(x[i])) {
-      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
-      continue;
-    }
-    s.add(ulp_error(y[i], ref(x[i])), x[i], std::isnan(y[i]));
-  }
-  return s;
-}
-
 TEST(KernelTanh, F32StridedScanWithinOneUlpOnEveryTarget) {
   const std::vector<float> x = strided_f32(4099);
   std::vector<float> y(x.size());

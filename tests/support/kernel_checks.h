@@ -19,6 +19,7 @@
 #include "float_scan.h"
 #include "sigma/dtypes.h"
 #include "targets.h"
+#include "ulp.h"
 
 namespace sigma::test {
 
@@ -68,6 +69,24 @@ void expect_tails_match_body(std::vector<float> pool, float range, F run) {
       }
     }
   });
+}
+
+// ULP stats of f32 results y for inputs x against ref(x) (a wider-precision
+// value; one that rounds past FLT_MAX counts as inf). NaN inputs must come back
+// as the same NaN.
+template <class Ref>
+UlpStats f32_stats(const std::vector<float>& x, const std::vector<float>& y, Ref ref) {
+  UlpStats s;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) {
+      s.add(same_bits(x[i], y[i]) ? 0.0 : HUGE_VAL, x[i], false);
+      continue;
+    }
+    long double e = ref(x[i]);
+    if (std::fabs(e) >= 0x1.ffffffp127L) e = std::copysign(INFINITY, e);  // rounds to inf
+    s.add(ulp_error(y[i], e), x[i], std::isnan(y[i]));
+  }
+  return s;
 }
 
 // The 16-bit value nearest to v (v from MPFR or long double): the neighbours of
