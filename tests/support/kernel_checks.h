@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -102,6 +103,24 @@ H nearest16(long double v) {
     if (std::isfinite(to_float(c)) && std::fabs(v - to_float(c)) < std::fabs(v - to_float(best))) best = c;
   }
   return best;
+}
+
+// Number of non-NaN 16-bit inputs whose result from run(x, y) (spans of H)
+// differs from the correctly rounded exact(x). With signed_zeros false, +0 and
+// -0 count as equal.
+template <class H, class Run, class Exact>
+int misrounded_16bit(Run run, Exact exact, bool signed_zeros) {
+  std::vector<H> x(65536), y(65536);
+  for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
+  run(std::span<const H>(x), std::span<H>(y));
+  int wrong = 0;
+  for (std::uint32_t i = 0; i < 65536; ++i) {
+    const float xf = to_float(x[i]);
+    if (std::isnan(xf)) continue;
+    const H want = nearest16<H>(exact(xf));
+    wrong += y[i].bits != want.bits && (signed_zeros || to_float(y[i]) != to_float(want));
+  }
+  return wrong;
 }
 
 }  // namespace sigma::test
