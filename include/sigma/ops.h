@@ -1,0 +1,175 @@
+// sigma/ops.h: creation functions and operations on tensors, named and
+// behaving as in LibTorch (torch::zeros, torch::sigmoid, torch::matmul, ...).
+//
+// Element-wise binary ops broadcast like NumPy/PyTorch and promote dtypes as
+// PyTorch does (float32 with float64 gives float64; a Scalar operand takes
+// the tensor's dtype). Every op that LibTorch differentiates records a
+// gradient here too; comparisons, where and the random functions do not.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sigma/tensor.h"
+
+namespace sigma {
+
+// ---- Creation. Floating values give the default dtype (float32), integers
+// give int64, bools give bool, unless options say otherwise.
+Tensor tensor(std::initializer_list<float> values, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<double> values, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<int> values, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<std::int64_t> values, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<bool> values, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<std::initializer_list<float>> rows, const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows,
+              const TensorOptions& o = {});
+Tensor tensor(std::initializer_list<std::initializer_list<int>> rows, const TensorOptions& o = {});
+Tensor tensor(const std::vector<float>& values, const TensorOptions& o = {});
+Tensor tensor(const std::vector<double>& values, const TensorOptions& o = {});
+Tensor tensor(const std::vector<std::int64_t>& values, const TensorOptions& o = {});
+// A zero-dimensional tensor.
+Tensor scalar_tensor(const Scalar& v, const TensorOptions& o = {});
+// Copies count elements of the given type from data into a new tensor of the
+// given shape (LibTorch's from_blob followed by clone).
+Tensor from_data(const void* data, ScalarType data_type, IntArrayRef shape,
+                 const TensorOptions& o = {});
+
+Tensor empty(IntArrayRef shape, const TensorOptions& o = {});
+Tensor zeros(IntArrayRef shape, const TensorOptions& o = {});
+Tensor ones(IntArrayRef shape, const TensorOptions& o = {});
+Tensor full(IntArrayRef shape, const Scalar& value, const TensorOptions& o = {});
+Tensor eye(std::int64_t n, const TensorOptions& o = {});
+// Values start, start + step, ... below end. Integer arguments without a
+// dtype give int64; any floating argument gives the default dtype.
+Tensor arange(const Scalar& end, const TensorOptions& o = {});
+Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& o = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
+              const TensorOptions& o = {});
+Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps,
+                const TensorOptions& o = {});
+Tensor empty_like(const Tensor& t, const TensorOptions& o = {});
+Tensor zeros_like(const Tensor& t, const TensorOptions& o = {});
+Tensor ones_like(const Tensor& t, const TensorOptions& o = {});
+Tensor full_like(const Tensor& t, const Scalar& value, const TensorOptions& o = {});
+
+// ---- Random numbers from one global generator (a 64-bit Mersenne twister),
+// so a manual_seed makes every run reproducible; the streams are sigma's own,
+// not PyTorch's.
+void manual_seed(std::uint64_t seed);
+Tensor rand(IntArrayRef shape, const TensorOptions& o = {});    // U[0, 1)
+Tensor randn(IntArrayRef shape, const TensorOptions& o = {});   // N(0, 1)
+// Integers in [low, high); int64 unless options say otherwise.
+Tensor randint(std::int64_t high, IntArrayRef shape, const TensorOptions& o = {});
+Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape,
+               const TensorOptions& o = {});
+Tensor randperm(std::int64_t n, const TensorOptions& o = {});
+Tensor rand_like(const Tensor& t, const TensorOptions& o = {});
+Tensor randn_like(const Tensor& t, const TensorOptions& o = {});
+Tensor bernoulli(const Tensor& p);
+
+// ---- Element-wise arithmetic.
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha = 1);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Scalar& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Scalar& b);
+Tensor pow(const Tensor& base, const Tensor& exponent);
+Tensor pow(const Tensor& base, const Scalar& exponent);
+Tensor pow(const Scalar& base, const Tensor& exponent);
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor log1p(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor reciprocal(const Tensor& x);
+// Gradient flows where min <= x <= max (PyTorch's convention at the bounds).
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor clamp_min(const Tensor& x, const Scalar& min);
+Tensor clamp_max(const Tensor& x, const Scalar& max);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// ---- Activations of the sigmoid family: the element-wise math is the
+// kernels of sigma/kernels.h (same accuracy contracts). The sigmoid gradient
+// uses the saved output, y (1 - y), except where y has rounded to 1, where it
+// is computed from the input (about 2.06e-9 at x = 20 in float32, not 0).
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor relu(const Tensor& x);
+// approximate: "none" (x Phi(x), with erf) or "tanh".
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+Tensor silu(const Tensor& x);
+Tensor log_sigmoid(const Tensor& x);
+Tensor softplus(const Tensor& x, const Scalar& beta = 1, const Scalar& threshold = 20);
+// Element-wise loss of sigma/kernels.h's bce_with_logits; reduction is
+// "none", "mean" or "sum". weight broadcasts to the input's shape, pos_weight
+// along its last dimension.
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight = {}, const Tensor& pos_weight = {},
+                                        const std::string& reduction = "mean");
+
+// ---- Linear algebra (CBLAS sgemm/dgemm; bf16/f16 computed in f32).
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor dot(const Tensor& a, const Tensor& b);
+
+// ---- Reductions. dims may be negative; an empty dims list reduces over all.
+Tensor sum(const Tensor& x, std::optional<ScalarType> dtype = std::nullopt);
+Tensor sum(const Tensor& x, IntArrayRef dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, IntArrayRef dims, bool keepdim = false);
+// The maximum of all elements; its gradient is shared evenly between ties.
+Tensor max(const Tensor& x);
+// (values, int64 indices) along dim; the gradient goes to the index returned.
+std::tuple<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor min(const Tensor& x);
+std::tuple<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false);
+// The p-norm (p > 0, or inf) over all elements or over dims. The 2-norm's
+// gradient at 0 is 0.
+Tensor norm(const Tensor& x, const Scalar& p = 2);
+Tensor norm(const Tensor& x, const Scalar& p, IntArrayRef dims, bool keepdim = false);
+
+// ---- Joining and views as free functions.
+Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
+Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
+Tensor reshape(const Tensor& x, IntArrayRef shape);
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1);
+Tensor permute(const Tensor& x, IntArrayRef dims);
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length);
+std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, std::int64_t dim = 0);
+Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+
+// ---- Comparisons and selection (no gradient through the condition).
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor isnan(const Tensor& x);
+Tensor isfinite(const Tensor& x);
+// cond ? a : b element-wise, broadcasting all three; gradients flow to a and
+// b where cond selects them.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+bool equal(const Tensor& a, const Tensor& b);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+
+}  // namespace sigma

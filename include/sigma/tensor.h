@@ -1,0 +1,268 @@
+// sigma/tensor.h: the Tensor handle, mirroring at::Tensor.
+//
+// A Tensor is a reference-counted handle: copying it shares the data (as in
+// LibTorch); clone() copies. A tensor is a strided view (sizes, strides,
+// offset) of a storage that views share, with a version counter that every
+// in-place write bumps so autograd can tell when a saved tensor changed.
+// Members forward to the free functions of sigma/ops.h; both spellings work
+// (x.sigmoid() and sigma::sigmoid(x)).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sigma/error.h"
+#include "sigma/scalar_type.h"
+#include "sigma/tensor_options.h"
+
+namespace sigma {
+
+struct TensorImpl;
+namespace autograd {
+class Node;
+}
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const noexcept { return impl_ != nullptr; }
+  TensorImpl* unsafeGetTensorImpl() const noexcept { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl() const noexcept { return impl_; }
+  // Whether two handles refer to the same tensor (not just the same storage).
+  bool is_same(const Tensor& other) const noexcept { return impl_ == other.impl_; }
+  long use_count() const noexcept { return impl_.use_count(); }
+
+  // ---- Metadata.
+  IntArrayRef sizes() const;
+  IntArrayRef strides() const;
+  // size(d) and stride(d) accept negative d (counted from the end).
+  std::int64_t size(std::int64_t d) const;
+  std::int64_t stride(std::int64_t d) const;
+  std::int64_t dim() const;
+  std::int64_t ndimension() const { return dim(); }
+  std::int64_t numel() const;
+  ScalarType dtype() const;
+  ScalarType scalar_type() const { return dtype(); }
+  TensorOptions options() const;
+  std::size_t element_size() const;
+  std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * element_size(); }
+  std::int64_t storage_offset() const;
+  bool is_contiguous() const;
+  bool is_floating_point() const;
+  // Whether both tensors view the same storage.
+  bool is_alias_of(const Tensor& other) const;
+  std::string toString() const;  // "CPUFloatType", as LibTorch
+
+  // The first element (after the storage offset). T must be the tensor's
+  // element type (float, double, bfloat16, float16, int64_t, bool), else
+  // sigma::Error. Writing through it changes the tensor without bumping its
+  // version; prefer the in-place ops.
+  template <class T> T* data_ptr() const {
+    check_dtype_for_access(CppTypeToScalarType<T>::value, "data_ptr");
+    return static_cast<T*>(raw_data());
+  }
+  void* data_ptr() const { return raw_data(); }
+  // The value of a one-element tensor, converted to T; sigma::Error otherwise.
+  template <class T> T item() const { return item_scalar("item").to<T>(); }
+  Scalar item() const { return item_scalar("item"); }
+
+  // ---- Autograd (see sigma/autograd.h).
+  bool requires_grad() const;
+  // Only floating-point leaves may require gradients.
+  Tensor& requires_grad_(bool r = true);
+  Tensor& set_requires_grad(bool r) { return requires_grad_(r); }
+  bool is_leaf() const;
+  // The accumulated gradient of a leaf (or of a tensor that called
+  // retain_grad()); undefined until a backward pass reaches it.
+  const Tensor& grad() const;
+  Tensor& mutable_grad() const;
+  std::shared_ptr<autograd::Node> grad_fn() const;
+  std::uint32_t output_nr() const;
+  // Computes gradients of this tensor with respect to the graph leaves and
+  // accumulates them into their grad(). gradient may be omitted only for a
+  // one-element tensor. retain_graph defaults to false: the graph's saved
+  // tensors are freed as the pass runs.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  Tensor detach() const;
+  Tensor& detach_();
+  void retain_grad() const;
+  bool retains_grad() const;
+  std::uint32_t _version() const;
+
+  // ---- Conversion and copies.
+  Tensor to(ScalarType t, bool copy = false) const;
+  Tensor to(const TensorOptions& o, bool copy = false) const;
+  Tensor type_as(const Tensor& other) const { return to(other.dtype()); }
+  Tensor contiguous() const;
+  Tensor clone() const;
+  Tensor& copy_(const Tensor& src);
+  Tensor& fill_(const Scalar& v);
+  Tensor& zero_();
+  Tensor& uniform_(double from = 0.0, double to = 1.0);
+  Tensor& normal_(double mean = 0.0, double std = 1.0);
+  // Values in row-major order converted to T.
+  template <class T> std::vector<T> to_vector() const;
+
+  // ---- Views: share storage with this tensor.
+  Tensor view(IntArrayRef shape) const;
+  Tensor reshape(IntArrayRef shape) const;
+  Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
+  Tensor reshape_as(const Tensor& other) const { return reshape(other.sizes()); }
+  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+  Tensor transpose(std::int64_t d0, std::int64_t d1) const;
+  Tensor t() const;
+  Tensor permute(IntArrayRef dims) const;
+  Tensor slice(std::int64_t dim = 0, std::optional<std::int64_t> start = std::nullopt,
+               std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1) const;
+  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  std::vector<Tensor> chunk(std::int64_t chunks, std::int64_t dim = 0) const;
+  std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0) const;
+  std::vector<Tensor> unbind(std::int64_t dim = 0) const;
+  Tensor select(std::int64_t dim, std::int64_t index) const;
+  Tensor operator[](std::int64_t index) const { return select(0, index); }
+  Tensor unsqueeze(std::int64_t dim) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::int64_t dim) const;
+  Tensor expand(IntArrayRef shape) const;
+  Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
+
+  // ---- Element-wise arithmetic (broadcasting, with gradients).
+  Tensor add(const Tensor& o, const Scalar& alpha = 1) const;
+  Tensor add(const Scalar& o, const Scalar& alpha = 1) const;
+  Tensor sub(const Tensor& o, const Scalar& alpha = 1) const;
+  Tensor sub(const Scalar& o, const Scalar& alpha = 1) const;
+  Tensor mul(const Tensor& o) const;
+  Tensor mul(const Scalar& o) const;
+  Tensor div(const Tensor& o) const;
+  Tensor div(const Scalar& o) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor pow(const Scalar& exponent) const;
+  Tensor neg() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor log1p() const;
+  Tensor abs() const;
+  Tensor sqrt() const;
+  Tensor square() const;
+  Tensor reciprocal() const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor clamp_min(const Scalar& min) const;
+  Tensor clamp_max(const Scalar& max) const;
+  // In place (bump the version; sigma::Error on a leaf that requires grad
+  // unless gradients are off).
+  Tensor& add_(const Tensor& o, const Scalar& alpha = 1);
+  Tensor& add_(const Scalar& o, const Scalar& alpha = 1);
+  Tensor& sub_(const Tensor& o, const Scalar& alpha = 1);
+  Tensor& sub_(const Scalar& o, const Scalar& alpha = 1);
+  Tensor& mul_(const Tensor& o);
+  Tensor& mul_(const Scalar& o);
+  Tensor& div_(const Tensor& o);
+  Tensor& div_(const Scalar& o);
+  Tensor& neg_();
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& sigmoid_();
+  Tensor& tanh_();
+  Tensor& relu_();
+
+  // ---- Activations (call the SIMD kernels of sigma/kernels.h).
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor relu() const;
+  Tensor log_sigmoid() const;
+  Tensor silu() const;
+
+  // ---- Linear algebra and reductions.
+  Tensor matmul(const Tensor& o) const;
+  Tensor mm(const Tensor& o) const;
+  Tensor bmm(const Tensor& o) const;
+  Tensor dot(const Tensor& o) const;
+  Tensor sum(std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor sum(IntArrayRef dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(IntArrayRef dims, bool keepdim = false) const;
+  Tensor max() const;
+  std::tuple<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false) const;
+  Tensor min() const;
+  std::tuple<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
+  Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor norm(const Scalar& p = 2) const;
+  Tensor norm(const Scalar& p, IntArrayRef dims, bool keepdim = false) const;
+
+  // ---- Comparisons: bool tensors, no gradient.
+  Tensor eq(const Tensor& o) const;
+  Tensor eq(const Scalar& o) const;
+  Tensor ne(const Tensor& o) const;
+  Tensor ne(const Scalar& o) const;
+  Tensor lt(const Tensor& o) const;
+  Tensor lt(const Scalar& o) const;
+  Tensor le(const Tensor& o) const;
+  Tensor le(const Scalar& o) const;
+  Tensor gt(const Tensor& o) const;
+  Tensor gt(const Scalar& o) const;
+  Tensor ge(const Tensor& o) const;
+  Tensor ge(const Scalar& o) const;
+  bool equal(const Tensor& o) const;
+  bool allclose(const Tensor& o, double rtol = 1e-5, double atol = 1e-8) const;
+
+  Tensor& operator+=(const Tensor& o) { return add_(o); }
+  Tensor& operator+=(const Scalar& o) { return add_(o); }
+  Tensor& operator-=(const Tensor& o) { return sub_(o); }
+  Tensor& operator-=(const Scalar& o) { return sub_(o); }
+  Tensor& operator*=(const Tensor& o) { return mul_(o); }
+  Tensor& operator*=(const Scalar& o) { return mul_(o); }
+  Tensor& operator/=(const Tensor& o) { return div_(o); }
+  Tensor& operator/=(const Scalar& o) { return div_(o); }
+  Tensor operator-() const { return neg(); }
+
+ private:
+  void check_dtype_for_access(ScalarType want, const char* op) const;
+  void* raw_data() const;
+  Scalar item_scalar(const char* op) const;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+using TensorList = std::vector<Tensor>;
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
+
+// Prints like PyTorch's repr: tensor([0.0474, 0.2689, 0.5000]), with
+// dtype=..., requires_grad=True or grad_fn=<SigmoidBackward> where they apply.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+template <> std::vector<float> Tensor::to_vector<float>() const;
+template <> std::vector<double> Tensor::to_vector<double>() const;
+template <> std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+template <> std::vector<bool> Tensor::to_vector<bool>() const;
+
+}  // namespace sigma

@@ -1,0 +1,147 @@
+// tensor_impl.cpp: storage allocation, tensor geometry and the scalar-type table.
+#include "tensor/tensor_impl.h"
+
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <sstream>
+
+namespace sigma {
+
+namespace {
+constexpr std::size_t kAlignment = 64;
+}
+
+Storage::Storage(std::size_t n) : nbytes(n) {
+  const std::size_t rounded = ((n == 0 ? 1 : n) + kAlignment - 1) / kAlignment * kAlignment;
+  data = static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded));
+  if (data == nullptr) throw std::bad_alloc();
+}
+
+Storage::~Storage() { std::free(data); }
+
+const char* to_string(ScalarType t) noexcept {
+  switch (t) {
+    case kFloat: return "float32";
+    case kDouble: return "float64";
+    case kBFloat16: return "bfloat16";
+    case kHalf: return "float16";
+    case kLong: return "int64";
+    case kBool: return "bool";
+  }
+  return "unknown";
+}
+
+std::size_t element_size(ScalarType t) noexcept {
+  switch (t) {
+    case kFloat: return 4;
+    case kDouble: return 8;
+    case kBFloat16:
+    case kHalf: return 2;
+    case kLong: return 8;
+    case kBool: return 1;
+  }
+  return 1;
+}
+
+ScalarType promote_types(ScalarType a, ScalarType b) noexcept {
+  if (a == b) return a;
+  const bool fa = is_floating_point(a), fb = is_floating_point(b);
+  if (fa && fb) {
+    if (a == kDouble || b == kDouble) return kDouble;
+    return kFloat;  // f32 with a 16-bit type, or bf16 with f16
+  }
+  if (fa) return a;
+  if (fb) return b;
+  return kLong;  // int64 with bool
+}
+
+std::string shape_string(IntArrayRef shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  s += "]";
+  return s;
+}
+
+std::int64_t TensorImpl::numel() const noexcept {
+  std::int64_t n = 1;
+  for (std::int64_t s : sizes) n *= s;
+  return n;
+}
+
+bool TensorImpl::is_contiguous() const noexcept {
+  std::int64_t expected = 1;
+  for (std::size_t i = sizes.size(); i-- > 0;) {
+    if (sizes[i] == 1) continue;
+    if (sizes[i] == 0) return true;
+    if (strides[i] != expected) return false;
+    expected *= sizes[i];
+  }
+  return true;
+}
+
+std::vector<std::int64_t> contiguous_strides(IntArrayRef shape) {
+  std::vector<std::int64_t> st(shape.size());
+  std::int64_t s = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    st[i] = s;
+    s *= shape[i] > 0 ? shape[i] : 1;
+  }
+  return st;
+}
+
+std::int64_t checked_numel(const char* op, IntArrayRef shape) {
+  std::int64_t n = 1;
+  for (std::int64_t s : shape) {
+    if (s < 0)
+      throw Error(std::string(op) + ": negative size in shape " + shape_string(shape));
+    if (s != 0 && n > std::numeric_limits<std::int64_t>::max() / 16 / s)
+      throw Error(std::string(op) + ": shape " + shape_string(shape) + " has too many elements");
+    n *= s;
+  }
+  return n;
+}
+
+Tensor make_tensor(IntArrayRef shape, ScalarType dtype) {
+  const std::int64_t n = checked_numel("empty", shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(n) * element_size(dtype));
+  impl->sizes = shape.vec();
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, std::vector<std::int64_t> sizes,
+                 std::vector<std::int64_t> strides, std::int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  const TensorImpl* b = base.unsafeGetTensorImpl();
+  impl->storage = b->storage;
+  impl->offset = offset;
+  impl->sizes = std::move(sizes);
+  impl->strides = std::move(strides);
+  impl->dtype = b->dtype;
+  impl->is_view = true;
+  return Tensor(std::move(impl));
+}
+
+void bump_version(const Tensor& t) {
+  t.unsafeGetTensorImpl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::int64_t wrap_dim(const char* op, std::int64_t dim, std::int64_t rank) {
+  const std::int64_t r = rank == 0 ? 1 : rank;
+  if (dim < -r || dim >= r) {
+    std::ostringstream m;
+    m << op << ": dimension " << dim << " out of range for a tensor of " << rank
+      << (rank == 1 ? " dimension" : " dimensions") << " (expected in [" << -r << ", " << r - 1
+      << "])";
+    throw Error(m.str());
+  }
+  return dim < 0 ? dim + r : dim;
+}
+
+}  // namespace sigma

@@ -1,0 +1,74 @@
+// tensor_impl.h: what a Tensor handle points at (internal to the library).
+//
+// Storage holds the bytes (64-byte aligned) and the version counter that all
+// views of it share. TensorImpl is one strided view of a storage plus the
+// autograd state of that tensor.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sigma/autograd.h"
+#include "sigma/tensor.h"
+
+namespace sigma {
+
+struct Storage {
+  explicit Storage(std::size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  std::byte* data = nullptr;
+  std::size_t nbytes = 0;
+  std::atomic<std::uint32_t> version{0};
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  std::int64_t offset = 0;  // in elements
+  std::vector<std::int64_t> sizes;
+  std::vector<std::int64_t> strides;
+  ScalarType dtype = kFloat;
+
+  // Autograd state.
+  bool requires_grad = false;  // meaningful for leaves; non-leaves have grad_fn
+  Tensor grad;
+  std::shared_ptr<autograd::Node> grad_fn;
+  std::uint32_t output_nr = 0;
+  std::weak_ptr<autograd::Node> grad_accumulator;
+  bool retains_grad = false;
+  // Set on tensors created as views of another tensor, so in-place ops on a
+  // view that is part of a graph can be refused (sigma has no CopySlices).
+  bool is_view = false;
+
+  std::int64_t numel() const noexcept;
+  bool is_contiguous() const noexcept;
+  void* data() const noexcept {
+    return storage->data + offset * static_cast<std::int64_t>(element_size(dtype));
+  }
+};
+
+// Contiguous row-major strides for a shape.
+std::vector<std::int64_t> contiguous_strides(IntArrayRef shape);
+// Product of the sizes; sigma::Error (naming op) on a negative size or overflow.
+std::int64_t checked_numel(const char* op, IntArrayRef shape);
+
+// A new contiguous tensor with uninitialised data and no autograd state.
+Tensor make_tensor(IntArrayRef shape, ScalarType dtype);
+// A view of base's storage with the given geometry; the caller checks bounds.
+Tensor make_view(const Tensor& base, std::vector<std::int64_t> sizes,
+                 std::vector<std::int64_t> strides, std::int64_t offset);
+
+// Marks an in-place write: bumps the storage version.
+void bump_version(const Tensor& t);
+
+// Wraps a dimension index (negative counts from the end) for a tensor of
+// rank `rank`; sigma::Error naming op otherwise. Rank 0 accepts -1 and 0.
+std::int64_t wrap_dim(const char* op, std::int64_t dim, std::int64_t rank);
+
+}  // namespace sigma
