@@ -169,6 +169,9 @@ Tensor isfinite(const Tensor& x);
 // b where cond selects them.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+// Whether every / any element is non-zero, as a zero-dimensional bool tensor.
+Tensor all(const Tensor& x);
+Tensor any(const Tensor& x);
 bool equal(const Tensor& a, const Tensor& b);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 

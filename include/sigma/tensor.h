@@ -209,6 +209,8 @@ class Tensor {
   Tensor gt(const Scalar& o) const;
   Tensor ge(const Tensor& o) const;
   Tensor ge(const Scalar& o) const;
+  Tensor all() const;
+  Tensor any() const;
   bool equal(const Tensor& o) const;
   bool allclose(const Tensor& o, double rtol = 1e-5, double atol = 1e-8) const;
 

@@ -60,6 +60,7 @@ template <class N, class... Args>
 std::shared_ptr<N> make_node(std::initializer_list<const Tensor*> inputs, Args&&... args) {
   if (!compute_requires_grad(inputs)) return nullptr;
   auto node = std::make_shared<N>(std::forward<Args>(args)...);
+  node->mutable_next_edges().reserve(inputs.size());
   for (const Tensor* t : inputs) node->mutable_next_edges().push_back(gradient_edge(*t));
   return node;
 }
@@ -67,6 +68,7 @@ template <class N, class... Args>
 std::shared_ptr<N> make_node(const TensorList& inputs, Args&&... args) {
   if (!compute_requires_grad(inputs)) return nullptr;
   auto node = std::make_shared<N>(std::forward<Args>(args)...);
+  node->mutable_next_edges().reserve(inputs.size());
   for (const Tensor& t : inputs) node->mutable_next_edges().push_back(gradient_edge(t));
   return node;
 }

@@ -3,6 +3,8 @@
 // does (callers check the range where it matters).
 #pragma once
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
@@ -18,14 +20,29 @@ template <class T> inline double to_double_value(T v) noexcept {
     return static_cast<double>(v);
 }
 
+// double -> float rounded to odd: truncated, with the last bit set when
+// inexact. Rounding that float to a 16-bit type then equals rounding the
+// double directly (float keeps more than 2 extra bits), so double -> bf16/f16
+// rounds once.
+inline float to_float_round_to_odd(double v) noexcept {
+  float f = static_cast<float>(v);
+  if (std::isfinite(f) && static_cast<double>(f) != v) {
+    if (std::fabs(static_cast<double>(f)) > std::fabs(v)) f = std::nextafter(f, 0.0f);
+    f = std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) | 1u);
+  }
+  return f;
+}
+
 template <class D, class S> inline D convert_value(S v) noexcept {
   if constexpr (std::is_same_v<D, S>) {
     return v;
   } else if constexpr (std::is_same_v<D, bfloat16>) {
     if constexpr (std::is_same_v<S, float16>) return to_bfloat16(to_float(v));
+    else if constexpr (std::is_same_v<S, double>) return to_bfloat16(to_float_round_to_odd(v));
     else return to_bfloat16(static_cast<float>(v));
   } else if constexpr (std::is_same_v<D, float16>) {
     if constexpr (std::is_same_v<S, bfloat16>) return to_float16(to_float(v));
+    else if constexpr (std::is_same_v<S, double>) return to_float16(to_float_round_to_odd(v));
     else return to_float16(static_cast<float>(v));
   } else if constexpr (std::is_same_v<S, bfloat16> || std::is_same_v<S, float16>) {
     return convert_value<D>(to_float(v));

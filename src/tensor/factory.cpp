@@ -189,7 +189,7 @@ Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, cons
   const std::int64_t half = steps / 2;
   for (std::int64_t i = 0; i < steps; ++i)
     v[static_cast<std::size_t>(i)] =
-        i < half ? a + step * static_cast<double>(i)
+        (i < half || steps == 1) ? a + step * static_cast<double>(i)
                  : b - step * static_cast<double>(steps - 1 - i);
   return from_values(v.data(), {steps}, get_default_dtype(), o);
 }

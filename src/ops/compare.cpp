@@ -1,0 +1,234 @@
+// compare.cpp: comparisons (bool results, no gradient), isnan, isfinite,
+// where (gradient to the selected operand), equal and allclose.
+//
+// Comparisons broadcast and compare in the promoted dtype, as PyTorch
+// (an int64 tensor against 2.5 compares in the default float dtype).
+#include <cmath>
+
+#include "ops/elementwise.h"
+
+namespace sigma {
+
+using autograd::InputInfo;
+using autograd::make_node;
+using autograd::needs_grad;
+using autograd::SavedVariable;
+using autograd::set_history;
+using detail::Out;
+using detail::scalar_as;
+using detail::TypeTag;
+using detail::Types;
+
+namespace {
+
+enum class Cmp { Eq, Ne, Lt, Le, Gt, Ge };
+
+template <Cmp c, class C> bool compare(C x, C y) noexcept {
+  if constexpr (c == Cmp::Eq) return x == y;
+  else if constexpr (c == Cmp::Ne) return x != y;
+  else if constexpr (c == Cmp::Lt) return x < y;
+  else if constexpr (c == Cmp::Le) return x <= y;
+  else if constexpr (c == Cmp::Gt) return x > y;
+  else return x >= y;
+}
+
+template <Cmp c> Tensor compare_tensors(const char* op, const Tensor& a, const Tensor& b) {
+  detail::check_defined(op, a);
+  detail::check_defined(op, b);
+  return detail::binary_op<Types::All, Out::Bool>(op, a, b, detail::result_type(a, b), [](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C x, C y) { return compare<c>(x, y); };
+  });
+}
+
+template <Cmp c> Tensor compare_scalar(const char* op, const Tensor& a, const Scalar& s) {
+  detail::check_defined(op, a);
+  return detail::unary_op<Types::All, Out::Bool>(op, a, detail::result_type(a, s), [&s](auto tag) {
+    using C = typename decltype(tag)::type;
+    const C v = scalar_as<C>(s);
+    return [v](C x) { return compare<c>(x, v); };
+  });
+}
+
+// Whether every element of a bool tensor made by this file (contiguous) is true.
+bool all_true(const Tensor& t) {
+  const bool* p = static_cast<const bool*>(t.unsafeGetTensorImpl()->data());
+  const std::int64_t n = t.numel();
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!p[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+Tensor eq(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Eq>("eq", a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Ne>("ne", a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Lt>("lt", a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Le>("le", a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Gt>("gt", a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare_tensors<Cmp::Ge>("ge", a, b); }
+
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Eq>("eq", a, b); }
+Tensor operator!=(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Ne>("ne", a, b); }
+Tensor operator<(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Lt>("lt", a, b); }
+Tensor operator<=(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Le>("le", a, b); }
+Tensor operator>(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Gt>("gt", a, b); }
+Tensor operator>=(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Ge>("ge", a, b); }
+
+Tensor isnan(const Tensor& x) {
+  detail::check_defined("isnan", x);
+  return detail::unary_op<Types::All, Out::Bool>("isnan", x, x.dtype(), [](auto tag) {
+    using C = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<C>) return [](C v) { return v != v; };
+    else return [](C) { return false; };
+  });
+}
+
+Tensor isfinite(const Tensor& x) {
+  detail::check_defined("isfinite", x);
+  return detail::unary_op<Types::All, Out::Bool>("isfinite", x, x.dtype(), [](auto tag) {
+    using C = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<C>) return [](C v) { return std::isfinite(v); };
+    else return [](C) { return true; };
+  });
+}
+
+// ---- where.
+
+namespace {
+
+void check_condition(const Tensor& cond) {
+  detail::check_defined("where", cond);
+  if (cond.dtype() != kBool)
+    throw Error(std::string("where: expected a bool condition, got ") + to_string(cond.dtype()));
+}
+
+// g where cond == keep, else 0; g has the broadcast shape.
+Tensor masked_grad(const Tensor& cond, const Tensor& g, bool keep) {
+  Tensor out = make_tensor(g.sizes(), g.dtype());
+  detail::dispatch_storage(g.dtype(), [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    detail::map_elements<S, bool, S>(
+        out, [keep](bool c, S v) { return c == keep ? v : S{}; },
+        detail::expand_data(cond, g.sizes()), g);
+  });
+  return out;
+}
+
+struct WhereBackward final : autograd::Node {
+  SavedVariable cond;
+  InputInfo ia, ib;
+  std::string name() const override { return "WhereBackward"; }
+  TensorList apply(TensorList&& g) override {
+    const Tensor c = cond.unpack(this);
+    Tensor ga, gb;
+    if (needs_grad(*this, 0)) ga = ia.reduce(masked_grad(c, g[0], true));
+    if (num_next() > 1 && needs_grad(*this, 1)) gb = ib.reduce(masked_grad(c, g[0], false));
+    if (num_next() == 1) return {ga};
+    return {ga, gb};
+  }
+  void release_variables() override { cond.reset(); }
+  std::size_t num_next() const { return next_edges().size(); }
+};
+
+}  // namespace
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  check_condition(cond);
+  detail::check_defined("where", a);
+  detail::check_defined("where", b);
+  const ScalarType common = detail::result_type(a, b);
+  const auto shape = detail::broadcast_shapes("where", cond.sizes(), detail::output_shape("where", a, b));
+  Tensor out = make_tensor(shape, common);
+  detail::dispatch_storage(common, [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    detail::map_elements<S, bool, S, S>(
+        out, [](bool c, S x, S y) { return c ? x : y; }, detail::expand_data(cond, shape),
+        detail::expand_data(detail::cast_data(a, common), shape),
+        detail::expand_data(detail::cast_data(b, common), shape));
+  });
+  if (auto node = make_node<WhereBackward>({&a, &b})) {
+    node->cond = SavedVariable(cond);
+    node->ia = InputInfo(a, shape);
+    node->ib = InputInfo(b, shape);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
+  check_condition(cond);
+  detail::check_defined("where", a);
+  const ScalarType common = detail::result_type(a, b);
+  const auto shape = detail::broadcast_shapes("where", cond.sizes(), a.sizes());
+  Tensor out = make_tensor(shape, common);
+  detail::dispatch_storage(common, [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    const S v = detail::convert_value<S>(scalar_as<detail::compute_t<S>>(b));
+    detail::map_elements<S, bool, S>(
+        out, [v](bool c, S x) { return c ? x : v; }, detail::expand_data(cond, shape),
+        detail::expand_data(detail::cast_data(a, common), shape));
+  });
+  if (auto node = make_node<WhereBackward>({&a})) {
+    node->cond = SavedVariable(cond);
+    node->ia = InputInfo(a, shape);
+    set_history(out, node);
+  }
+  return out;
+}
+
+// ---- equal, allclose. allclose: |a - b| <= atol + rtol |b| element-wise
+// (broadcasting), or a == b; NaN is never close.
+
+bool equal(const Tensor& a, const Tensor& b) {
+  detail::check_defined("equal", a);
+  detail::check_defined("equal", b);
+  if (!(a.sizes() == b.sizes())) return false;
+  NoGradGuard no_grad;
+  return all_true(eq(a, b));
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
+  detail::check_defined("allclose", a);
+  detail::check_defined("allclose", b);
+  NoGradGuard no_grad;
+  const Tensor close = detail::binary_op<Types::All, Out::Bool>(
+      "allclose", a, b, detail::result_type(a, b), [rtol, atol](auto tag) {
+        using C = typename decltype(tag)::type;
+        return [rtol, atol](C x, C y) {
+          const double u = static_cast<double>(x), v = static_cast<double>(y);
+          if (u == v) return true;
+          // As PyTorch: an infinite difference is never close (inf against -inf).
+          const double d = std::abs(u - v);
+          return std::isfinite(d) && d <= atol + rtol * std::abs(v);
+        };
+      });
+  return all_true(close);
+}
+
+// all/any: whether every / some element is non-zero (NaN counts as non-zero),
+// as a zero-dimensional bool tensor.
+Tensor all(const Tensor& x) {
+  detail::check_defined("all", x);
+  NoGradGuard no_grad;
+  const Tensor nz = x.dtype() == kBool ? x.contiguous() : ne(x, scalar_tensor(0, dtype(x.dtype())));
+  return scalar_tensor(all_true(nz), dtype(kBool));
+}
+
+Tensor any(const Tensor& x) {
+  detail::check_defined("any", x);
+  NoGradGuard no_grad;
+  const Tensor z = eq(x, scalar_tensor(0, dtype(x.dtype())));
+  return scalar_tensor(!all_true(z), dtype(kBool));
+}
+
+Tensor Tensor::all() const { return sigma::all(*this); }
+Tensor Tensor::any() const { return sigma::any(*this); }
+
+}  // namespace sigma
