@@ -1,0 +1,663 @@
+// activation.cpp: the activations of the sigmoid family (sigmoid, tanh, silu,
+// log_sigmoid, softplus, binary_cross_entropy_with_logits) on the SIMD kernels
+// of sigma/kernels.h, plus relu and gelu, each forward beside its backward.
+//
+// The kernels take contiguous spans, so operands are made dense first (a
+// no-op when they already are). Where a backward from the saved output loses
+// the gradient (sigmoid's y or tanh's |y| rounded to 1), those elements are
+// recomputed from the input, so large |x| keeps its tiny true gradient.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <span>
+#include <sstream>
+#include <vector>
+
+#include "autograd/function.h"
+#include "sigma/kernels.h"
+#include "sigma/ops.h"
+#include "tensor/convert.h"
+#include "tensor/loops.h"
+
+namespace sigma {
+
+using autograd::make_node;
+using autograd::SavedVariable;
+using autograd::set_history;
+using detail::TypeTag;
+
+namespace {
+
+// ---- Helpers: dense operands and spans over them.
+
+// x's values as a contiguous tensor of dtype t, without autograd; x itself
+// when it already is one.
+Tensor dense(const Tensor& x, ScalarType t) {
+  if (x.dtype() == t && x.is_contiguous()) return x;
+  Tensor out = make_tensor(x.sizes(), t);
+  detail::copy_elements(out, x);
+  return out;
+}
+
+template <class T> std::span<const T> in_span(const Tensor& t) {
+  return {static_cast<const T*>(t.unsafeGetTensorImpl()->data()),
+          static_cast<std::size_t>(t.numel())};
+}
+template <class T> std::span<T> out_span(const Tensor& t) {
+  return {static_cast<T*>(t.unsafeGetTensorImpl()->data()), static_cast<std::size_t>(t.numel())};
+}
+
+// Calls f(TypeTag<T>{}) for the floating storage types the kernels take.
+template <class F> decltype(auto) dispatch_kernel_type(const char* op, ScalarType t, F&& f) {
+  switch (t) {
+    case kFloat: return f(TypeTag<float>{});
+    case kDouble: return f(TypeTag<double>{});
+    case kBFloat16: return f(TypeTag<bfloat16>{});
+    case kHalf: return f(TypeTag<float16>{});
+    default: detail::throw_dtype(op, t, "a floating-point dtype");
+  }
+}
+
+void check_defined(const char* op, const Tensor& x, const char* what = "input") {
+  if (!x.defined()) throw Error(std::string(op) + ": the " + what + " tensor is undefined");
+}
+
+// The input as a floating tensor: integer and bool inputs become the default
+// dtype where PyTorch promotes them (sigmoid, tanh), else sigma::Error.
+Tensor floating_input(const char* op, const Tensor& x, bool promote_integral) {
+  check_defined(op, x);
+  if (x.is_floating_point()) return x;
+  if (promote_integral) return detail::cast_data(x, get_default_dtype());
+  detail::throw_dtype(op, x.dtype(), "a floating-point dtype");
+}
+
+// y = k(x) element-wise with a kernel k(span<const T>, span<T>).
+template <class K> Tensor unary_kernel(const char* op, const Tensor& x, K&& k) {
+  const ScalarType t = x.dtype();
+  Tensor xc = dense(x, t);
+  Tensor y = make_tensor(x.sizes(), t);
+  dispatch_kernel_type(op, t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    k(in_span<T>(xc), out_span<T>(y));
+  });
+  return y;
+}
+
+// dx = k(dy, s) element-wise with a backward kernel k(span dy, span s, span
+// dx), s being the saved input or output (of dx's dtype).
+template <class K>
+Tensor backward_kernel(const char* op, const Tensor& dy, const Tensor& s, K&& k) {
+  const ScalarType t = s.dtype();
+  Tensor dyc = dense(dy, t), sc = dense(s, t);
+  Tensor dx = make_tensor(s.sizes(), t);
+  dispatch_kernel_type(op, t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    k(in_span<T>(dyc), in_span<T>(sc), out_span<T>(dx));
+  });
+  return dx;
+}
+
+template <class T> using compute_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// Whether any element of y (of dtype y.dtype(), contiguous) has |y| == 1
+// (only y == 1 when !two_sided).
+bool any_saturated(const Tensor& y, bool two_sided) {
+  return dispatch_kernel_type("saturated", y.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = static_cast<const T*>(y.unsafeGetTensorImpl()->data());
+    const std::int64_t n = y.numel();
+    bool any = false;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto v = static_cast<compute_t<T>>(detail::to_double_value(p[i]));
+      any |= two_sided ? (v == 1 || v == -1) : v == 1;
+    }
+    return any;
+  });
+}
+
+// Recomputes dx where the saved output y saturated (y == 1, or |y| == 1 for
+// tanh) from the saved input x with sigmoid_backward_from_input:
+//   sigmoid: dx = dy s(x) s(-x);  tanh: dx = 4 dy s(2x) s(-2x) = dy (1 - tanh(x)^2).
+// Only the saturated elements are gathered, in the compute type (f32 for
+// bf16/f16), so the result is rounded once to the storage type.
+void recompute_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc, const Tensor& x,
+                         bool tanh_identity) {
+  dispatch_kernel_type("recompute_saturated", dx.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using C = compute_t<T>;
+    const T* y = static_cast<const T*>(yc.unsafeGetTensorImpl()->data());
+    const T* dy = static_cast<const T*>(dyc.unsafeGetTensorImpl()->data());
+    T* out = static_cast<T*>(dx.unsafeGetTensorImpl()->data());
+    Tensor xc = dense(x, x.dtype());
+    const T* xs = static_cast<const T*>(xc.unsafeGetTensorImpl()->data());
+    const std::int64_t n = dx.numel();
+    std::vector<std::int64_t> idx;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto v = static_cast<C>(detail::to_double_value(y[i]));
+      if (v == 1 || (tanh_identity && v == -1)) idx.push_back(i);
+    }
+    if (idx.empty()) return;
+    std::vector<C> g(idx.size()), xv(idx.size()), r(idx.size());
+    std::vector<char> scale_after(idx.size(), 0);
+    constexpr C kMaxPrescaled = std::numeric_limits<C>::max() / 4;
+    for (std::size_t j = 0; j < idx.size(); ++j) {
+      const auto i = idx[j];
+      g[j] = static_cast<C>(detail::to_double_value(dy[i]));
+      xv[j] = static_cast<C>(detail::to_double_value(xs[i]));
+      if (tanh_identity) {
+        // 2x overflowing to inf gives 0, the (underflowed) true value.
+        xv[j] *= 2;
+        if (std::fabs(g[j]) <= kMaxPrescaled) g[j] *= 4;
+        else scale_after[j] = 1;  // 4 dy would overflow; scale the small result instead
+      }
+    }
+    sigmoid_backward_from_input(std::span<const C>(g), std::span<const C>(xv), std::span<C>(r));
+    for (std::size_t j = 0; j < idx.size(); ++j)
+      out[idx[j]] = detail::convert_value<T>(scale_after[j] ? r[j] * 4 : r[j]);
+  });
+}
+
+// ---- sigmoid: y = 1 / (1 + e^-x); dx = dy y (1 - y), from x where y == 1.
+struct SigmoidBackward final : autograd::Node {
+  SavedVariable y, x;  // x only when some y rounded to 1
+  std::string name() const override { return "SigmoidBackward"; }
+  TensorList apply(TensorList&& g) override {
+    Tensor yv = y.unpack(this);
+    const ScalarType t = yv.dtype();
+    Tensor dyc = dense(g[0], t), yc = dense(yv, t);
+    Tensor dx = make_tensor(yv.sizes(), t);
+    dispatch_kernel_type("sigmoid_backward", t, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      sigmoid_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
+    });
+    if (x.defined()) recompute_saturated(dx, dyc, yc, x.unpack(this), /*tanh_identity=*/false);
+    return {dx};
+  }
+  void release_variables() override {
+    y.reset();
+    x.reset();
+  }
+};
+
+// ---- tanh: dx = dy (1 - y^2), from x where |y| == 1.
+struct TanhBackward final : autograd::Node {
+  SavedVariable y, x;  // x only when some |y| rounded to 1
+  std::string name() const override { return "TanhBackward"; }
+  TensorList apply(TensorList&& g) override {
+    Tensor yv = y.unpack(this);
+    const ScalarType t = yv.dtype();
+    Tensor dyc = dense(g[0], t), yc = dense(yv, t);
+    Tensor dx = make_tensor(yv.sizes(), t);
+    dispatch_kernel_type("tanh_backward", t, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      tanh_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
+    });
+    if (x.defined()) recompute_saturated(dx, dyc, yc, x.unpack(this), /*tanh_identity=*/true);
+    return {dx};
+  }
+  void release_variables() override {
+    y.reset();
+    x.reset();
+  }
+};
+
+// Forward of sigmoid / tanh with its node; x is floating.
+template <class N, class K>
+Tensor saturating_forward(const char* op, const Tensor& x, bool two_sided, K&& k) {
+  Tensor y = unary_kernel(op, x, k);
+  if (auto node = make_node<N>({&x})) {
+    node->y = SavedVariable(y);
+    if (any_saturated(y, two_sided)) node->x = SavedVariable(x);
+    set_history(y, node);
+  }
+  return y;
+}
+
+Tensor sigmoid_impl(const Tensor& x) {
+  return saturating_forward<SigmoidBackward>(
+      "sigmoid", x, false, [](auto in, auto out) { sigmoid(in, out); });
+}
+Tensor tanh_impl(const Tensor& x) {
+  return saturating_forward<TanhBackward>("tanh", x, true,
+                                          [](auto in, auto out) { tanh(in, out); });
+}
+
+// ---- relu: y = max(x, 0) (NaN stays NaN); dx = dy where y > 0, else 0.
+template <class T> T relu_value(T v) {
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    return v > 0 ? v : 0;
+  } else {
+    const double d = detail::to_double_value(v);
+    return (d > 0 || d != d) ? v : T{};
+  }
+}
+
+struct ReluBackward final : autograd::Node {
+  SavedVariable y;
+  std::string name() const override { return "ReluBackward"; }
+  TensorList apply(TensorList&& g) override {
+    Tensor yv = y.unpack(this);
+    const ScalarType t = yv.dtype();
+    Tensor dy = detail::cast_data(g[0], t);
+    Tensor dx = make_tensor(yv.sizes(), t);
+    dispatch_kernel_type("relu_backward", t, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      detail::map_elements<T, T, T>(
+          dx, [](T d, T v) { return detail::to_double_value(v) > 0 ? d : T{}; }, dy, yv);
+    });
+    return {dx};
+  }
+  void release_variables() override { y.reset(); }
+};
+
+Tensor relu_values(const Tensor& x) {
+  const ScalarType t = x.dtype();
+  if (t == kBool) detail::throw_dtype("relu", t, "a floating-point or int64 dtype");
+  Tensor y = make_tensor(x.sizes(), t);
+  detail::dispatch_storage(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_same_v<T, bool>) detail::map_elements<T, T>(y, relu_value<T>, x);
+  });
+  return y;
+}
+
+// An in-place activation: with recording, computed out of place from a clone
+// (so what backward saves is never overwritten) and copied back; without, on
+// a contiguous tensor, by kernel k writing over its input (the kernels allow
+// that), else out of place and copied back. k may be nullptr.
+template <class F, class K>
+Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f, K&& k) {
+  check_defined(op, self);
+  autograd::check_inplace(op, self);
+  if (floating_only && !self.is_floating_point())
+    detail::throw_dtype(op, self.dtype(),
+                        "a floating-point dtype (the result is written in place)");
+  if (autograd::compute_requires_grad({&self})) {
+    Tensor result = f(self.clone());
+    detail::copy_elements(self, result);
+    bump_version(self);
+    autograd::rebase_history(self, result);
+    return self;
+  }
+  if constexpr (!std::is_null_pointer_v<std::decay_t<K>>) {
+    if (self.is_contiguous()) {
+      dispatch_kernel_type(op, self.dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        k(in_span<T>(self), out_span<T>(self));
+      });
+      bump_version(self);
+      return self;
+    }
+  }
+  Tensor result = f(self);
+  detail::copy_elements(self, result);
+  bump_version(self);
+  return self;
+}
+
+// ---- silu, log_sigmoid, softplus: kernels forward and backward, from x.
+struct SiluBackward final : autograd::Node {
+  SavedVariable x;
+  std::string name() const override { return "SiluBackward"; }
+  TensorList apply(TensorList&& g) override {
+    return {backward_kernel("silu_backward", g[0], x.unpack(this),
+                            [](auto dy, auto xs, auto dx) { silu_backward(dy, xs, dx); })};
+  }
+  void release_variables() override { x.reset(); }
+};
+
+struct LogSigmoidBackward final : autograd::Node {
+  SavedVariable x;
+  std::string name() const override { return "LogSigmoidBackward"; }
+  TensorList apply(TensorList&& g) override {
+    return {backward_kernel("log_sigmoid_backward", g[0], x.unpack(this),
+                            [](auto dy, auto xs, auto dx) { log_sigmoid_backward(dy, xs, dx); })};
+  }
+  void release_variables() override { x.reset(); }
+};
+
+struct SoftplusBackward final : autograd::Node {
+  SavedVariable x;
+  double beta, threshold;
+  SoftplusBackward(double b, double t) : beta(b), threshold(t) {}
+  std::string name() const override { return "SoftplusBackward"; }
+  TensorList apply(TensorList&& g) override {
+    const double b = beta, th = threshold;
+    return {backward_kernel("softplus_backward", g[0], x.unpack(this),
+                            [b, th](auto dy, auto xs, auto dx) {
+                              using C = compute_t<typename decltype(dx)::value_type>;
+                              softplus_backward(dy, xs, dx, static_cast<C>(b), static_cast<C>(th));
+                            })};
+  }
+  void release_variables() override { x.reset(); }
+};
+
+// Forward of an op whose backward needs only x (saved as x).
+template <class N, class K, class... A>
+Tensor input_saving_forward(const char* op, const Tensor& x, K&& k, A&&... args) {
+  Tensor y = unary_kernel(op, x, k);
+  if (auto node = make_node<N>({&x}, std::forward<A>(args)...)) {
+    node->x = SavedVariable(x);
+    set_history(y, node);
+  }
+  return y;
+}
+
+// ---- gelu. "none": y = x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 (erfc keeps
+// the tail accurate where 1 + erf(x / sqrt 2) cancels), dx = dy (Phi(x) + x
+// phi(x)). "tanh": PyTorch's y = x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x +
+// 0.044715 x^3), evaluated as x s(2u) with s the sigmoid (the same value,
+// without the cancellation for x < 0), dx = dy (s(2u) + 2 x s(2u) s(-2u) u').
+// R is the evaluation type: double for f32/bf16/f16, long double for f64
+// (erfc's argument error is amplified ~2x^2 times in the tail); the result is
+// rounded once to the storage type.
+constexpr long double kSqrtHalf = 0.707106781186547524400844362104849039L;
+constexpr long double kInvSqrt2Pi = 0.398942280401432677939946059934381868L;
+constexpr long double kBeta = 0.797884560802865355879892119868763737L;  // sqrt(2 / pi)
+constexpr long double kKappa = 0.044715L;
+
+template <class R> R sigmoid_eval(R z) { return 1 / (1 + std::exp(-z)); }
+
+template <class R> R gelu_value(R x, bool tanh_form) {
+  if (std::isinf(x)) return x > 0 ? x : R(-0.0);
+  if (!tanh_form) return x * R(0.5) * std::erfc(-x * R(kSqrtHalf));
+  const R u = R(kBeta) * (x + R(kKappa) * x * x * x);
+  return x * sigmoid_eval(2 * u);
+}
+
+template <class R> R gelu_derivative(R x, bool tanh_form) {
+  if (std::isinf(x)) return x > 0 ? R(1) : R(0);
+  if (!tanh_form) {
+    const R phi = R(kInvSqrt2Pi) * std::exp(R(-0.5) * x * x);
+    return R(0.5) * std::erfc(-x * R(kSqrtHalf)) + (phi == 0 ? R(0) : x * phi);
+  }
+  const R u = R(kBeta) * (x + R(kKappa) * x * x * x);
+  const R st = sigmoid_eval(2 * u) * sigmoid_eval(-2 * u);
+  const R du = R(kBeta) * (1 + 3 * R(kKappa) * x * x);
+  return sigmoid_eval(2 * u) + (st == 0 ? R(0) : 2 * x * st * du);
+}
+
+template <class T>
+using gelu_eval_t = std::conditional_t<std::is_same_v<T, double>, long double, double>;
+
+struct GeluBackward final : autograd::Node {
+  SavedVariable x;
+  bool tanh_form;
+  explicit GeluBackward(bool t) : tanh_form(t) {}
+  std::string name() const override { return "GeluBackward"; }
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(this);
+    const ScalarType t = xv.dtype();
+    Tensor dy = detail::cast_data(g[0], t);
+    Tensor dx = make_tensor(xv.sizes(), t);
+    const bool tf = tanh_form;
+    dispatch_kernel_type("gelu_backward", t, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      detail::map_elements<T, T, T>(
+          dx,
+          [tf](T d, T v) {
+            using R = gelu_eval_t<T>;
+            const R r = static_cast<R>(detail::to_double_value(d)) *
+                         gelu_derivative(static_cast<R>(detail::to_double_value(v)), tf);
+            return detail::convert_value<T>(static_cast<double>(r));
+          },
+          dy, xv);
+    });
+    return {dx};
+  }
+  void release_variables() override { x.reset(); }
+};
+
+// ---- binary_cross_entropy_with_logits.
+enum class Reduction { None, Mean, Sum };
+
+Reduction parse_reduction(const char* op, const std::string& r) {
+  if (r == "none") return Reduction::None;
+  if (r == "mean") return Reduction::Mean;
+  if (r == "sum") return Reduction::Sum;
+  throw Error(std::string(op) + ": reduction must be \"none\", \"mean\" or \"sum\", got \"" + r +
+              "\"");
+}
+
+// loss, dx and dt in the compute type C (f32 or f64) over dense operands;
+// w and pw may be undefined (all ones).
+template <class C> std::span<const C> optional_span(const Tensor& t) {
+  return t.defined() ? in_span<C>(t) : std::span<const C>();
+}
+
+struct BinaryCrossEntropyWithLogitsBackward final : autograd::Node {
+  SavedVariable x, t, w, pw;  // x, t as given; w, pw dense, broadcast to x's shape
+  Reduction reduction;
+  ScalarType input_dtype, target_dtype;
+  BinaryCrossEntropyWithLogitsBackward(Reduction r, ScalarType it, ScalarType tt)
+      : reduction(r), input_dtype(it), target_dtype(tt) {}
+  std::string name() const override { return "BinaryCrossEntropyWithLogitsBackward"; }
+  TensorList apply(TensorList&& g) override;
+  void release_variables() override {
+    x.reset();
+    t.reset();
+    w.reset();
+    pw.reset();
+  }
+};
+
+TensorList BinaryCrossEntropyWithLogitsBackward::apply(TensorList&& g) {
+  const char* op = "binary_cross_entropy_with_logits_backward";
+  Tensor xv = x.unpack(this), tv = t.unpack(this);
+  Tensor wv = w.defined() ? w.unpack(this) : Tensor();
+  Tensor pwv = pw.defined() ? pw.unpack(this) : Tensor();
+  const ScalarType ct = detail::compute_type(promote_types(input_dtype, target_dtype));
+  const bool need_x = next_edges()[0].is_valid(), need_t = next_edges()[1].is_valid();
+  Tensor xc = dense(xv, ct), tc = dense(tv, ct);
+  const std::int64_t n = xc.numel();
+  // dloss, as a dense tensor of x's shape: the incoming gradient, or the
+  // reduced loss's gradient spread over the elements (/ n for mean).
+  Tensor dl;
+  if (reduction == Reduction::None) {
+    dl = dense(g[0], ct);
+  } else {
+    double s = g[0].item<double>();
+    if (reduction == Reduction::Mean) s /= static_cast<double>(n);
+    dl = make_tensor(xc.sizes(), ct);
+    detail::dispatch_floating(op, ct, [&](auto tag) {
+      using C = typename decltype(tag)::type;
+      C* p = static_cast<C*>(dl.unsafeGetTensorImpl()->data());
+      std::fill(p, p + n, static_cast<C>(s));
+    });
+  }
+  Tensor dx, dt;
+  detail::dispatch_floating(op, ct, [&](auto tag) {
+    using C = typename decltype(tag)::type;
+    const auto ws = optional_span<C>(wv), pws = optional_span<C>(pwv);
+    if (need_x) {
+      dx = make_tensor(xc.sizes(), ct);
+      bce_with_logits_backward(in_span<C>(dl), in_span<C>(xc), in_span<C>(tc), out_span<C>(dx), ws,
+                               pws);
+    }
+    if (need_t) {
+      // dL/dt = dl w (pw softplus(-x) - softplus(x)), or -dl w x without
+      // pos_weight (the same, exactly); a zero coefficient contributes 0.
+      dt = make_tensor(xc.sizes(), ct);
+      C* o = static_cast<C*>(dt.unsafeGetTensorImpl()->data());
+      const C* xs = in_span<C>(xc).data();
+      const C* d = in_span<C>(dl).data();
+      std::vector<C> sp_pos, sp_neg;
+      if (!pws.empty()) {
+        std::vector<C> neg(xs, xs + n);
+        for (auto& v : neg) v = -v;
+        sp_pos.resize(static_cast<std::size_t>(n));
+        sp_neg.resize(static_cast<std::size_t>(n));
+        // The exact softplus: no threshold.
+        constexpr C kNoThreshold = std::numeric_limits<C>::infinity();
+        softplus(std::span<const C>(xs, static_cast<std::size_t>(n)), std::span<C>(sp_pos), C(1),
+                 kNoThreshold);
+        softplus(std::span<const C>(neg), std::span<C>(sp_neg), C(1), kNoThreshold);
+      }
+      for (std::int64_t i = 0; i < n; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        const C wi = ws.empty() ? C(1) : ws[k];
+        C v;
+        if (pws.empty()) {
+          v = -xs[i];
+        } else {
+          const C a = pws[k] == 0 ? C(0) : pws[k] * sp_neg[k];
+          v = a - sp_pos[k];
+        }
+        o[i] = (wi == 0 || d[i] == 0) ? C(0) : d[i] * wi * v;
+      }
+    }
+  });
+  if (dx.defined() && dx.dtype() != input_dtype) dx = detail::cast_data(dx, input_dtype);
+  if (dt.defined() && dt.dtype() != target_dtype) dt = detail::cast_data(dt, target_dtype);
+  return {dx, dt};
+}
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& x) { return sigmoid_impl(floating_input("sigmoid", x, true)); }
+Tensor tanh(const Tensor& x) { return tanh_impl(floating_input("tanh", x, true)); }
+
+Tensor relu(const Tensor& x) {
+  check_defined("relu", x);
+  Tensor y = relu_values(x);
+  if (auto node = make_node<ReluBackward>({&x})) {
+    node->y = SavedVariable(y);
+    set_history(y, node);
+  }
+  return y;
+}
+
+Tensor& Tensor::sigmoid_() {
+  return inplace(
+      "sigmoid_", *this, true, [](const Tensor& x) { return sigmoid_impl(x); },
+      [](auto in, auto out) { sigma::sigmoid(in, out); });
+}
+Tensor& Tensor::tanh_() {
+  return inplace(
+      "tanh_", *this, true, [](const Tensor& x) { return tanh_impl(x); },
+      [](auto in, auto out) { sigma::tanh(in, out); });
+}
+Tensor& Tensor::relu_() {
+  return inplace("relu_", *this, false, [](const Tensor& x) { return sigma::relu(x); }, nullptr);
+}
+
+
+Tensor silu(const Tensor& x) {
+  return input_saving_forward<SiluBackward>("silu", floating_input("silu", x, false),
+                                            [](auto in, auto out) { silu(in, out); });
+}
+
+Tensor log_sigmoid(const Tensor& x) {
+  return input_saving_forward<LogSigmoidBackward>(
+      "log_sigmoid", floating_input("log_sigmoid", x, false),
+      [](auto in, auto out) { log_sigmoid(in, out); });
+}
+
+Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
+  const double b = beta.to_double(), th = threshold.to_double();
+  if (!std::isfinite(b) || b == 0 || std::isnan(th)) {
+    std::ostringstream m;
+    m << "softplus: beta must be finite and non-zero and threshold not NaN (got beta=" << b
+      << ", threshold=" << th << ")";
+    throw Error(m.str());
+  }
+  const Tensor xf = floating_input("softplus", x, false);
+  return input_saving_forward<SoftplusBackward>(
+      "softplus", xf,
+      [b, th](auto in, auto out) {
+        using C = compute_t<typename decltype(out)::value_type>;
+        softplus(in, out, static_cast<C>(b), static_cast<C>(th));
+      },
+      b, th);
+}
+
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  if (approximate != "none" && approximate != "tanh")
+    throw Error("gelu: approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+  const bool tf = approximate == "tanh";
+  const Tensor xf = floating_input("gelu", x, false);
+  Tensor y = make_tensor(xf.sizes(), xf.dtype());
+  dispatch_kernel_type("gelu", xf.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    detail::map_elements<T, T>(
+        y,
+        [tf](T v) {
+          using R = gelu_eval_t<T>;
+          const R r = gelu_value(static_cast<R>(detail::to_double_value(v)), tf);
+          return detail::convert_value<T>(static_cast<double>(r));
+        },
+        xf);
+  });
+  if (auto node = make_node<GeluBackward>({&xf}, tf)) {
+    node->x = SavedVariable(xf);
+    set_history(y, node);
+  }
+  return y;
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        const std::string& reduction) {
+  const char* op = "binary_cross_entropy_with_logits";
+  const Reduction red = parse_reduction(op, reduction);
+  check_defined(op, input, "input");
+  check_defined(op, target, "target");
+  if (!(target.sizes() == input.sizes()))
+    throw Error(std::string(op) + ": target shape " + shape_string(target.sizes()) +
+                " must match input shape " + shape_string(input.sizes()));
+  for (const Tensor* t : {&input, &target, &weight, &pos_weight})
+    if (t->defined() && !t->is_floating_point())
+      detail::throw_dtype(op, t->dtype(), "floating-point input, target, weight and pos_weight");
+  if (GradMode::is_enabled())
+    for (const Tensor* t : {&weight, &pos_weight})
+      if (autograd::requires_grad(*t))
+        throw Error(std::string(op) + ": gradients with respect to " +
+                    (t == &weight ? "weight" : "pos_weight") +
+                    " are not supported (as in PyTorch); pass a tensor that does not require "
+                    "grad, e.g. detach() it");
+  const ScalarType out_t = promote_types(input.dtype(), target.dtype());
+  const ScalarType ct = detail::compute_type(out_t);
+  auto spread = [&](const Tensor& w) -> Tensor {
+    if (!w.defined()) return Tensor();
+    return dense(detail::broadcast_to(op, w.detach(), input.sizes()), ct);
+  };
+  Tensor w = spread(weight), pw = spread(pos_weight);
+  Tensor xc = dense(input, ct), tc = dense(target, ct);
+  Tensor loss = make_tensor(input.sizes(), ct);
+  const std::int64_t n = loss.numel();
+  Tensor out;
+  detail::dispatch_floating(op, ct, [&](auto tag) {
+    using C = typename decltype(tag)::type;
+    bce_with_logits(in_span<C>(xc), in_span<C>(tc), out_span<C>(loss), optional_span<C>(w),
+                    optional_span<C>(pw));
+    if (red == Reduction::None) {
+      out = loss;
+      return;
+    }
+    // Compensated (Neumaier) summation in double, rounded once.
+    const C* p = in_span<C>(loss).data();
+    double s = 0, c = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(p[i]);
+      const double u = s + v;
+      c += std::fabs(s) >= std::fabs(v) ? (s - u) + v : (v - u) + s;
+      s = u;
+    }
+    s += c;
+    if (red == Reduction::Mean) s /= static_cast<double>(n);
+    out = make_tensor({}, ct);
+    *static_cast<C*>(out.unsafeGetTensorImpl()->data()) = static_cast<C>(s);
+  });
+  if (out.dtype() != out_t) out = detail::cast_data(out, out_t);
+  if (auto node = make_node<BinaryCrossEntropyWithLogitsBackward>({&input, &target}, red,
+                                                                  input.dtype(), target.dtype())) {
+    node->x = SavedVariable(input);
+    node->t = SavedVariable(target);
+    if (w.defined()) node->w = SavedVariable(w);
+    if (pw.defined()) node->pw = SavedVariable(pw);
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace sigma

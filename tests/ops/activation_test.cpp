@@ -1,0 +1,883 @@
+// Tests of src/ops/activation.cpp: forward values against long double / MPFR
+// references (ULP bounds of the kernel contracts), gradients against the
+// analytic derivatives in long double and against central differences in
+// float64, the saturated-output gradients (sigmoid at x = 20, tanh at x = 10),
+// binary_cross_entropy_with_logits with every option, in-place variants,
+// non-contiguous and 16-bit inputs, and error messages.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "mpfr_ref.h"
+#include "sigma/autograd.h"
+#include "sigma/ops.h"
+#include "ulp.h"
+
+namespace {
+
+using sigma::Tensor;
+using sigma::test::mp_log_sigmoid;
+using sigma::test::mp_sigmoid;
+using sigma::test::mp_softplus;
+using sigma::test::ulp_error;
+using LD = long double;
+using Fn = std::function<Tensor(const Tensor&)>;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
+  try {
+    body();
+    ADD_FAILURE() << "expected sigma::Error";
+  } catch (const sigma::Error& e) {
+    const std::string msg = e.what();
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+  }
+}
+
+Tensor f32(const std::vector<float>& v) { return sigma::tensor(v); }
+Tensor f64(const std::vector<double>& v) { return sigma::tensor(v, sigma::kFloat64); }
+
+// Test inputs across the whole range: tiny, moderate, saturating, huge.
+std::vector<double> wide_inputs() {
+  std::vector<double> v = {0.0,   -0.0,  1e-30, -1e-30, 1e-7,  -1e-7, 0.1,   -0.1,  0.5,
+                           -0.5,  1.0,   -1.0,  1.2784645, -1.2784645, 2.5, -2.5, 5.0, -5.0,
+                           8.0,   -8.0,  9.5,   -9.5,  15.0,  -15.0, 16.7, -16.7, 20.0,
+                           -20.0, 30.0,  -30.0, 50.0,  -50.0, 87.0, -87.0, 88.8, -88.8,
+                           103.0, -103.0, 200.0, -200.0, 1e4, -1e4, 1e30, -1e30};
+  for (int i = -400; i <= 400; ++i) v.push_back(i * 0.0371);
+  return v;
+}
+
+std::vector<float> as_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+LD ld_sigmoid(LD x) { return 1.0L / (1.0L + std::exp(-x)); }
+// MPFR's exponent range overflows e^-x for x = -1e30; there min(x, 0) -
+// log1p(e^-|x|) in long double is exact to the last bit anyway.
+LD ref_log_sigmoid(LD x) {
+  return std::fabs(x) > 1000 ? std::min(x, 0.0L) - std::log1p(std::exp(-std::fabs(x)))
+                             : mp_log_sigmoid(x);
+}
+LD ld_softplus(LD z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+
+// Checks every element of got (f32 or f64 values of a tensor of that dtype)
+// against ref(x) within max_ulp.
+template <class T>
+void expect_ulp(const std::vector<T>& xs, const std::vector<T>& got,
+                const std::function<LD(LD)>& ref, double max_ulp, const char* what) {
+  ASSERT_EQ(xs.size(), got.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const LD want = ref(static_cast<LD>(xs[i]));
+    EXPECT_LE(ulp_error<T>(got[i], want), max_ulp)
+        << what << " at x = " << static_cast<double>(xs[i]) << ": got " << got[i] << ", want "
+        << static_cast<double>(want);
+  }
+}
+
+// d/dx sum(v * fn(x)) by autograd.
+std::vector<double> autograd_grad(const Fn& fn, const Tensor& x0, const Tensor& v) {
+  Tensor x = x0.detach().clone().requires_grad_(true);
+  fn(x).backward(v);
+  return x.grad().to_vector<double>();
+}
+
+// The same by central differences in float64 (x0 float64, any shape).
+std::vector<double> numeric_grad(const Fn& fn, const Tensor& x0, const Tensor& v, double h = 1e-6) {
+  const std::vector<double> xv = x0.to_vector<double>();
+  const std::vector<double> vv = v.to_vector<double>();
+  auto objective = [&](const std::vector<double>& xs) {
+    Tensor y = fn(f64(xs).reshape(x0.sizes()));
+    const std::vector<double> yv = y.to_vector<double>();
+    LD s = 0;
+    for (std::size_t j = 0; j < yv.size(); ++j) s += static_cast<LD>(yv[j]) * vv[j % vv.size()];
+    return s;
+  };
+  std::vector<double> g(xv.size());
+  for (std::size_t i = 0; i < xv.size(); ++i) {
+    std::vector<double> p = xv, m = xv;
+    p[i] += h;
+    m[i] -= h;
+    g[i] = static_cast<double>((objective(p) - objective(m)) / (2 * h));
+  }
+  return g;
+}
+
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double rtol,
+                  double atol, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], atol + rtol * std::fabs(want[i])) << what << " element " << i;
+}
+
+// Gradient of an element-wise op against central differences in float64 at
+// moderate inputs, with a non-trivial upstream gradient.
+void check_central_differences(const Fn& fn, const std::vector<double>& xs, const char* what) {
+  Tensor x = f64(xs);
+  std::vector<double> vs(xs.size());
+  for (std::size_t i = 0; i < vs.size(); ++i) vs[i] = 0.5 + 0.25 * static_cast<double>(i % 5);
+  Tensor v = f64(vs);
+  expect_close(autograd_grad(fn, x, v), numeric_grad(fn, x, v), 1e-6, 1e-8, what);
+}
+
+// Gradient at each x (dy = 1) against an analytic derivative in long double,
+// deriv(x, y) with y the op's (rounded) output at x: a backward from the
+// saved output is accurate relative to that y, as PyTorch's.
+using Deriv = std::function<LD(LD, LD)>;
+template <class T>
+void check_analytic_grad(const Fn& fn, const std::vector<double>& xs, const Deriv& deriv,
+                         double max_ulp, const char* what) {
+  const auto dtype = std::is_same_v<T, float> ? sigma::kFloat32 : sigma::kFloat64;
+  Tensor x = f64(xs).to(dtype);
+  const std::vector<double> xr = x.to_vector<double>();
+  const std::vector<double> yr = fn(x).to_vector<double>();
+  std::vector<double> g = autograd_grad(fn, x, sigma::ones_like(x));
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const LD want = deriv(static_cast<LD>(xr[i]), static_cast<LD>(yr[i]));
+    EXPECT_LE(ulp_error<T>(static_cast<T>(g[i]), want), max_ulp)
+        << what << " at x = " << xr[i] << ": got " << g[i] << ", want "
+        << static_cast<double>(want);
+  }
+}
+
+// Moderate inputs for finite differences (away from kinks).
+const std::vector<double> kModerate = {-4.0, -2.2, -1.3, -0.7, -0.1, 0.05, 0.3, 0.9, 1.7, 3.1, 5.0};
+
+// ---- sigmoid.
+
+TEST(Sigmoid, Float32WithinOneUlpOfMpfr) {
+  const auto xs = as_float(wide_inputs());
+  expect_ulp<float>(xs, sigma::sigmoid(f32(xs)).to_vector<float>(), mp_sigmoid, 1.0, "sigmoid f32");
+}
+
+TEST(Sigmoid, Float64WithinOneUlpOfMpfr) {
+  const auto xs = wide_inputs();
+  expect_ulp<double>(xs, sigma::sigmoid(f64(xs)).to_vector<double>(), mp_sigmoid, 1.0,
+                     "sigmoid f64");
+}
+
+TEST(Sigmoid, SpecialValues) {
+  const auto y = sigma::sigmoid(f32({kInf, -kInf, kNaN, 100.f, -100.f})).to_vector<float>();
+  EXPECT_EQ(y[0], 1.f);
+  EXPECT_EQ(y[1], 0.f);
+  EXPECT_TRUE(std::isnan(y[2]));
+  EXPECT_EQ(y[3], 1.f);
+  EXPECT_GT(y[4], 0.f);  // e^-100 is a float subnormal, not 0
+  EXPECT_LT(y[4], 1e-43f);
+}
+
+TEST(Sigmoid, SeedExampleValues) {
+  // seed: torch.sigmoid(torch.tensor([-3., -1., 0., 1., 3.]))
+  const auto y = sigma::sigmoid(f32({-3, -1, 0, 1, 3})).to_vector<float>();
+  const double want[] = {0.0474, 0.2689, 0.5000, 0.7311, 0.9526};
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(y[static_cast<std::size_t>(i)], want[i], 5e-5);
+}
+
+TEST(Sigmoid, NonContiguousInputMatchesContiguous) {
+  std::vector<float> v;
+  for (int i = 0; i < 12; ++i) v.push_back(static_cast<float>(i) * 1.7f - 9.f);
+  Tensor base = f32(v).reshape({3, 4});
+  Tensor t = base.t();  // [4, 3], strides [1, 4]
+  ASSERT_FALSE(t.is_contiguous());
+  const auto got = sigma::sigmoid(t).to_vector<float>();
+  const auto want = sigma::sigmoid(t.contiguous()).to_vector<float>();
+  EXPECT_EQ(got, want);
+  // Element (i, j) of the transpose is base (j, i).
+  for (std::int64_t i = 0; i < 4; ++i)
+    for (std::int64_t j = 0; j < 3; ++j)
+      EXPECT_LE(ulp_error<float>(got[static_cast<std::size_t>(i * 3 + j)],
+                                 mp_sigmoid(v[static_cast<std::size_t>(j * 4 + i)])),
+                1.0);
+  // Expanded (stride 0) and sliced inputs.
+  Tensor e = f32({0.5f}).expand({4});
+  const float half = sigma::sigmoid(f32({0.5f})).to_vector<float>()[0];
+  EXPECT_EQ(sigma::sigmoid(e).to_vector<float>(), std::vector<float>(4, half));
+  Tensor s = base.slice(1, 1, 4, 2);  // columns 1 and 3
+  const auto gs = sigma::sigmoid(s).to_vector<float>();
+  for (std::int64_t i = 0; i < 3; ++i)
+    for (std::int64_t k = 0; k < 2; ++k)
+      EXPECT_LE(ulp_error<float>(gs[static_cast<std::size_t>(i * 2 + k)],
+                                 mp_sigmoid(v[static_cast<std::size_t>(i * 4 + 1 + 2 * k)])),
+                1.0);
+}
+
+TEST(Sigmoid, ZeroDimAndEmpty) {
+  Tensor s = sigma::sigmoid(sigma::scalar_tensor(0.0));
+  EXPECT_EQ(s.dim(), 0);
+  EXPECT_EQ(s.item<float>(), 0.5f);
+  Tensor e = sigma::sigmoid(sigma::zeros({0, 3}));
+  EXPECT_EQ(e.sizes(), sigma::IntArrayRef({0, 3}));
+  // Gradient through an empty tensor is an empty gradient.
+  Tensor x = sigma::zeros({0}).requires_grad_(true);
+  sigma::sigmoid(x).backward(sigma::zeros({0}));
+  EXPECT_EQ(x.grad().numel(), 0);
+}
+
+TEST(Sigmoid, IntegerInputPromotesToDefaultFloat) {
+  Tensor y = sigma::sigmoid(sigma::tensor({0, 1}));
+  EXPECT_EQ(y.dtype(), sigma::kFloat32);
+  EXPECT_EQ(y.to_vector<float>()[0], 0.5f);
+}
+
+TEST(Sigmoid, SixteenBitCorrectlyRounded) {
+  for (auto dt : {sigma::kBFloat16, sigma::kFloat16}) {
+    const auto xs = wide_inputs();
+    Tensor x = f64(xs).to(dt);
+    const auto xr = x.to_vector<double>();
+    Tensor y = sigma::sigmoid(x);
+    EXPECT_EQ(y.dtype(), dt);
+    const auto got = y.to_vector<double>();
+    const int bits = dt == sigma::kBFloat16 ? 8 : 11;
+    for (std::size_t i = 0; i < xr.size(); ++i) {
+      const LD want = mp_sigmoid(xr[i]);
+      if (want < (dt == sigma::kBFloat16 ? 1e-38L : 6.2e-5L)) continue;  // subnormal range
+      int e;
+      std::frexp(static_cast<double>(want), &e);
+      const LD ulp = std::ldexp(1.0L, e - bits);
+      EXPECT_LE(std::fabs(got[i] - want), 0.5L * ulp * (1 + 1e-9L)) << "x = " << xr[i];
+    }
+  }
+}
+
+TEST(Sigmoid, GradientMatchesAnalytic) {
+  const auto xs = wide_inputs();
+  // y (1 - y) from the rounded y, or the exact s(x) s(-x) where y is 1.
+  auto deriv = [](LD x, LD y) { return y == 1 ? mp_sigmoid(x) * mp_sigmoid(-x) : y * (1 - y); };
+  Fn f = [](const Tensor& t) { return sigma::sigmoid(t); };
+  // Normal results only: the kernel contract (<= 3 ULP).
+  std::vector<double> normal;
+  for (double x : xs)
+    if (std::fabs(x) < 80) normal.push_back(x);
+  check_analytic_grad<float>(f, normal, deriv, 3.0, "sigmoid' f32");
+  check_analytic_grad<double>(f, normal, deriv, 3.0, "sigmoid' f64");
+}
+
+TEST(Sigmoid, GradientMatchesCentralDifferences) {
+  check_central_differences([](const Tensor& t) { return sigma::sigmoid(t); }, kModerate,
+                            "sigmoid");
+}
+
+TEST(Sigmoid, GradientAtTwentyIsNotZero) {
+  // y = sigmoid(20) rounds to 1 in float32, so y (1 - y) = 0; the true
+  // gradient is e^-20 / (1 + e^-20)^2.
+  const LD e = std::exp(-20.0L);
+  const LD want = e / ((1 + e) * (1 + e));
+  Tensor x = f32({20.f}).requires_grad_(true);
+  Tensor y = sigma::sigmoid(x);
+  ASSERT_EQ(y.to_vector<float>()[0], 1.f);
+  y.backward(sigma::ones_like(y));
+  const float g = x.grad().to_vector<float>()[0];
+  EXPECT_NEAR(g, 2.0611537e-9, 1e-15);
+  EXPECT_LE(ulp_error<float>(g, want), 3.0);
+  // Mixed saturated / unsaturated elements, with a non-unit upstream gradient.
+  Tensor x2 = f32({-3.f, 17.f, 0.5f, 40.f, 100.f}).requires_grad_(true);
+  Tensor y2 = sigma::sigmoid(x2);
+  const auto yv = y2.to_vector<float>();
+  y2.backward(f32({2.f, 3.f, -1.f, 0.5f, 1.f}));
+  const auto g2 = x2.grad().to_vector<float>();
+  const LD xs[] = {-3, 17, 0.5, 40, 100}, dy[] = {2, 3, -1, 0.5, 1};
+  for (int i = 0; i < 4; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    const LD yk = yv[k];
+    const LD wk = yk == 1 ? dy[i] * mp_sigmoid(xs[i]) * mp_sigmoid(-xs[i]) : dy[i] * yk * (1 - yk);
+    EXPECT_LE(ulp_error<float>(g2[k], wk), 3.0) << "x = " << static_cast<double>(xs[i]);
+  }
+  // e^-100 is a float subnormal: within a subnormal step or two.
+  EXPECT_NEAR(g2[4], static_cast<double>(std::exp(-100.0L)), 3e-45);
+  EXPECT_GT(g2[4], 0.f);
+}
+
+TEST(Sigmoid, SixteenBitGradientWhereOutputRoundedToOne) {
+  // In bfloat16 sigmoid(8) rounds to 1; the gradient comes from x.
+  Tensor x = f32({8.f}).to(sigma::kBFloat16).requires_grad_(true);
+  Tensor y = sigma::sigmoid(x);
+  ASSERT_EQ(y.to_vector<float>()[0], 1.f);
+  y.backward(sigma::ones_like(y));
+  EXPECT_EQ(x.grad().dtype(), sigma::kBFloat16);
+  const double want = static_cast<double>(mp_sigmoid(8) * mp_sigmoid(-8));
+  EXPECT_NEAR(x.grad().to_vector<double>()[0], want, want / 128);  // 1 bf16 ULP
+}
+
+TEST(Sigmoid, NodeNameAndSavedInputNotNeededWhenUnsaturated) {
+  Tensor x = f32({0.f, 1.f}).requires_grad_(true);
+  Tensor y = sigma::sigmoid(x);
+  ASSERT_TRUE(y.grad_fn());
+  EXPECT_EQ(y.grad_fn()->name(), "SigmoidBackward");
+  // As PyTorch, the backward uses only the output here: changing x in place
+  // afterwards is allowed.
+  {
+    sigma::NoGradGuard g;
+    x.fill_(3.0);
+  }
+  y.backward(sigma::ones_like(y));
+  EXPECT_NEAR(x.grad().to_vector<double>()[0], 0.25, 1e-7);
+}
+
+TEST(Sigmoid, InPlace) {
+  Tensor x = f32({-1.f, 0.f, 2.f});
+  const auto v0 = x._version();
+  Tensor& r = x.sigmoid_();
+  EXPECT_TRUE(r.is_same(x));
+  EXPECT_GT(x._version(), v0);
+  const auto got = x.to_vector<float>();
+  const float in[] = {-1.f, 0.f, 2.f};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_LE(ulp_error<float>(got[static_cast<std::size_t>(i)], mp_sigmoid(in[i])), 1.0);
+  // A leaf that requires grad cannot be modified in place.
+  Tensor leaf = f32({1.f}).requires_grad_(true);
+  expect_error([&] { leaf.sigmoid_(); }, {"sigmoid_", "leaf"});
+  // ... unless gradients are off.
+  {
+    sigma::NoGradGuard g;
+    leaf.sigmoid_();
+  }
+  EXPECT_LE(ulp_error<float>(leaf.to_vector<float>()[0], mp_sigmoid(1)), 1.0);
+  // Non-contiguous in place.
+  Tensor m = f32({0.f, 1.f, 2.f, 3.f, 4.f, 5.f}).reshape({2, 3});
+  m.t().sigmoid_();
+  const auto mv = m.to_vector<float>();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_LE(ulp_error<float>(mv[static_cast<std::size_t>(i)], mp_sigmoid(i)), 1.0);
+  // A contiguous view (one row) is overwritten in place, the rest untouched.
+  Tensor rows = f32({0.f, 1.f, 2.f, 3.f, 4.f, 5.f}).reshape({2, 3});
+  rows.select(0, 1).sigmoid_();
+  const auto rv = rows.to_vector<float>();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(rv[static_cast<std::size_t>(i)], static_cast<float>(i));
+  for (int i = 3; i < 6; ++i)
+    EXPECT_LE(ulp_error<float>(rv[static_cast<std::size_t>(i)], mp_sigmoid(i)), 1.0);
+  // Integer tensors cannot hold the result.
+  Tensor li = sigma::tensor({1, 2});
+  expect_error([&] { li.sigmoid_(); }, {"sigmoid_", "int64"});
+}
+
+TEST(Sigmoid, InPlaceOnNonLeafRecordsGradient) {
+  Tensor x = f64({-1.0, 0.5, 20.0}).requires_grad_(true);
+  Tensor a = x.clone();
+  a.sigmoid_();
+  ASSERT_TRUE(a.grad_fn());
+  EXPECT_EQ(a.grad_fn()->name(), "SigmoidBackward");
+  const auto yv = a.to_vector<double>();
+  a.backward(f64({1.0, 2.0, 1.0}));
+  const auto g = x.grad().to_vector<double>();
+  const LD dy[] = {1, 2, 1};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const LD y = yv[i];
+    EXPECT_LE(ulp_error<double>(g[i], dy[i] * y * (1 - y)), 3.0);
+  }
+}
+
+// ---- tanh.
+
+TEST(Tanh, ForwardWithinOneUlp) {
+  const auto xs = wide_inputs();
+  auto ref = [](LD x) { return std::tanh(x); };
+  expect_ulp<float>(as_float(xs), sigma::tanh(f32(as_float(xs))).to_vector<float>(), ref, 1.0,
+                    "tanh f32");
+  expect_ulp<double>(xs, sigma::tanh(f64(xs)).to_vector<double>(), ref, 1.0, "tanh f64");
+}
+
+TEST(Tanh, GradientMatchesAnalyticIncludingSaturated) {
+  // (1 - y)(1 + y) from the rounded y, or 1 / cosh(x)^2 where |y| is 1.
+  auto deriv = [](LD x, LD y) {
+    const LD c = std::cosh(x);
+    return std::fabs(y) == 1 ? 1.0L / (c * c) : (1 - y) * (1 + y);
+  };
+  Fn f = [](const Tensor& t) { return sigma::tanh(t); };
+  std::vector<double> xs;
+  for (double x : wide_inputs())
+    if (std::fabs(x) < 40) xs.push_back(x);  // normal results
+  check_analytic_grad<float>(f, xs, deriv, 4.0, "tanh' f32");
+  check_analytic_grad<double>(f, xs, deriv, 4.0, "tanh' f64");
+}
+
+TEST(Tanh, GradientAtTenIsNotZero) {
+  Tensor x = f32({10.f, -10.f}).requires_grad_(true);
+  Tensor y = sigma::tanh(x);
+  ASSERT_EQ(y.to_vector<float>()[0], 1.f);
+  ASSERT_EQ(y.to_vector<float>()[1], -1.f);
+  y.backward(sigma::ones_like(y));
+  const LD c = std::cosh(10.0L);
+  const LD want = 1 / (c * c);  // about 8.24e-9 = 4 e^-20
+  for (float g : x.grad().to_vector<float>()) {
+    EXPECT_GT(g, 0.f);
+    EXPECT_LE(ulp_error<float>(g, want), 4.0) << g;
+  }
+}
+
+TEST(Tanh, SaturatedGradientExtremes) {
+  // Huge |x|: the true gradient underflows to 0 (2x overflowing included);
+  // never NaN. A huge upstream gradient is not overflowed by the 4 dy scaling.
+  Tensor x = f32({50.f, 1e30f, -3e38f, kInf, 10.f}).requires_grad_(true);
+  sigma::tanh(x).backward(f32({1.f, 1.f, 1.f, 1.f, 3e38f}));
+  const auto g = x.grad().to_vector<float>();
+  EXPECT_NEAR(g[0], static_cast<double>(4 * std::exp(-100.0L)), 3e-45);
+  EXPECT_EQ(g[1], 0.f);
+  EXPECT_EQ(g[2], 0.f);
+  EXPECT_EQ(g[3], 0.f);
+  const LD c = std::cosh(10.0L);
+  EXPECT_LE(ulp_error<float>(g[4], 3e38L / (c * c)), 4.0);
+}
+
+TEST(Tanh, GradientMatchesCentralDifferences) {
+  check_central_differences([](const Tensor& t) { return sigma::tanh(t); }, kModerate, "tanh");
+}
+
+TEST(Tanh, BFloat16SaturatedGradient) {
+  Tensor x = f32({4.f}).to(sigma::kBFloat16).requires_grad_(true);
+  Tensor y = sigma::tanh(x);
+  ASSERT_EQ(y.to_vector<float>()[0], 1.f);  // tanh(4) = 0.99933 rounds to 1 in bf16
+  y.backward(sigma::ones_like(y));
+  const LD c = std::cosh(4.0L);
+  const double want = static_cast<double>(1 / (c * c));
+  EXPECT_NEAR(x.grad().to_vector<double>()[0], want, want / 128);
+}
+
+TEST(Tanh, InPlaceAndNodeName) {
+  Tensor x = f64({-0.5, 0.25}).requires_grad_(true);
+  Tensor a = x.clone();
+  a.tanh_();
+  EXPECT_EQ(a.grad_fn()->name(), "TanhBackward");
+  a.backward(sigma::ones_like(a));
+  const auto g = x.grad().to_vector<double>();
+  EXPECT_NEAR(g[0], 1 - std::tanh(-0.5) * std::tanh(-0.5), 1e-15);
+  EXPECT_NEAR(g[1], 1 - std::tanh(0.25) * std::tanh(0.25), 1e-15);
+  Tensor leaf = f32({1.f}).requires_grad_(true);
+  expect_error([&] { leaf.tanh_(); }, {"tanh_"});
+}
+
+// ---- relu.
+
+TEST(Relu, ForwardAndGradient) {
+  Tensor x = f32({-2.f, -0.f, 0.f, 0.5f, 3.f, kNaN, -kInf, kInf}).requires_grad_(true);
+  Tensor y = sigma::relu(x);
+  const auto v = y.to_vector<float>();
+  EXPECT_EQ(v[0], 0.f);
+  EXPECT_EQ(v[1], 0.f);
+  EXPECT_EQ(v[2], 0.f);
+  EXPECT_EQ(v[3], 0.5f);
+  EXPECT_EQ(v[4], 3.f);
+  EXPECT_TRUE(std::isnan(v[5]));
+  EXPECT_EQ(v[6], 0.f);
+  EXPECT_EQ(v[7], kInf);
+  EXPECT_EQ(y.grad_fn()->name(), "ReluBackward");
+  y.backward(f32({1, 2, 3, 4, 5, 6, 7, 8}));
+  const std::vector<float> want = {0, 0, 0, 4, 5, 0, 0, 8};  // 1 where x > 0 (PyTorch)
+  EXPECT_EQ(x.grad().to_vector<float>(), want);
+}
+
+TEST(Relu, IntegerNonContiguousAndInPlace) {
+  Tensor i = sigma::tensor({-3, 4, 0, 7});
+  Tensor r = sigma::relu(i);
+  EXPECT_EQ(r.dtype(), sigma::kInt64);
+  EXPECT_EQ(r.to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 4, 0, 7}));
+  Tensor m = f64({-1, 2, -3, 4, -5, 6}).reshape({2, 3}).t();
+  EXPECT_EQ(sigma::relu(m).to_vector<double>(), (std::vector<double>{0, 4, 2, 0, 0, 6}));
+  Tensor x = f32({-1.f, 2.f});
+  x.relu_();
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{0.f, 2.f}));
+  Tensor leaf = f64({-1.0, 2.0}).requires_grad_(true);
+  Tensor a = leaf.clone();
+  a.relu_();
+  EXPECT_EQ(a.grad_fn()->name(), "ReluBackward");
+  a.backward(f64({5.0, 5.0}));
+  EXPECT_EQ(leaf.grad().to_vector<double>(), (std::vector<double>{0.0, 5.0}));
+  Tensor bf = f32({-1.5f, 1.5f}).to(sigma::kBFloat16);
+  EXPECT_EQ(sigma::relu(bf).to_vector<float>(), (std::vector<float>{0.f, 1.5f}));
+  expect_error([] { sigma::relu(sigma::tensor({true})); }, {"relu", "bool"});
+}
+
+// ---- gelu.
+
+LD ld_gelu(LD x) { return 0.5L * x * std::erfc(-x / std::sqrt(2.0L)); }
+LD ld_gelu_grad(LD x) {
+  const LD pi = 3.141592653589793238462643383279502884L;
+  return 0.5L * std::erfc(-x / std::sqrt(2.0L)) + x * std::exp(-x * x / 2) / std::sqrt(2 * pi);
+}
+LD ld_gelu_tanh_u(LD x) {
+  const LD pi = 3.141592653589793238462643383279502884L;
+  return std::sqrt(2 / pi) * (x + 0.044715L * x * x * x);
+}
+// 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)): the same value without the
+// cancellation of 1 + tanh(u) for x < 0; its derivative likewise from
+// 1 - tanh(u)^2 = 1 / cosh(u)^2.
+LD ld_gelu_tanh(LD x) { return x / (1 + std::exp(-2 * ld_gelu_tanh_u(x))); }
+LD ld_gelu_tanh_grad(LD x) {
+  const LD pi = 3.141592653589793238462643383279502884L;
+  const LD u = ld_gelu_tanh_u(x), c = std::cosh(u);
+  return 1 / (1 + std::exp(-2 * u)) +
+         0.5L * x / (c * c) * std::sqrt(2 / pi) * (1 + 3 * 0.044715L * x * x);
+}
+
+TEST(Gelu, ExactForwardAndGradient) {
+  std::vector<double> xs;
+  for (int i = -300; i <= 300; ++i) xs.push_back(i * 0.0237);
+  expect_ulp<float>(as_float(xs), sigma::gelu(f32(as_float(xs))).to_vector<float>(), ld_gelu, 1.0,
+                    "gelu f32");
+  expect_ulp<double>(xs, sigma::gelu(f64(xs)).to_vector<double>(), ld_gelu, 1.0, "gelu f64");
+  Fn f = [](const Tensor& t) { return sigma::gelu(t); };
+  check_analytic_grad<double>(f, xs, [](LD x, LD) { return ld_gelu_grad(x); }, 4.0, "gelu' f64");
+  check_central_differences(f, kModerate, "gelu");
+  Tensor x = f32({1.f}).requires_grad_(true);
+  EXPECT_EQ(sigma::gelu(x).grad_fn()->name(), "GeluBackward");
+}
+
+TEST(Gelu, TailsAreAccurateNotNaN) {
+  // gelu(-10) = -10 Phi(-10) = -7.6e-23: erfc keeps it; 1 + erf would give 0.
+  const auto y = sigma::gelu(f64({-10.0, -40.0, -kInf, kInf, 1e30})).to_vector<double>();
+  EXPECT_LE(ulp_error<double>(y[0], ld_gelu(-10)), 1.0);
+  EXPECT_LE(ulp_error<double>(y[1], ld_gelu(-40)), 1.0);
+  EXPECT_EQ(y[2], 0.0);
+  EXPECT_EQ(y[3], HUGE_VAL);
+  EXPECT_EQ(y[4], 1e30);
+  Tensor x = f64({-kInf, kInf, -10.0}).requires_grad_(true);
+  sigma::gelu(x).backward(sigma::ones_like(x));
+  const auto g = x.grad().to_vector<double>();
+  EXPECT_EQ(g[0], 0.0);
+  EXPECT_EQ(g[1], 1.0);
+  EXPECT_LE(ulp_error<double>(g[2], ld_gelu_grad(-10)), 4.0);
+}
+
+TEST(Gelu, TanhApproximation) {
+  std::vector<double> xs;
+  for (int i = -200; i <= 200; ++i) xs.push_back(i * 0.0311);
+  auto f = [](const Tensor& t) { return sigma::gelu(t, "tanh"); };
+  expect_ulp<float>(as_float(xs), f(f32(as_float(xs))).to_vector<float>(), ld_gelu_tanh, 1.0,
+                    "gelu tanh f32");
+  expect_ulp<double>(xs, f(f64(xs)).to_vector<double>(), ld_gelu_tanh, 1.0, "gelu tanh f64");
+  check_analytic_grad<double>(f, xs, [](LD x, LD) { return ld_gelu_tanh_grad(x); }, 4.0,
+                              "gelu tanh' f64");
+  check_central_differences(f, kModerate, "gelu tanh");
+  const auto tails = f(f64({-kInf, kInf})).to_vector<double>();
+  EXPECT_EQ(tails[0], 0.0);
+  EXPECT_EQ(tails[1], HUGE_VAL);
+}
+
+TEST(Gelu, BadApproximateAndDtype) {
+  expect_error([] { sigma::gelu(f32({1.f}), "erf"); }, {"gelu", "erf", "none", "tanh"});
+  expect_error([] { sigma::gelu(sigma::tensor({1, 2})); }, {"gelu", "int64"});
+  Tensor b = sigma::gelu(f32({-1.f, 0.5f}).to(sigma::kBFloat16));
+  EXPECT_EQ(b.dtype(), sigma::kBFloat16);
+  EXPECT_NEAR(b.to_vector<double>()[1], static_cast<double>(ld_gelu(0.5)), 0.35 / 128);
+}
+
+// ---- silu, log_sigmoid, softplus.
+
+LD ld_silu(LD x) { return x * mp_sigmoid(x); }
+// s (1 + x (1 - s)) in MPFR: it has a root near x = -1.2785, where long
+// double would cancel.
+LD ld_silu_grad(LD x) {
+  sigma::test::Mp s(-x), xm(x), t;
+  mpfr_exp(s.get(), s.get(), MPFR_RNDN);
+  mpfr_add_ui(s.get(), s.get(), 1, MPFR_RNDN);
+  mpfr_ui_div(s.get(), 1, s.get(), MPFR_RNDN);  // s = sigmoid(x)
+  mpfr_ui_sub(t.get(), 1, s.get(), MPFR_RNDN);
+  mpfr_mul(t.get(), t.get(), xm.get(), MPFR_RNDN);
+  mpfr_add_ui(t.get(), t.get(), 1, MPFR_RNDN);
+  mpfr_mul(t.get(), t.get(), s.get(), MPFR_RNDN);
+  return t.ld();
+}
+
+TEST(Silu, ForwardAndGradient) {
+  const auto xs = wide_inputs();
+  expect_ulp<float>(as_float(xs), sigma::silu(f32(as_float(xs))).to_vector<float>(), ld_silu,
+                    1.0, "silu f32");
+  expect_ulp<double>(xs, sigma::silu(f64(xs)).to_vector<double>(), ld_silu, 1.0, "silu f64");
+  Fn f = [](const Tensor& t) { return sigma::silu(t); };
+  std::vector<double> normal;
+  for (double x : xs)
+    if (x > -80 && std::fabs(x) < 1e29 && x != 0) normal.push_back(x);
+  auto deriv = [](LD x, LD) { return ld_silu_grad(x); };
+  check_analytic_grad<float>(f, normal, deriv, 4.0, "silu' f32");
+  check_analytic_grad<double>(f, normal, deriv, 4.0, "silu' f64");
+  check_central_differences(f, kModerate, "silu");
+  EXPECT_EQ(sigma::silu(f32({1.f}).requires_grad_(true)).grad_fn()->name(), "SiluBackward");
+  EXPECT_EQ(f32({1.f}).silu().to_vector<float>(), sigma::silu(f32({1.f})).to_vector<float>());
+}
+
+TEST(LogSigmoid, ForwardAndGradient) {
+  const auto xs = wide_inputs();
+  expect_ulp<float>(as_float(xs), sigma::log_sigmoid(f32(as_float(xs))).to_vector<float>(),
+                    ref_log_sigmoid, 1.0, "log_sigmoid f32");
+  expect_ulp<double>(xs, sigma::log_sigmoid(f64(xs)).to_vector<double>(), ref_log_sigmoid, 1.0,
+                     "log_sigmoid f64");
+  Fn f = [](const Tensor& t) { return sigma::log_sigmoid(t); };
+  auto deriv = [](LD x, LD) { return mp_sigmoid(-x); };
+  std::vector<double> normal;
+  for (double x : xs)
+    if (x < 80) normal.push_back(x);
+  check_analytic_grad<float>(f, normal, deriv, 2.0, "log_sigmoid' f32");
+  check_analytic_grad<double>(f, normal, deriv, 2.0, "log_sigmoid' f64");
+  check_central_differences(f, kModerate, "log_sigmoid");
+  EXPECT_EQ(sigma::log_sigmoid(f32({1.f}).requires_grad_(true)).grad_fn()->name(),
+            "LogSigmoidBackward");
+  const auto ext = sigma::log_sigmoid(f32({-1e30f, -kInf, kInf})).to_vector<float>();
+  EXPECT_EQ(ext[0], -1e30f);
+  EXPECT_EQ(ext[1], -kInf);
+  EXPECT_EQ(ext[2], 0.f);
+}
+
+TEST(Softplus, ForwardAndGradientDefault) {
+  const auto xs = wide_inputs();
+  auto ref = [](LD x) { return x > 20 ? x : mp_softplus(x, 1); };
+  expect_ulp<float>(as_float(xs), sigma::softplus(f32(as_float(xs))).to_vector<float>(), ref,
+                    1.0, "softplus f32");
+  expect_ulp<double>(xs, sigma::softplus(f64(xs)).to_vector<double>(), ref, 1.0, "softplus f64");
+  Fn f = [](const Tensor& t) { return sigma::softplus(t); };
+  auto deriv = [](LD x, LD) { return x > 20 ? 1.0L : mp_sigmoid(x); };
+  std::vector<double> normal;
+  for (double x : xs)
+    if (x > -80) normal.push_back(x);
+  check_analytic_grad<float>(f, normal, deriv, 2.0, "softplus' f32");
+  check_analytic_grad<double>(f, normal, deriv, 2.0, "softplus' f64");
+  check_central_differences(f, kModerate, "softplus");
+  EXPECT_EQ(sigma::softplus(f32({1.f}).requires_grad_(true)).grad_fn()->name(),
+            "SoftplusBackward");
+}
+
+TEST(Softplus, BetaAndThreshold) {
+  // beta = 2, threshold = 5: x itself where 2x > 5.
+  const std::vector<double> xs = {-3.0, -0.4, 0.0, 1.2, 2.4, 2.6, 4.0};
+  auto ref = [](LD x) { return 2 * x > 5 ? x : mp_softplus(x, 2); };
+  Fn f = [](const Tensor& t) { return sigma::softplus(t, 2.0, 5.0); };
+  expect_ulp<double>(xs, f(f64(xs)).to_vector<double>(), ref, 1.0, "softplus beta=2");
+  auto deriv = [](LD x, LD) { return 2 * x > 5 ? 1.0L : mp_sigmoid(2 * x); };
+  check_analytic_grad<double>(f, xs, deriv, 2.0, "softplus' beta=2");
+  check_central_differences(f, {-3.0, -0.4, 0.3, 1.2, 2.4, 2.6, 4.0}, "softplus beta=2");
+  expect_error([] { sigma::softplus(f32({1.f}), 0.0); }, {"softplus", "beta"});
+  expect_error([] { sigma::softplus(f32({1.f}), 1.0, std::nan("")); }, {"softplus", "threshold"});
+  expect_error([] { sigma::softplus(sigma::tensor({1})); }, {"softplus", "int64"});
+}
+
+TEST(FamilyOps, SixteenBitAndNonContiguous) {
+  Tensor base = f32({-3.f, -1.f, -0.25f, 0.f, 0.5f, 2.f, 4.f, 9.f}).reshape({2, 4});
+  Tensor t = base.t();
+  for (auto op : std::vector<Fn>{[](const Tensor& x) { return sigma::silu(x); },
+                                 [](const Tensor& x) { return sigma::log_sigmoid(x); },
+                                 [](const Tensor& x) { return sigma::softplus(x); },
+                                 [](const Tensor& x) { return sigma::tanh(x); },
+                                 [](const Tensor& x) { return sigma::gelu(x); }}) {
+    EXPECT_EQ(op(t).to_vector<float>(), op(t.contiguous()).to_vector<float>());
+    Tensor h = op(t.to(sigma::kFloat16));
+    EXPECT_EQ(h.dtype(), sigma::kFloat16);
+    const auto hv = h.to_vector<double>(), fv = op(t).to_vector<double>();
+    for (std::size_t i = 0; i < hv.size(); ++i)
+      EXPECT_NEAR(hv[i], fv[i], std::fabs(fv[i]) / 1024 + 1e-7);
+    // The gradient has the input's dtype.
+    Tensor xb = t.to(sigma::kBFloat16).detach().requires_grad_(true);
+    op(xb).backward(sigma::ones_like(xb));
+    EXPECT_EQ(xb.grad().dtype(), sigma::kBFloat16);
+  }
+}
+
+// ---- binary_cross_entropy_with_logits.
+
+// loss_i = w [pw t softplus(-x) + (1 - t) softplus(x)], a zero coefficient
+// contributing exactly 0.
+LD ld_bce(LD x, LD t, LD w, LD pw) {
+  const LD a = (pw * t == 0) ? 0 : pw * t * ld_softplus(-x);
+  const LD b = (1 - t == 0) ? 0 : (1 - t) * ld_softplus(x);
+  return w == 0 ? 0 : w * (a + b);
+}
+// The two terms of dloss/dx: (1 - t) s(x) and -pw t s(-x), times w.
+std::pair<LD, LD> ld_bce_dx_terms(LD x, LD t, LD w, LD pw) {
+  const LD a = (1 - t == 0) ? 0 : (1 - t) * ld_sigmoid(x);
+  const LD b = (pw * t == 0) ? 0 : -pw * t * ld_sigmoid(-x);
+  return {w * a, w * b};
+}
+LD ld_bce_dt(LD x, LD w, LD pw) { return w * (pw * ld_softplus(-x) - ld_softplus(x)); }
+
+// Checks loss (all reductions) and both gradients of a [N, C] case against
+// the long double formulas; weight / pos_weight are passed as wt / pwt (which
+// broadcast to the given full-size w / pw).
+template <class T>
+void check_bce(const std::vector<double>& xs, const std::vector<double>& ts, std::int64_t n,
+               std::int64_t c, const Tensor& wt, const Tensor& pwt, const std::vector<double>& w,
+               const std::vector<double>& pw) {
+  const auto dtype = std::is_same_v<T, float> ? sigma::kFloat32 : sigma::kFloat64;
+  Tensor x = f64(xs).to(dtype).reshape({n, c});
+  Tensor t = f64(ts).to(dtype).reshape({n, c});
+  const auto xr = x.to_vector<double>(), tr = t.to_vector<double>();
+  const std::size_t m = xr.size();
+  auto wi = [&](std::size_t i) { return w.empty() ? 1.0L : static_cast<LD>(w[i]); };
+  auto pwi = [&](std::size_t i) { return pw.empty() ? 1.0L : static_cast<LD>(pw[i]); };
+  const Tensor wd = wt.defined() ? wt.to(dtype) : Tensor();
+  const Tensor pwd = pwt.defined() ? pwt.to(dtype) : Tensor();
+  // reduction = none
+  {
+    Tensor xl = x.detach().requires_grad_(true), tl = t.detach().requires_grad_(true);
+    Tensor loss = sigma::binary_cross_entropy_with_logits(xl, tl, wd, pwd, "none");
+    ASSERT_EQ(loss.sizes(), x.sizes());
+    EXPECT_EQ(loss.grad_fn()->name(), "BinaryCrossEntropyWithLogitsBackward");
+    const auto lv = loss.to_vector<T>();
+    for (std::size_t i = 0; i < m; ++i)
+      EXPECT_LE(ulp_error<T>(lv[i], ld_bce(xr[i], tr[i], wi(i), pwi(i))), 1.0)
+          << "x=" << xr[i] << " t=" << tr[i];
+    std::vector<double> dl(m);
+    for (std::size_t i = 0; i < m; ++i) dl[i] = 0.5 + static_cast<double>(i % 3);
+    loss.backward(f64(dl).to(dtype).reshape({n, c}));
+    const auto gx = xl.grad().to_vector<T>(), gt = tl.grad().to_vector<T>();
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto [a, b] = ld_bce_dx_terms(xr[i], tr[i], wi(i), pwi(i));
+      const LD want = dl[i] * (a + b);
+      const LD scale = dl[i] * std::max(std::fabs(a), std::fabs(b));
+      EXPECT_LE(std::fabs(gx[i] - want), 4 * sigma::test::ulp_at<T>(scale) + 1e-300L)
+          << "dx at x=" << xr[i] << " t=" << tr[i];
+      if (std::isfinite(xr[i])) {
+        const LD wdt = dl[i] * ld_bce_dt(xr[i], wi(i), pwi(i));
+        const LD sc = dl[i] * wi(i) * std::max(pwi(i) * ld_softplus(-xr[i]), ld_softplus(xr[i]));
+        EXPECT_LE(std::fabs(gt[i] - wdt), 4 * sigma::test::ulp_at<T>(sc) + 1e-300L)
+            << "dt at x=" << xr[i];
+      }
+    }
+  }
+  // reduction = sum and mean
+  for (const char* red : {"sum", "mean"}) {
+    const bool mean = std::string(red) == "mean";
+    Tensor xl = x.detach().requires_grad_(true);
+    Tensor loss = sigma::binary_cross_entropy_with_logits(xl, t, wd, pwd, red);
+    EXPECT_EQ(loss.dim(), 0);
+    LD s = 0;
+    for (std::size_t i = 0; i < m; ++i) s += ld_bce(xr[i], tr[i], wi(i), pwi(i));
+    if (mean) s /= static_cast<LD>(m);
+    EXPECT_LE(ulp_error<T>(loss.to_vector<T>()[0], s), 1.0) << red;
+    loss.backward(sigma::scalar_tensor(2.0).to(dtype));
+    const auto gx = xl.grad().to_vector<T>();
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto [a, b] = ld_bce_dx_terms(xr[i], tr[i], wi(i), pwi(i));
+      const LD k = mean ? 2.0L / static_cast<LD>(m) : 2.0L;
+      const LD scale = k * std::max(std::fabs(a), std::fabs(b));
+      EXPECT_LE(std::fabs(gx[i] - k * (a + b)), 5 * sigma::test::ulp_at<T>(scale) + 1e-300L)
+          << red << " dx at x=" << xr[i];
+    }
+  }
+}
+
+const std::vector<double> kLogits = {-100, -3.5, -0.7, 0, 0.4, 2.2, 100, 1e4, -1e4, 7.5, -15, 30};
+const std::vector<double> kTargets = {0, 1, 0.3, 1, 0, 0.75, 1, 0, 1, 0.5, 0, 1};
+
+TEST(BCEWithLogits, PlainAllReductions) {
+  check_bce<float>(kLogits, kTargets, 3, 4, {}, {}, {}, {});
+  check_bce<double>(kLogits, kTargets, 3, 4, {}, {}, {}, {});
+}
+
+TEST(BCEWithLogits, WeightBroadcastAndPosWeight) {
+  // weight [4] broadcast over rows; pos_weight [4] along the last dimension.
+  const std::vector<double> wc = {0.5, 2.0, 0.0, 1.5}, pwc = {3.0, 0.25, 1.0, 0.0};
+  std::vector<double> w, pw, wr;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) {
+      w.push_back(wc[static_cast<std::size_t>(j)]);
+      pw.push_back(pwc[static_cast<std::size_t>(j)]);
+    }
+  check_bce<float>(kLogits, kTargets, 3, 4, f64(wc), {}, w, {});
+  check_bce<float>(kLogits, kTargets, 3, 4, {}, f64(pwc), {}, pw);
+  check_bce<float>(kLogits, kTargets, 3, 4, f64(wc), f64(pwc), w, pw);
+  check_bce<double>(kLogits, kTargets, 3, 4, f64(wc), f64(pwc), w, pw);
+  // weight [3, 1]: one weight per row.
+  const std::vector<double> rowsw = {0.1, 1.0, 4.0};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) wr.push_back(rowsw[static_cast<std::size_t>(i)]);
+  check_bce<double>(kLogits, kTargets, 3, 4, f64(rowsw).reshape({3, 1}), {}, wr, {});
+}
+
+TEST(BCEWithLogits, InfiniteLogits) {
+  const std::vector<double> x = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+  const std::vector<double> t = {1, 0, 0, 1};
+  Tensor xl = f32(as_float(x)).requires_grad_(true);
+  Tensor loss = sigma::binary_cross_entropy_with_logits(xl, f32(as_float(t)), {}, {}, "none");
+  const auto l = loss.to_vector<float>();
+  EXPECT_EQ(l[0], 0.f);  // exact where the math is finite
+  EXPECT_EQ(l[1], kInf);
+  EXPECT_EQ(l[2], 0.f);
+  EXPECT_EQ(l[3], kInf);
+  loss.backward(sigma::ones_like(loss));
+  const auto g = xl.grad().to_vector<float>();
+  EXPECT_EQ(g, (std::vector<float>{0.f, 1.f, 0.f, -1.f}));
+  // x = 100, t = 1: the tiny true gradient -e^-100, not 0.
+  Tensor x2 = f64({100.0}).requires_grad_(true);
+  sigma::binary_cross_entropy_with_logits(x2, f64({1.0}), {}, {}, "sum").backward();
+  EXPECT_LE(ulp_error<double>(x2.grad().to_vector<double>()[0], -std::exp(-100.0L)), 4.0);
+}
+
+TEST(BCEWithLogits, GradientsMatchCentralDifferences) {
+  const std::vector<double> x = {-2.0, -0.3, 0.6, 1.9, 3.3, -1.1};
+  const std::vector<double> t = {0.0, 0.2, 1.0, 0.6, 0.0, 0.9};
+  Tensor w = f64({0.7, 1.3, 2.0}), pw = f64({1.5, 0.4, 2.5});
+  for (const char* red : {"none", "sum", "mean"}) {
+    Fn fx = [&](const Tensor& xv) {
+      return sigma::binary_cross_entropy_with_logits(xv, f64(t).reshape({2, 3}), w, pw, red);
+    };
+    Tensor x0 = f64(x).reshape({2, 3});
+    Tensor v = std::string(red) == "none" ? f64({1.0, -0.5, 2.0, 0.25, 1.5, -1.0}).reshape({2, 3})
+                                          : sigma::scalar_tensor(1.5, sigma::kFloat64);
+    expect_close(autograd_grad(fx, x0, v), numeric_grad(fx, x0, v), 1e-6, 1e-9, red);
+    Fn ft = [&](const Tensor& tv) {
+      return sigma::binary_cross_entropy_with_logits(f64(x).reshape({2, 3}), tv, w, pw, red);
+    };
+    Tensor t0 = f64(t).reshape({2, 3});
+    expect_close(autograd_grad(ft, t0, v), numeric_grad(ft, t0, v), 1e-6, 1e-9, red);
+  }
+}
+
+TEST(BCEWithLogits, NonContiguousAndBFloat16) {
+  Tensor base = f32({-2.f, 0.5f, 3.f, -0.25f, 1.f, -4.f}).reshape({2, 3});
+  Tensor x = base.t();  // [3, 2]
+  Tensor t = f32({1.f, 0.f, 0.f, 1.f, 0.5f, 0.25f}).reshape({3, 2});
+  const auto got = sigma::binary_cross_entropy_with_logits(x, t, {}, {}, "none").to_vector<float>();
+  const auto xs = x.contiguous().to_vector<float>(), ts = t.to_vector<float>();
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_LE(ulp_error<float>(got[i], ld_bce(xs[i], ts[i], 1, 1)), 1.0);
+  Tensor xb = x.to(sigma::kBFloat16).detach().requires_grad_(true);
+  Tensor lb = sigma::binary_cross_entropy_with_logits(xb, t.to(sigma::kBFloat16));
+  EXPECT_EQ(lb.dtype(), sigma::kBFloat16);
+  const auto xbv = xb.to_vector<double>(), tbv = t.to(sigma::kBFloat16).to_vector<double>();
+  LD s = 0;
+  for (std::size_t i = 0; i < xbv.size(); ++i) s += ld_bce(xbv[i], tbv[i], 1, 1);
+  s /= 6;
+  EXPECT_NEAR(lb.to_vector<double>()[0], static_cast<double>(s), static_cast<double>(s) / 128);
+  lb.backward();
+  EXPECT_EQ(xb.grad().dtype(), sigma::kBFloat16);
+  const auto gb = xb.grad().to_vector<double>();
+  for (std::size_t i = 0; i < gb.size(); ++i) {
+    const auto [a, b] = ld_bce_dx_terms(xbv[i], tbv[i], 1, 1);
+    const double want = static_cast<double>((a + b) / 6);
+    EXPECT_NEAR(gb[i], want, std::fabs(want) / 128 + 1e-6);
+  }
+}
+
+TEST(BCEWithLogits, Errors) {
+  Tensor x = sigma::zeros({2, 3});
+  expect_error([&] { sigma::binary_cross_entropy_with_logits(x, sigma::zeros({3, 2})); },
+               {"binary_cross_entropy_with_logits", "[3, 2]", "[2, 3]"});
+  expect_error([&] { sigma::binary_cross_entropy_with_logits(x, x, {}, {}, "avg"); },
+               {"binary_cross_entropy_with_logits", "avg", "none", "mean", "sum"});
+  expect_error([&] { sigma::binary_cross_entropy_with_logits(x, x, {}, sigma::ones({4})); },
+               {"binary_cross_entropy_with_logits", "[4]", "[2, 3]"});
+  expect_error([&] { sigma::binary_cross_entropy_with_logits(x, x, sigma::ones({2})); },
+               {"binary_cross_entropy_with_logits", "[2]", "[2, 3]"});
+  expect_error(
+      [&] { sigma::binary_cross_entropy_with_logits(x, sigma::zeros({2, 3}, sigma::kInt64)); },
+      {"binary_cross_entropy_with_logits", "int64"});
+  Tensor wg = sigma::ones({3}).requires_grad_(true);
+  expect_error([&] { sigma::binary_cross_entropy_with_logits(x, x, wg); },
+               {"binary_cross_entropy_with_logits", "weight"});
+}
+
+TEST(BCEWithLogits, EmptyAndZeroDim) {
+  Tensor e = sigma::zeros({0});
+  EXPECT_EQ(sigma::binary_cross_entropy_with_logits(e, e, {}, {}, "sum").item<float>(), 0.f);
+  EXPECT_TRUE(std::isnan(sigma::binary_cross_entropy_with_logits(e, e).item<float>()));
+  Tensor x = sigma::scalar_tensor(0.5), t = sigma::scalar_tensor(1.0);
+  EXPECT_LE(ulp_error<float>(sigma::binary_cross_entropy_with_logits(x, t).item<float>(),
+                             ld_softplus(-0.5L)),
+            1.0);
+}
+
+}  // namespace
