@@ -35,7 +35,8 @@ if(rc EQUAL 0)
 endif()
 
 set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
-execute_process(COMMAND pkg-config --cflags --libs sigma OUTPUT_VARIABLE flags
+# sigma is a static library: --static adds its private dependencies (hwy, OpenBLAS).
+execute_process(COMMAND pkg-config --static --cflags --libs sigma OUTPUT_VARIABLE flags
                 RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "pkg-config cannot find sigma")

@@ -1,0 +1,14 @@
+// sigma/nn.h: the neural-network layer, as LibTorch's torch/nn.h: Module and
+// ModuleHolder (SIGMA_MODULE), layers, losses, functional forms and init.
+#pragma once
+
+#include "sigma/nn/functional.h"
+#include "sigma/nn/init.h"
+#include "sigma/nn/module.h"
+#include "sigma/nn/modules/activation.h"
+#include "sigma/nn/modules/container.h"
+#include "sigma/nn/modules/linear.h"
+#include "sigma/nn/modules/loss.h"
+#include "sigma/nn/options.h"
+#include "sigma/nn/ordered_dict.h"
+#include "sigma/nn/pimpl.h"

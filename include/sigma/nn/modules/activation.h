@@ -1,0 +1,72 @@
+// sigma/nn/modules/activation.h: element-wise activation layers, as
+// torch::nn::Sigmoid, Tanh, ReLU, SiLU, GELU, Softplus and LogSigmoid. Each
+// forward is the matching sigma::nn::functional call; none has parameters.
+#pragma once
+
+#include <ostream>
+
+#include "sigma/nn/module.h"
+#include "sigma/nn/options.h"
+
+namespace sigma::nn {
+
+// 1 / (1 + exp(-x)).
+class SigmoidImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "Sigmoid()"
+};
+SIGMA_MODULE(Sigmoid);
+
+class TanhImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "Tanh()"
+};
+SIGMA_MODULE(Tanh);
+
+// max(x, 0); with inplace(true) the input is overwritten and returned.
+class ReLUImpl : public Module {
+ public:
+  explicit ReLUImpl(const ReLUOptions& options = {}) : options(options) {}
+  Tensor forward(Tensor input);
+  void pretty_print(std::ostream& stream) const override;  // "ReLU()", "ReLU(inplace=True)"
+  ReLUOptions options;
+};
+SIGMA_MODULE(ReLU);
+
+// x sigmoid(x) (Swish).
+class SiLUImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "SiLU()"
+};
+SIGMA_MODULE(SiLU);
+
+class GELUImpl : public Module {
+ public:
+  explicit GELUImpl(const GELUOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "GELU(approximate='none')"
+  GELUOptions options;
+};
+SIGMA_MODULE(GELU);
+
+class SoftplusImpl : public Module {
+ public:
+  explicit SoftplusImpl(const SoftplusOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "Softplus(beta=1.0, threshold=20.0)"
+  SoftplusOptions options;
+};
+SIGMA_MODULE(Softplus);
+
+// log sigmoid(x) = -softplus(-x).
+class LogSigmoidImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "LogSigmoid()"
+};
+SIGMA_MODULE(LogSigmoid);
+
+}  // namespace sigma::nn

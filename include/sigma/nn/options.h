@@ -1,0 +1,124 @@
+// sigma/nn/options.h: the options structs of the nn modules and functions,
+// and the enum values they share (sigma::kMean, sigma::kFanIn, sigma::kReLU),
+// as LibTorch's torch/nn/options and torch/enum.h.
+//
+// Each option is a SIGMA_ARG: a chained setter and a getter of the same name,
+// with its default on the declaring line:
+//   sigma::nn::LinearOptions(4, 8).bias(false)
+// A module takes its options struct (or the options' required arguments), and
+// the matching functional takes the same struct under a FuncOptions alias.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "sigma/tensor.h"
+
+// Declares option `name` of type T: name(value) sets it and returns *this,
+// name() reads it. Follow with `= default_value;` where it has one.
+#define SIGMA_ARG(T, name)                                 \
+ public:                                                   \
+  auto name(const T& new_##name)->decltype(*this) {        \
+    this->name##_ = new_##name;                            \
+    return *this;                                          \
+  }                                                        \
+  const T& name() const noexcept { return this->name##_; } \
+  T& name() noexcept { return this->name##_; }             \
+                                                           \
+ private:                                                  \
+  T name##_
+
+namespace sigma {
+
+// How a loss reduces its element-wise values: kNone keeps them, kMean
+// averages them, kSum adds them.
+enum class Reduction : std::int8_t { None, Mean, Sum };
+inline constexpr Reduction kNone = Reduction::None;
+inline constexpr Reduction kMean = Reduction::Mean;
+inline constexpr Reduction kSum = Reduction::Sum;
+// "none", "mean", "sum".
+const char* to_string(Reduction r) noexcept;
+
+// Which fan the Kaiming initializers scale by.
+enum class FanMode : std::int8_t { FanIn, FanOut };
+inline constexpr FanMode kFanIn = FanMode::FanIn;
+inline constexpr FanMode kFanOut = FanMode::FanOut;
+
+// The nonlinearity an initializer's gain is computed for (calculate_gain).
+enum class Nonlinearity : std::int8_t {
+  Linear,
+  Conv1D,
+  Conv2D,
+  Conv3D,
+  ConvTranspose1D,
+  ConvTranspose2D,
+  ConvTranspose3D,
+  Sigmoid,
+  Tanh,
+  ReLU,
+  LeakyReLU,
+  SELU
+};
+inline constexpr Nonlinearity kLinear = Nonlinearity::Linear;
+inline constexpr Nonlinearity kConv1D = Nonlinearity::Conv1D;
+inline constexpr Nonlinearity kConv2D = Nonlinearity::Conv2D;
+inline constexpr Nonlinearity kConv3D = Nonlinearity::Conv3D;
+inline constexpr Nonlinearity kConvTranspose1D = Nonlinearity::ConvTranspose1D;
+inline constexpr Nonlinearity kConvTranspose2D = Nonlinearity::ConvTranspose2D;
+inline constexpr Nonlinearity kConvTranspose3D = Nonlinearity::ConvTranspose3D;
+inline constexpr Nonlinearity kSigmoid = Nonlinearity::Sigmoid;
+inline constexpr Nonlinearity kTanh = Nonlinearity::Tanh;
+inline constexpr Nonlinearity kReLU = Nonlinearity::ReLU;
+inline constexpr Nonlinearity kLeakyReLU = Nonlinearity::LeakyReLU;
+inline constexpr Nonlinearity kSELU = Nonlinearity::SELU;
+
+namespace nn {
+
+// ---- Linear: y = x W^T + b with W [out_features, in_features].
+struct LinearOptions {
+  LinearOptions(std::int64_t in_features, std::int64_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+  SIGMA_ARG(std::int64_t, in_features);   // size of each input sample (required)
+  SIGMA_ARG(std::int64_t, out_features);  // size of each output sample (required)
+  SIGMA_ARG(bool, bias) = true;           // learn an additive bias b [out_features]
+};
+
+// ---- Activations.
+struct ReLUOptions {
+  /* implicit */ ReLUOptions(bool inplace = false) : inplace_(inplace) {}  // NOLINT
+  SIGMA_ARG(bool, inplace);  // overwrite the input (default false)
+};
+
+struct GELUOptions {
+  GELUOptions() = default;
+  // "none": x Phi(x) with erf; "tanh": the tanh approximation.
+  SIGMA_ARG(std::string, approximate) = "none";
+};
+
+// softplus(x) = log(1 + exp(beta x)) / beta, and x where beta x > threshold.
+struct SoftplusOptions {
+  SoftplusOptions() = default;
+  SIGMA_ARG(double, beta) = 1.0;
+  SIGMA_ARG(double, threshold) = 20.0;
+};
+
+// ---- Losses.
+// loss = -w [pos_weight y log sigma(x) + (1 - y) log(1 - sigma(x))], computed
+// from the logits x without forming sigma(x) (stable for any x).
+struct BCEWithLogitsLossOptions {
+  BCEWithLogitsLossOptions() = default;
+  SIGMA_ARG(Tensor, weight) = {};           // rescales each element; broadcasts to the input (none)
+  SIGMA_ARG(Reduction, reduction) = kMean;  // kNone, kMean or kSum
+  SIGMA_ARG(Tensor, pos_weight) = {};  // weight of positive examples, along the last dim (none)
+};
+
+namespace functional {
+using ReLUFuncOptions = ReLUOptions;
+using GELUFuncOptions = GELUOptions;
+using SoftplusFuncOptions = SoftplusOptions;
+using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
+}  // namespace functional
+
+}  // namespace nn
+}  // namespace sigma

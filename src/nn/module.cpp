@@ -1,0 +1,311 @@
+// module.cpp: sigma::nn::Module: registration, recursive listings with dotted
+// names, train/eval, to(dtype), zero_grad and PyTorch's repr.
+#include "sigma/nn/module.h"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+#include <typeinfo>
+#include <unordered_set>
+
+#include "sigma/autograd.h"
+#include "sigma/nn/options.h"
+#include "tensor/tensor_impl.h"
+
+namespace sigma {
+
+const char* to_string(Reduction r) noexcept {
+  switch (r) {
+    case Reduction::None:
+      return "none";
+    case Reduction::Mean:
+      return "mean";
+    case Reduction::Sum:
+      return "sum";
+  }
+  return "mean";
+}
+
+namespace nn {
+
+namespace detail {
+void throw_empty_module_holder() {
+  throw Error(
+      "ModuleHolder: accessing an empty module holder (constructed from nullptr and "
+      "never assigned a module)");
+}
+void throw_any_module_error(const std::string& what) { throw Error(what); }
+}  // namespace detail
+
+namespace {
+
+// "sigma::nn::LinearImpl" -> "Linear", "(anonymous namespace)::NetImpl" ->
+// "Net": PyTorch's repr shows the bare class name.
+std::string class_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string full = status == 0 && demangled ? demangled : type.name();
+  std::free(demangled);
+  // The last "::"-separated component outside template arguments.
+  std::size_t start = 0;
+  int depth = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    if (full[i] == '<')
+      ++depth;
+    else if (full[i] == '>')
+      --depth;
+    else if (depth == 0 && full[i] == ':' && i + 1 < full.size() && full[i + 1] == ':')
+      start = i + 2;
+  }
+  std::string name = full.substr(start);
+  constexpr std::string_view kImpl = "Impl";
+  if (name.size() > kImpl.size() && name.ends_with(kImpl)) name.resize(name.size() - kImpl.size());
+  return name;
+}
+
+std::string join_name(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+// Replaces t's data by a dtype copy, keeping the handle (and so every member
+// that shares it) and its requires_grad, as LibTorch's set_data.
+void convert_in_place(Tensor& t, ScalarType dtype) {
+  if (!t.defined() || !t.is_floating_point() || t.dtype() == dtype) return;
+  NoGradGuard no_grad;
+  Tensor converted = t.detach().to(dtype);
+  TensorImpl& impl = *t.unsafeGetTensorImpl();
+  const TensorImpl& src = *converted.unsafeGetTensorImpl();
+  impl.storage = src.storage;
+  impl.offset = src.offset;
+  impl.sizes = src.sizes;
+  impl.strides = src.strides;
+  impl.dtype = dtype;
+  impl.is_view = false;
+  // The accumulator recorded the old dtype; the next backward makes a new one.
+  impl.grad_accumulator.reset();
+  if (impl.grad.defined()) impl.grad = impl.grad.to(dtype);
+}
+
+}  // namespace
+
+Module::Module(std::string name) : name_(std::move(name)) {}
+Module::Module() = default;
+Module::~Module() = default;
+
+const std::string& Module::name() const noexcept {
+  if (!name_) name_ = class_name(typeid(*this));
+  return *name_;
+}
+
+// ---- Registration.
+
+void Module::check_new_name(const char* op, const std::string& name) const {
+  if (name.empty()) throw Error(std::string(op) + ": the name must not be empty");
+  if (name.find('.') != std::string::npos)
+    throw Error(std::string(op) + ": the name must not contain '.' (got '" + name + "')");
+  const char* kind = parameters_.contains(name) ? "a parameter"
+                     : buffers_.contains(name)  ? "a buffer"
+                     : children_.contains(name) ? "a submodule"
+                                                : nullptr;
+  if (kind)
+    throw Error(std::string(op) + ": '" + name + "' is already " + kind + " of " + this->name());
+}
+
+Tensor& Module::register_parameter(std::string name, Tensor tensor, bool requires_grad) {
+  check_new_name("register_parameter", name);
+  if (tensor.defined()) {
+    if (requires_grad && !tensor.is_floating_point())
+      throw Error("register_parameter: parameter '" + name + "' has dtype " +
+                  to_string(tensor.dtype()) + "; only floating-point parameters can require grad");
+    tensor.set_requires_grad(requires_grad);
+  }
+  return parameters_.insert(std::move(name), std::move(tensor));
+}
+
+Tensor& Module::register_buffer(std::string name, Tensor tensor) {
+  check_new_name("register_buffer", name);
+  return buffers_.insert(std::move(name), std::move(tensor));
+}
+
+void Module::insert_child(const char* op, std::string name, std::shared_ptr<Module> module) {
+  check_new_name(op, name);
+  if (!module) throw Error(std::string(op) + ": submodule '" + name + "' is null");
+  if (module.get() == this) throw Error(std::string(op) + ": a module cannot be its own child");
+  children_.insert(std::move(name), std::move(module));
+}
+
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+  std::shared_ptr<Module>* slot = children_.find(name);
+  if (!slot) throw Error("replace_module: " + this->name() + " has no submodule '" + name + "'");
+  if (!module) throw Error("replace_module: submodule '" + name + "' is null");
+  *slot = std::move(module);
+}
+
+void Module::unregister_module(const std::string& name) {
+  if (!children_.contains(name))
+    throw Error("unregister_module: " + this->name() + " has no submodule '" + name + "'");
+  children_.erase(name);
+}
+
+// ---- Listings.
+
+std::vector<Module::Visit> Module::walk(const std::string& prefix, bool include_self) const {
+  std::vector<Visit> out;
+  std::unordered_set<const Module*> seen{this};
+  if (include_self) out.push_back({prefix, this, nullptr});
+  auto visit_children = [&](auto& self, const Module& m, const std::string& p) -> void {
+    for (const auto& child : m.children_) {
+      const Module* c = child.value().get();
+      if (!seen.insert(c).second) continue;
+      std::string name = join_name(p, child.key());
+      out.push_back({name, c, &child.value()});
+      self(self, *c, name);
+    }
+  };
+  visit_children(visit_children, *this, prefix);
+  return out;
+}
+
+std::shared_ptr<Module> Module::shared_from_this_checked() const {
+  auto self = std::const_pointer_cast<Module>(weak_from_this().lock());
+  if (!self)
+    throw Error(name() +
+                ": this module is not owned by a std::shared_ptr, so it cannot list "
+                "itself; create it with std::make_shared or through its holder, or pass "
+                "include_self = false");
+  return self;
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (const Visit& v : walk({}, true)) fn(const_cast<Module&>(*v.module));
+}
+
+void Module::apply(const std::function<void(const std::string&, Module&)>& fn,
+                   const std::string& name_prefix) {
+  for (const Visit& v : walk(name_prefix, true)) fn(v.name, const_cast<Module&>(*v.module));
+}
+
+OrderedDict<std::string, Tensor> Module::named_parameters(bool recurse) const {
+  OrderedDict<std::string, Tensor> out("Parameter");
+  if (!recurse) {
+    for (const auto& p : parameters_)
+      if (p->defined()) out.insert(p.key(), p.value());
+    return out;
+  }
+  std::unordered_set<const TensorImpl*> seen;
+  for (const Visit& v : walk({}, true))
+    for (const auto& p : v.module->parameters_)
+      if (p->defined() && seen.insert(p->unsafeGetTensorImpl()).second)
+        out.insert(join_name(v.name, p.key()), p.value());
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  return named_parameters(recurse).values();
+}
+
+OrderedDict<std::string, Tensor> Module::named_buffers(bool recurse) const {
+  OrderedDict<std::string, Tensor> out("Buffer");
+  if (!recurse) {
+    for (const auto& b : buffers_)
+      if (b->defined()) out.insert(b.key(), b.value());
+    return out;
+  }
+  std::unordered_set<const TensorImpl*> seen;
+  for (const Visit& v : walk({}, true))
+    for (const auto& b : v.module->buffers_)
+      if (b->defined() && seen.insert(b->unsafeGetTensorImpl()).second)
+        out.insert(join_name(v.name, b.key()), b.value());
+  return out;
+}
+
+std::vector<Tensor> Module::buffers(bool recurse) const { return named_buffers(recurse).values(); }
+
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_modules(
+    const std::string& name_prefix, bool include_self) const {
+  OrderedDict<std::string, std::shared_ptr<Module>> out("Module");
+  for (const Visit& v : walk(name_prefix, include_self))
+    out.insert(v.name, v.ptr ? *v.ptr : shared_from_this_checked());
+  return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) const {
+  return named_modules({}, include_self).values();
+}
+
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_children() const {
+  return children_;
+}
+
+std::vector<std::shared_ptr<Module>> Module::children() const { return children_.values(); }
+
+// ---- State.
+
+void Module::train(bool on) {
+  for (auto& child : children_) child.value()->train(on);
+  is_training_ = on;
+}
+
+void Module::to(ScalarType dtype, bool non_blocking) {
+  if (!is_floating_point(dtype))
+    throw Error(std::string("Module::to: only floating-point dtypes are accepted, got ") +
+                to_string(dtype));
+  for (auto& child : children_) child.value()->to(dtype, non_blocking);
+  for (auto& p : parameters_) convert_in_place(p.value(), dtype);
+  for (auto& b : buffers_) convert_in_place(b.value(), dtype);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  for (Tensor& p : parameters()) {
+    Tensor& grad = p.mutable_grad();
+    if (!grad.defined()) continue;
+    if (set_to_none) {
+      grad = Tensor();
+    } else {
+      NoGradGuard no_grad;
+      if (grad.grad_fn())
+        grad = grad.detach();
+      else
+        grad.requires_grad_(false);
+      grad.zero_();
+    }
+  }
+}
+
+// ---- Printing.
+
+void Module::pretty_print(std::ostream& stream) const { stream << name(); }
+
+void Module::pretty_print_recursive(std::ostream& stream, const std::string& indentation) const {
+  std::ostringstream header_stream;
+  pretty_print(header_stream);
+  const std::string header = header_stream.str();
+  if (children_.is_empty()) {
+    stream << header;
+    if (header.find('(') == std::string::npos) stream << "()";
+    return;
+  }
+  // PyTorch puts a module's own description ("Name(extra)") on the first
+  // line inside the parentheses when it also has children.
+  const std::size_t open = header.find('(');
+  const std::string next_indentation = indentation + "  ";
+  stream << header.substr(0, open) << "(\n";
+  if (open != std::string::npos && header.size() > open + 2 && header.back() == ')')
+    stream << next_indentation << header.substr(open + 1, header.size() - open - 2) << '\n';
+  for (const auto& child : children_) {
+    stream << next_indentation << "(" << child.key() << "): ";
+    child.value()->pretty_print_recursive(stream, next_indentation);
+    stream << '\n';
+  }
+  stream << indentation << ")";
+}
+
+std::ostream& operator<<(std::ostream& stream, const Module& module) {
+  module.pretty_print_recursive(stream, "");
+  return stream;
+}
+
+}  // namespace nn
+}  // namespace sigma

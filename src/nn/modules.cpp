@@ -1,0 +1,272 @@
+// modules.cpp: the nn layers (Linear, the activations, Sequential,
+// BCEWithLogitsLoss), their functional forms and the initializers. Three thin
+// layers as in LibTorch: a module's forward calls its functional, which calls
+// the op of sigma/ops.h that owns the math and the gradient.
+#include <charconv>
+#include <cmath>
+#include <ostream>
+#include <string>
+
+#include "sigma/autograd.h"
+#include "sigma/nn/functional.h"
+#include "sigma/nn/init.h"
+#include "sigma/nn/modules/activation.h"
+#include "sigma/nn/modules/container.h"
+#include "sigma/nn/modules/linear.h"
+#include "sigma/nn/modules/loss.h"
+#include "sigma/ops.h"
+
+namespace sigma::nn {
+
+namespace {
+// Python's repr of a float: shortest round-trip digits, "20.0" not "20".
+std::string python_float(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, res.ptr);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+const char* python_bool(bool b) { return b ? "True" : "False"; }
+}  // namespace
+
+// ---- Functional.
+
+namespace functional {
+
+Tensor sigmoid(const Tensor& input) { return sigma::sigmoid(input); }
+Tensor tanh(const Tensor& input) { return sigma::tanh(input); }
+Tensor relu(Tensor input, const ReLUFuncOptions& options) {
+  if (options.inplace()) return input.relu_();
+  return sigma::relu(input);
+}
+Tensor silu(const Tensor& input) { return sigma::silu(input); }
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options) {
+  return sigma::gelu(input, options.approximate());
+}
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options) {
+  return sigma::softplus(input, options.beta(), options.threshold());
+}
+Tensor logsigmoid(const Tensor& input) { return sigma::log_sigmoid(input); }
+
+// input [*, in], weight [out, in], bias [out] -> [*, out]
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  if (weight.dim() != 2)
+    throw Error("linear: weight must be 2-D [out_features, in_features], got shape " +
+                shape_string(weight.sizes()));
+  if (input.dim() == 0 || input.size(-1) != weight.size(1))
+    throw Error("linear: input of shape " + shape_string(input.sizes()) +
+                " does not match weight of shape " + shape_string(weight.sizes()) +
+                " (the input's last dimension must be in_features = " +
+                std::to_string(weight.size(1)) + ")");
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+    throw Error("linear: bias of shape " + shape_string(bias.sizes()) +
+                " does not match weight of shape " + shape_string(weight.sizes()) + " (expected [" +
+                std::to_string(weight.size(0)) + "])");
+  Tensor out = input.matmul(weight.t());
+  return bias.defined() ? out + bias : out;
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options) {
+  return sigma::binary_cross_entropy_with_logits(
+      input, target, options.weight(), options.pos_weight(), to_string(options.reduction()));
+}
+
+}  // namespace functional
+
+namespace F = functional;
+
+// ---- Linear.
+
+LinearImpl::LinearImpl(const LinearOptions& options_) : options(options_) {
+  const std::int64_t in = options.in_features(), out = options.out_features();
+  if (in < 0 || out < 0)
+    throw Error("Linear: in_features and out_features must be non-negative, got in_features=" +
+                std::to_string(in) + ", out_features=" + std::to_string(out));
+  weight = register_parameter("weight", sigma::empty({out, in}));
+  bias =
+      register_parameter("bias", options.bias() ? sigma::empty({out}) : Tensor(), options.bias());
+  reset_parameters();
+}
+
+void LinearImpl::reset_parameters() {
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const std::int64_t fan_in = std::get<0>(init::_calculate_fan_in_and_fan_out(weight));
+    if (fan_in > 0) {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+      init::uniform_(bias, -bound, bound);
+    } else {
+      init::zeros_(bias);
+    }
+  }
+}
+
+Tensor LinearImpl::forward(const Tensor& input) { return F::linear(input, weight, bias); }
+
+void LinearImpl::pretty_print(std::ostream& stream) const {
+  stream << "Linear(in_features=" << options.in_features()
+         << ", out_features=" << options.out_features() << ", bias=" << python_bool(options.bias())
+         << ")";
+}
+
+// ---- Activations.
+
+Tensor SigmoidImpl::forward(const Tensor& input) { return F::sigmoid(input); }
+void SigmoidImpl::pretty_print(std::ostream& stream) const { stream << "Sigmoid()"; }
+
+Tensor TanhImpl::forward(const Tensor& input) { return F::tanh(input); }
+void TanhImpl::pretty_print(std::ostream& stream) const { stream << "Tanh()"; }
+
+Tensor ReLUImpl::forward(Tensor input) { return F::relu(std::move(input), options); }
+void ReLUImpl::pretty_print(std::ostream& stream) const {
+  stream << (options.inplace() ? "ReLU(inplace=True)" : "ReLU()");
+}
+
+Tensor SiLUImpl::forward(const Tensor& input) { return F::silu(input); }
+void SiLUImpl::pretty_print(std::ostream& stream) const { stream << "SiLU()"; }
+
+Tensor GELUImpl::forward(const Tensor& input) { return F::gelu(input, options); }
+void GELUImpl::pretty_print(std::ostream& stream) const {
+  stream << "GELU(approximate='" << options.approximate() << "')";
+}
+
+Tensor SoftplusImpl::forward(const Tensor& input) { return F::softplus(input, options); }
+void SoftplusImpl::pretty_print(std::ostream& stream) const {
+  stream << "Softplus(beta=" << python_float(options.beta())
+         << ", threshold=" << python_float(options.threshold()) << ")";
+}
+
+Tensor LogSigmoidImpl::forward(const Tensor& input) { return F::logsigmoid(input); }
+void LogSigmoidImpl::pretty_print(std::ostream& stream) const { stream << "LogSigmoid()"; }
+
+// ---- Sequential.
+
+void SequentialImpl::push_back(std::string name, AnyModule module) {
+  if (module.is_empty()) throw Error("Sequential::push_back: the module '" + name + "' is empty");
+  register_module(std::move(name), module.ptr());
+  modules_.push_back(std::move(module));
+}
+
+const AnyModule& SequentialImpl::at_index(std::size_t index) const {
+  if (index >= modules_.size())
+    throw Error("Sequential: index " + std::to_string(index) + " is out of range for " +
+                std::to_string(modules_.size()) + " modules");
+  return modules_[index];
+}
+
+Tensor SequentialImpl::forward(const Tensor& input) {
+  if (modules_.empty()) throw Error("Sequential: forward() called on an empty Sequential");
+  Tensor x = modules_.front().forward(input);
+  for (std::size_t i = 1; i < modules_.size(); ++i) x = modules_[i].forward(x);
+  return x;
+}
+
+void SequentialImpl::pretty_print(std::ostream& stream) const { stream << "Sequential"; }
+
+// ---- Losses.
+
+BCEWithLogitsLossImpl::BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_)
+    : options(options_) {
+  weight = register_buffer("weight", options.weight());
+  pos_weight = register_buffer("pos_weight", options.pos_weight());
+}
+
+Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return sigma::binary_cross_entropy_with_logits(input, target, weight, pos_weight,
+                                                 to_string(options.reduction()));
+}
+
+void BCEWithLogitsLossImpl::pretty_print(std::ostream& stream) const {
+  stream << "BCEWithLogitsLoss()";
+}
+
+// ---- Initializers.
+
+namespace init {
+
+double calculate_gain(Nonlinearity nonlinearity, double param) {
+  switch (nonlinearity) {
+    case Nonlinearity::Tanh:
+      return 5.0 / 3.0;
+    case Nonlinearity::ReLU:
+      return std::sqrt(2.0);
+    case Nonlinearity::LeakyReLU:
+      return std::sqrt(2.0 / (1.0 + param * param));
+    case Nonlinearity::SELU:
+      return 3.0 / 4.0;
+    default:
+      return 1.0;  // linear, conv, sigmoid
+  }
+}
+
+Tensor constant_(Tensor tensor, const Scalar& value) {
+  NoGradGuard no_grad;
+  tensor.fill_(value);
+  return tensor;
+}
+Tensor ones_(Tensor tensor) { return constant_(std::move(tensor), 1); }
+Tensor zeros_(Tensor tensor) {
+  NoGradGuard no_grad;
+  tensor.zero_();
+  return tensor;
+}
+Tensor uniform_(Tensor tensor, double low, double high) {
+  NoGradGuard no_grad;
+  tensor.uniform_(low, high);
+  return tensor;
+}
+Tensor normal_(Tensor tensor, double mean, double std) {
+  NoGradGuard no_grad;
+  tensor.normal_(mean, std);
+  return tensor;
+}
+
+std::tuple<std::int64_t, std::int64_t> _calculate_fan_in_and_fan_out(const Tensor& tensor) {
+  if (tensor.dim() < 2)
+    throw Error(
+        "_calculate_fan_in_and_fan_out: fan in and fan out cannot be computed for a "
+        "tensor with fewer than 2 dimensions (got shape " +
+        shape_string(tensor.sizes()) + ")");
+  std::int64_t receptive_field = 1;
+  for (std::int64_t d = 2; d < tensor.dim(); ++d) receptive_field *= tensor.size(d);
+  return {tensor.size(1) * receptive_field, tensor.size(0) * receptive_field};
+}
+
+namespace {
+double fan_for(const Tensor& tensor, FanMode mode) {
+  auto [fan_in, fan_out] = _calculate_fan_in_and_fan_out(tensor);
+  return static_cast<double>(mode == FanMode::FanIn ? fan_in : fan_out);
+}
+}  // namespace
+
+Tensor xavier_uniform_(Tensor tensor, double gain) {
+  auto [fan_in, fan_out] = _calculate_fan_in_and_fan_out(tensor);
+  if (tensor.numel() == 0) return tensor;
+  const double bound = gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+  return uniform_(std::move(tensor), -bound, bound);
+}
+
+Tensor xavier_normal_(Tensor tensor, double gain) {
+  auto [fan_in, fan_out] = _calculate_fan_in_and_fan_out(tensor);
+  if (tensor.numel() == 0) return tensor;
+  const double stddev = gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
+  return normal_(std::move(tensor), 0.0, stddev);
+}
+
+Tensor kaiming_uniform_(Tensor tensor, double a, FanMode mode, Nonlinearity nonlinearity) {
+  const double fan = fan_for(tensor, mode);
+  if (tensor.numel() == 0) return tensor;
+  const double bound = std::sqrt(3.0) * calculate_gain(nonlinearity, a) / std::sqrt(fan);
+  return uniform_(std::move(tensor), -bound, bound);
+}
+
+Tensor kaiming_normal_(Tensor tensor, double a, FanMode mode, Nonlinearity nonlinearity) {
+  const double fan = fan_for(tensor, mode);
+  if (tensor.numel() == 0) return tensor;
+  return normal_(std::move(tensor), 0.0, calculate_gain(nonlinearity, a) / std::sqrt(fan));
+}
+
+}  // namespace init
+}  // namespace sigma::nn
