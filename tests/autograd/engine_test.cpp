@@ -13,29 +13,18 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-using Shape = std::vector<std::int64_t>;
-
-template <class F>
-void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
+using sigma::test::expect_error;
+using sigma::test::Shape;
+using sigma::test::values;
 
 Tensor leaf(std::vector<double> v, Shape shape) {
   return sigma::tensor(v, sigma::kFloat64).reshape(shape).detach().requires_grad_();
 }
-
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 
 void expect_values(const Tensor& t, const std::vector<double>& ref, double tol = 1e-14) {
   ASSERT_TRUE(t.defined());

@@ -16,36 +16,25 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
 using sigma::TensorList;
-using Shape = std::vector<std::int64_t>;
+using sigma::test::draw;
+using sigma::test::expect_error;
+using sigma::test::numel;
+using sigma::test::Shape;
+using sigma::test::splitmix;
+using sigma::test::uniform;
 using Fn = std::function<Tensor(const TensorList&)>;
 
-// ---- Inputs: a small deterministic generator, independent of sigma::rand.
-
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-double uniform(std::uint64_t& s, double lo, double hi) {
-  return lo + (hi - lo) * static_cast<double>(splitmix(s) >> 11) * 0x1.0p-53;
-}
-std::int64_t numel_of(const Shape& shape) {
-  std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
+// ---- Inputs: splitmix64 (sigma::test::uniform), independent of sigma::rand.
 
 // A float64 tensor without grad, values in [lo, hi].
 Tensor values(const Shape& shape, double lo, double hi, std::uint64_t seed) {
-  std::vector<double> v(static_cast<std::size_t>(numel_of(shape)));
-  for (auto& e : v) e = uniform(seed, lo, hi);
-  return sigma::tensor(v, sigma::kFloat64).reshape(shape);
+  return sigma::tensor(draw(numel(shape), lo, hi, seed), sigma::kFloat64).reshape(shape);
 }
 // A contiguous leaf that requires grad, values in [lo, hi].
 Tensor rnd(const Shape& shape, std::uint64_t seed, double lo = -2.0, double hi = 2.0) {
@@ -53,7 +42,7 @@ Tensor rnd(const Shape& shape, std::uint64_t seed, double lo = -2.0, double hi =
 }
 // Values with |x| in [lo, hi] and random signs (away from a kink at 0).
 Tensor away(const Shape& shape, std::uint64_t seed, double lo = 0.2, double hi = 2.0) {
-  std::vector<double> v(static_cast<std::size_t>(numel_of(shape)));
+  std::vector<double> v(static_cast<std::size_t>(numel(shape)));
   for (auto& e : v) e = uniform(seed, lo, hi) * ((splitmix(seed) & 1) ? 1.0 : -1.0);
   return sigma::tensor(v, sigma::kFloat64).reshape(shape).requires_grad_();
 }
@@ -700,16 +689,6 @@ TEST(GradcheckSelf, RecordsTheGraphUnderACallersNoGradGuard) {
 }
 
 TEST(GradcheckSelf, RejectsBadInputs) {
-  auto expect_error = [](auto&& body, std::initializer_list<std::string> parts) {
-    try {
-      body();
-      ADD_FAILURE() << "expected sigma::Error";
-    } catch (const sigma::Error& e) {
-      const std::string msg = e.what();
-      for (const auto& p : parts)
-        EXPECT_NE(msg.find(p), std::string::npos) << p << " not in: " << msg;
-    }
-  };
   Fn id = [](const TensorList& in) { return in[0] * in[1]; };
   expect_error(
       [&] {

@@ -14,28 +14,15 @@
 #include <vector>
 
 #include "sigma/sigma.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
 namespace nn = sigma::nn;
 namespace F = sigma::nn::functional;
-
-template <class Fn>
-void expect_error(Fn&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-std::vector<double> values(const Tensor& t) {
-  return t.to(sigma::kFloat64).contiguous().to_vector<double>();
-}
+using sigma::test::expect_error;
+using sigma::test::values;
 
 void expect_close(const Tensor& t, const std::vector<double>& ref, double rtol, double atol) {
   const std::vector<double> got = values(t);

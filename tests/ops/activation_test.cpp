@@ -17,6 +17,7 @@
 #include "mpfr_ref.h"
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
+#include "tensor_checks.h"
 #include "ulp.h"
 
 namespace {
@@ -24,6 +25,7 @@ namespace {
 using sigma::Tensor;
 using sigma::test::mp_log_sigmoid;
 using sigma::test::mp_sigmoid;
+using sigma::test::expect_error;
 using sigma::test::mp_softplus;
 using sigma::test::ulp_error;
 using LD = long double;
@@ -31,17 +33,6 @@ using Fn = std::function<Tensor(const Tensor&)>;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
 
 Tensor f32(const std::vector<float>& v) { return sigma::tensor(v); }
 Tensor f64(const std::vector<double>& v) { return sigma::tensor(v, sigma::kFloat64); }

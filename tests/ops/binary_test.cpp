@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -17,28 +16,16 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-using Shape = std::vector<std::int64_t>;
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-std::int64_t numel(const Shape& s) {
-  std::int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
+using sigma::test::expect_error;
+using sigma::test::make;
+using sigma::test::numel;
+using sigma::test::round_bf16;
+using sigma::test::Shape;
 
 // Deterministic, varied values: flat index i -> a value in about [-2, 2].
 double pattern(std::int64_t i, double phase = 0.0) {
@@ -49,10 +36,6 @@ std::vector<double> values(const Shape& s, double phase = 0.0) {
   std::vector<double> v(static_cast<std::size_t>(numel(s)));
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = pattern(static_cast<std::int64_t>(i), phase);
   return v;
-}
-
-Tensor make(const Shape& s, const std::vector<double>& v, sigma::ScalarType t = sigma::kFloat64) {
-  return sigma::tensor(v, sigma::dtype(sigma::kFloat64)).to(t).reshape(s);
 }
 
 // The broadcast of two shapes (reference; assumes they are compatible).
@@ -118,17 +101,6 @@ void expect_near_all(const std::vector<double>& got, const std::vector<long doub
 std::vector<double> as_float(const std::vector<long double>& v) {
   std::vector<double> r(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) r[i] = static_cast<float>(static_cast<double>(v[i]));
-  return r;
-}
-
-// bf16 round-to-nearest-even of a float (finite values), independently of sigma.
-float round_bf16(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  u &= 0xFFFF0000u;
-  float r;
-  std::memcpy(&r, &u, 4);
   return r;
 }
 

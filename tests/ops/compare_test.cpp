@@ -13,26 +13,14 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-using Shape = std::vector<std::int64_t>;
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-Tensor make(const Shape& s, const std::vector<double>& v, sigma::ScalarType t = sigma::kFloat64) {
-  return sigma::tensor(v, sigma::dtype(sigma::kFloat64)).to(t).reshape(s);
-}
+using sigma::test::expect_error;
+using sigma::test::make;
+using sigma::test::Shape;
 
 // Small integers with repeats, so that ties occur.
 std::vector<double> ints(std::size_t n, int seed) {

@@ -16,42 +16,19 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
 using sigma::TensorList;
-using Shape = std::vector<std::int64_t>;
+using sigma::test::check_grad;
+using sigma::test::expect_error;
+using sigma::test::numel;
+using sigma::test::random_tensor;
+using sigma::test::Shape;
+using sigma::test::values;
 using Mask = std::vector<bool>;
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-std::int64_t numel(const Shape& s) {
-  std::int64_t n = 1;
-  for (auto v : s) n *= v;
-  return n;
-}
-
-// Uniform values in [lo, hi) as a tensor of dtype t (float64 values rounded to t).
-Tensor random_tensor(const Shape& s, sigma::ScalarType t, std::uint64_t seed, double lo = -1.0,
-                     double hi = 1.0) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<double> v(static_cast<std::size_t>(numel(s)));
-  for (auto& x : v) x = u(gen);
-  return sigma::tensor(v, sigma::kFloat64).reshape(s).to(t);
-}
-
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 
 // Reference reduction over the dims in mask of row-major values of shape:
 // returns the kept-dims outputs in row-major order.
@@ -77,42 +54,6 @@ std::vector<long double> ref_reduce(const std::vector<double>& v, const Shape& s
 }
 
 long double add(long double a, double x) { return a + x; }
-
-// Checks the gradient of sum(fn(inputs) * w) (w fixed, pseudo-random) for
-// every input against central differences. Inputs are float64 leaves.
-void check_grad(const std::function<Tensor(const TensorList&)>& fn, const TensorList& inputs,
-                double h = 1e-6, double tol = 1e-6) {
-  TensorList leaves;
-  for (const auto& x : inputs) leaves.push_back(x.detach().clone().requires_grad_(true));
-  Tensor out = fn(leaves);
-  const Tensor w = random_tensor(out.sizes().vec(), sigma::kFloat64, 99, 0.5, 1.5);
-  const std::vector<double> wv = values(w);
-  out.backward(w);
-  auto objective = [&](const TensorList& in) {
-    sigma::NoGradGuard no_grad;
-    const std::vector<double> o = values(fn(in));
-    long double s = 0;
-    for (std::size_t i = 0; i < o.size(); ++i) s += static_cast<long double>(o[i]) * wv[i];
-    return s;
-  };
-  for (std::size_t j = 0; j < inputs.size(); ++j) {
-    ASSERT_TRUE(leaves[j].grad().defined()) << "input " << j;
-    EXPECT_EQ(leaves[j].grad().sizes(), leaves[j].sizes());
-    const std::vector<double> g = values(leaves[j].grad());
-    const std::vector<double> base = values(inputs[j]);
-    for (std::size_t i = 0; i < base.size(); ++i) {
-      TensorList plus = inputs, minus = inputs;
-      std::vector<double> vp = base, vm = base;
-      vp[i] += h;
-      vm[i] -= h;
-      plus[j] = sigma::tensor(vp, sigma::kFloat64).reshape(inputs[j].sizes());
-      minus[j] = sigma::tensor(vm, sigma::kFloat64).reshape(inputs[j].sizes());
-      const double numeric = static_cast<double>((objective(plus) - objective(minus)) / (2 * h));
-      EXPECT_NEAR(g[i], numeric, tol * (1.0 + std::fabs(numeric)))
-          << "input " << j << " element " << i;
-    }
-  }
-}
 
 Mask mask_of(std::size_t rank, std::initializer_list<std::size_t> dims) {
   Mask m(rank, false);

@@ -21,29 +21,16 @@
 
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
+#include "tensor_checks.h"
 
 namespace {
 
-using Shape = std::vector<std::int64_t>;
+using sigma::test::draw;
+using sigma::test::numel;
+using sigma::test::Shape;
 using SList = std::vector<sigma::Tensor>;
 using TList = std::vector<torch::Tensor>;
 
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-std::vector<double> draw(std::int64_t n, double lo, double hi, std::uint64_t seed) {
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (auto& e : v) e = lo + (hi - lo) * static_cast<double>(splitmix(seed) >> 11) * 0x1.0p-53;
-  return v;
-}
-std::int64_t numel_of(const Shape& s) {
-  std::int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
 
 struct Input {
   Shape shape;
@@ -106,7 +93,7 @@ void run(const OpCase& c, sigma::ScalarType dt, std::uint64_t seed) {
   for (const Input& in : c.inputs) {
     Shape base_shape(in.shape.rbegin(), in.shape.rend());
     if (!in.transposed) base_shape = in.shape;
-    auto [s, t] = twin(draw(numel_of(in.shape), in.lo, in.hi, ++seed), base_shape, dt);
+    auto [s, t] = twin(draw(numel(in.shape), in.lo, in.hi, ++seed), base_shape, dt);
     if (in.transposed) {
       Shape perm;
       for (auto d = static_cast<std::int64_t>(in.shape.size()); d-- > 0;) perm.push_back(d);

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -15,28 +14,16 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-using Shape = std::vector<std::int64_t>;
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-std::int64_t numel(const Shape& s) {
-  std::int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
+using sigma::test::expect_error;
+using sigma::test::make;
+using sigma::test::numel;
+using sigma::test::round_bf16;
+using sigma::test::Shape;
 
 // Values in [lo, hi], spread irregularly over flat indices.
 std::vector<double> values(const Shape& s, double lo, double hi, double phase = 0.0) {
@@ -46,20 +33,6 @@ std::vector<double> values(const Shape& s, double lo, double hi, double phase = 
     v[i] = lo + (hi - lo) * u;
   }
   return v;
-}
-
-Tensor make(const Shape& s, const std::vector<double>& v, sigma::ScalarType t = sigma::kFloat64) {
-  return sigma::tensor(v, sigma::dtype(sigma::kFloat64)).to(t).reshape(s);
-}
-
-float round_bf16(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  u &= 0xFFFF0000u;
-  float r;
-  std::memcpy(&r, &u, 4);
-  return r;
 }
 
 using Fn = std::function<Tensor(const Tensor&)>;

@@ -15,21 +15,12 @@
 
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-
-template <class F> void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
+using sigma::test::expect_error;
 
 struct Moments {
   long double mean = 0, var = 0, m4 = 0;  // central moments

@@ -14,33 +14,13 @@
 #include <vector>
 
 #include "sigma/ops.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-
-// Runs body, expects a sigma::Error whose message contains every part.
-template <class F>
-void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
-
-// A float64 tensor of the given shape whose flat element i is f(i).
-template <class F>
-Tensor make(std::vector<std::int64_t> shape, F f) {
-  std::int64_t n = 1;
-  for (auto s : shape) n *= s;
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = f(i);
-  return sigma::tensor(v, sigma::dtype(sigma::kFloat64)).reshape(shape);
-}
+using sigma::test::expect_error;
+using sigma::test::from_index;
 
 std::uint32_t float_bits(float f) {
   std::uint32_t b;
@@ -375,7 +355,7 @@ TEST(TensorConvert, SameDtypeSharesUnlessCopy) {
 }
 
 TEST(TensorConvert, NonContiguousSource) {
-  Tensor x = make({3, 4}, [](std::int64_t i) { return static_cast<double>(i); });
+  Tensor x = from_index({3, 4}, [](std::int64_t i) { return static_cast<double>(i); });
   Tensor t = x.t().to(sigma::kFloat32);
   EXPECT_EQ(t.sizes(), (std::vector<std::int64_t>{4, 3}));
   const auto v = t.to_vector<float>();
@@ -405,7 +385,7 @@ TEST(TensorAccess, DataPtrChecksDtype) {
   expect_error([&] { x.data_ptr<double>(); }, {"data_ptr", "float32", "float64"});
   expect_error([&] { sigma::tensor({1}).data_ptr<float>(); }, {"data_ptr", "int64", "float32"});
   // data_ptr of a view points at its first element.
-  Tensor m = make({3, 4}, [](std::int64_t i) { return static_cast<double>(i); });
+  Tensor m = from_index({3, 4}, [](std::int64_t i) { return static_cast<double>(i); });
   EXPECT_EQ(m[2].data_ptr<double>()[1], 9.0);
   EXPECT_EQ(m.select(1, 3).data_ptr<double>()[0], 3.0);
 }
@@ -416,14 +396,14 @@ TEST(TensorAccess, ToVectorConverts) {
   EXPECT_EQ(x.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, -2}));
   EXPECT_EQ(x.to_vector<bool>(), (std::vector<bool>{true, true}));
   EXPECT_EQ(sigma::scalar_tensor(4.0).to_vector<double>(), std::vector<double>{4.0});
-  Tensor e = make({1, 3}, [](std::int64_t i) { return static_cast<double>(i + 1); }).expand({2, 3});
+  Tensor e = from_index({1, 3}, [](std::int64_t i) { return static_cast<double>(i + 1); }).expand({2, 3});
   EXPECT_EQ(e.to_vector<double>(), (std::vector<double>{1, 2, 3, 1, 2, 3}));
 }
 
 // ---- Copies.
 
 TEST(TensorCopy, ContiguousAndClone) {
-  Tensor x = make({2, 3}, [](std::int64_t i) { return static_cast<double>(i); });
+  Tensor x = from_index({2, 3}, [](std::int64_t i) { return static_cast<double>(i); });
   EXPECT_TRUE(x.contiguous().is_same(x));
   Tensor t = x.t();
   EXPECT_FALSE(t.is_contiguous());
@@ -461,7 +441,7 @@ TEST(TensorCopy, CopyIntoViewWritesBase) {
       .copy_(sigma::tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, sigma::kFloat64));
   EXPECT_EQ(base.to_vector<double>(), (std::vector<double>{0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6}));
   // Copying a tensor onto its own transpose reads the old values, not half-written ones.
-  Tensor sq = make({3, 3}, [](std::int64_t i) { return static_cast<double>(i); });
+  Tensor sq = from_index({3, 3}, [](std::int64_t i) { return static_cast<double>(i); });
   sq.copy_(sq.t());
   EXPECT_EQ(sq.to_vector<double>(), (std::vector<double>{0, 3, 6, 1, 4, 7, 2, 5, 8}));
 }

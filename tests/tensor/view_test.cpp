@@ -10,34 +10,20 @@
 
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
+#include "tensor_checks.h"
 
 namespace {
 
 using sigma::Tensor;
-using Shape = std::vector<std::int64_t>;
-
-template <class F>
-void expect_error(F&& body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  }
-}
+using sigma::test::expect_error;
+using sigma::test::from_index;
+using sigma::test::Shape;
+using sigma::test::values;
 
 // float64 tensor of shape with flat element i equal to i.
-Tensor iota(Shape shape) {
-  std::int64_t n = 1;
-  for (auto s : shape) n *= s;
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(i);
-  return sigma::tensor(v, sigma::kFloat64).reshape(shape);
+Tensor iota(const Shape& shape) {
+  return from_index(shape, [](std::int64_t i) { return static_cast<double>(i); });
 }
-
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 
 TEST(View, ViewOfContiguousSharesStorage) {
   Tensor x = iota({2, 6});
