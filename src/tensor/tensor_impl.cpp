@@ -2,6 +2,8 @@
 #include "tensor/tensor_impl.h"
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <limits>
 #include <new>
 #include <sstream>
@@ -10,15 +12,71 @@ namespace sigma {
 
 namespace {
 constexpr std::size_t kAlignment = 64;
+
+// Large blocks are kept for reuse instead of going back to the C library:
+// glibc returns big freed blocks to the OS, and a training loop that
+// allocates the same activations every step then pays page faults on every
+// step (28% of an LSTM step's time, docs/PERFORMANCE.md). Blocks of at least
+// kCacheMin bytes are rounded up to whole pages and cached by size, up to
+// kCacheCap bytes in all. Off under AddressSanitizer, so it still sees every
+// use after free.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheEnabled = false;
+#else
+constexpr bool kCacheEnabled = true;
+#endif
+constexpr std::size_t kCacheMin = std::size_t{1} << 16;
+constexpr std::size_t kCacheCap = std::size_t{256} << 20;
+constexpr std::size_t kPage = 4096;
+
+class BlockCache {
+ public:
+  std::byte* take(std::size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(size);
+    if (it == free_.end()) return nullptr;
+    std::byte* p = it->second;
+    free_.erase(it);
+    cached_ -= size;
+    return p;
+  }
+  // Keeps p (of the given size) if there is room; false if the caller must free it.
+  bool give(std::byte* p, std::size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cached_ + size > kCacheCap) return false;
+    free_.emplace(size, p);
+    cached_ += size;
+    return true;
+  }
+ private:
+  std::mutex mutex_;
+  std::multimap<std::size_t, std::byte*> free_;
+  std::size_t cached_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // never destroyed: storages may outlive statics
+  return *cache;
 }
 
+std::size_t allocation_size(std::size_t n) {
+  const std::size_t a = ((n == 0 ? 1 : n) + kAlignment - 1) / kAlignment * kAlignment;
+  return a >= kCacheMin ? (a + kPage - 1) / kPage * kPage : a;
+}
+}  // namespace
+
 Storage::Storage(std::size_t n) : nbytes(n) {
-  const std::size_t rounded = ((n == 0 ? 1 : n) + kAlignment - 1) / kAlignment * kAlignment;
-  data = static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded));
+  const std::size_t size = allocation_size(n);
+  if (kCacheEnabled && size >= kCacheMin) data = block_cache().take(size);
+  if (data == nullptr) data = static_cast<std::byte*>(std::aligned_alloc(kAlignment, size));
   if (data == nullptr) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  const std::size_t size = allocation_size(nbytes);
+  if (kCacheEnabled && size >= kCacheMin && block_cache().give(data, size)) return;
+  std::free(data);
+}
 
 const char* to_string(ScalarType t) noexcept {
   switch (t) {
