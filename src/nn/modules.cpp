@@ -1,5 +1,6 @@
-// modules.cpp: the nn layers (Linear, the activations, Sequential,
-// BCEWithLogitsLoss), their functional forms and the initializers. Three thin
+// modules.cpp: the nn layers (Linear, the activations, Dropout, Identity,
+// Sequential), their functional forms and the initializers (the losses are in
+// loss.cpp). Three thin
 // layers as in LibTorch: a module's forward calls its functional, which calls
 // the op of sigma/ops.h that owns the math and the gradient.
 #include <charconv>
@@ -12,8 +13,8 @@
 #include "sigma/nn/init.h"
 #include "sigma/nn/modules/activation.h"
 #include "sigma/nn/modules/container.h"
+#include "sigma/nn/modules/dropout.h"
 #include "sigma/nn/modules/linear.h"
-#include "sigma/nn/modules/loss.h"
 #include "sigma/ops.h"
 
 namespace sigma::nn {
@@ -28,6 +29,12 @@ std::string python_float(double v) {
   return s;
 }
 const char* python_bool(bool b) { return b ? "True" : "False"; }
+
+void check_dropout_p(const char* op, double p) {
+  if (!(p >= 0.0 && p <= 1.0))
+    throw Error(std::string(op) + ": dropout probability has to be between 0 and 1, but got p=" +
+                python_float(p));
+}
 }  // namespace
 
 // ---- Functional.
@@ -67,15 +74,51 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   return bias.defined() ? out + bias : out;
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        const BinaryCrossEntropyWithLogitsFuncOptions& options) {
-  return sigma::binary_cross_entropy_with_logits(
-      input, target, options.weight(), options.pos_weight(), to_string(options.reduction()));
+Tensor dropout(Tensor input, const DropoutFuncOptions& options) {
+  const double p = options.p();
+  check_dropout_p("dropout", p);
+  if (!input.defined()) throw Error("dropout: the input is an undefined tensor");
+  if (p == 0.0 || !options.training() || input.numel() == 0) return input;
+  if (!input.is_floating_point())
+    throw Error(std::string("dropout: expected a floating-point input, got ") +
+                to_string(input.dtype()));
+  // mask: 0 with probability p, else 1 / (1 - p); p = 1 multiplies by 0 (as
+  // PyTorch, so inf and NaN inputs give NaN).
+  Tensor mask;
+  if (p == 1.0) {
+    mask = sigma::zeros({}, input.dtype());
+  } else {
+    // u < 1 - p for u uniform in [0, 1) with 53 random bits: probability 1 - p.
+    mask = sigma::rand(input.sizes(), kDouble).lt(1.0 - p).to(input.dtype());
+    mask.mul_(1.0 / (1.0 - p));
+  }
+  if (options.inplace()) return input.mul_(mask);
+  return input * mask;
 }
 
 }  // namespace functional
 
 namespace F = functional;
+
+// ---- Dropout and Identity.
+
+DropoutImpl::DropoutImpl(const DropoutOptions& options_) : options(options_) {
+  check_dropout_p("Dropout", options.p());
+}
+
+Tensor DropoutImpl::forward(Tensor input) {
+  return F::dropout(std::move(input), F::DropoutFuncOptions()
+                                          .p(options.p())
+                                          .training(is_training())
+                                          .inplace(options.inplace()));
+}
+
+void DropoutImpl::pretty_print(std::ostream& stream) const {
+  stream << "Dropout(p=" << python_float(options.p())
+         << ", inplace=" << python_bool(options.inplace()) << ")";
+}
+
+void IdentityImpl::pretty_print(std::ostream& stream) const { stream << "Identity()"; }
 
 // ---- Linear.
 
@@ -164,23 +207,6 @@ Tensor SequentialImpl::forward(const Tensor& input) {
 }
 
 void SequentialImpl::pretty_print(std::ostream& stream) const { stream << "Sequential"; }
-
-// ---- Losses.
-
-BCEWithLogitsLossImpl::BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_)
-    : options(options_) {
-  weight = register_buffer("weight", options.weight());
-  pos_weight = register_buffer("pos_weight", options.pos_weight());
-}
-
-Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target) {
-  return sigma::binary_cross_entropy_with_logits(input, target, weight, pos_weight,
-                                                 to_string(options.reduction()));
-}
-
-void BCEWithLogitsLossImpl::pretty_print(std::ostream& stream) const {
-  stream << "BCEWithLogitsLoss()";
-}
 
 // ---- Initializers.
 

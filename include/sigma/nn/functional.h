@@ -24,6 +24,21 @@ Tensor logsigmoid(const Tensor& input);
 // dimension of input is not in.
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
 
+// Training: each element is zeroed with probability options.p() (drawn from
+// sigma's global generator, so manual_seed makes it reproducible) and the
+// others scaled by 1 / (1 - p); p = 1 gives zeros. Not training, or p = 0:
+// the input itself. sigma::Error unless 0 <= p <= 1. With
+// options.inplace(true) the input is overwritten and returned.
+Tensor dropout(Tensor input, const DropoutFuncOptions& options = {});
+
+// Losses: input and target of the same shape (sigma::Error naming both
+// shapes otherwise); options.weight() broadcasts to it.
+// -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)], x in [0, 1].
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                            const BinaryCrossEntropyFuncOptions& options = {});
+// (x - y)^2.
+Tensor mse_loss(const Tensor& input, const Tensor& target,
+                const MSELossFuncOptions& options = {});
 Tensor binary_cross_entropy_with_logits(
     const Tensor& input, const Tensor& target,
     const BinaryCrossEntropyWithLogitsFuncOptions& options = {});

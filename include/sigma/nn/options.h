@@ -103,6 +103,14 @@ struct SoftplusOptions {
   SIGMA_ARG(double, threshold) = 20.0;
 };
 
+// ---- Dropout: zeroes each element with probability p during training and
+// scales the rest by 1 / (1 - p); the identity in eval mode.
+struct DropoutOptions {
+  /* implicit */ DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT
+  SIGMA_ARG(double, p);                // probability of zeroing an element, in [0, 1]
+  SIGMA_ARG(bool, inplace) = false;    // overwrite the input
+};
+
 // ---- Losses.
 // loss = -w [pos_weight y log sigma(x) + (1 - y) log(1 - sigma(x))], computed
 // from the logits x without forming sigma(x) (stable for any x).
@@ -113,7 +121,32 @@ struct BCEWithLogitsLossOptions {
   SIGMA_ARG(Tensor, pos_weight) = {};  // weight of positive examples, along the last dim (none)
 };
 
+// loss = -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)] for
+// probabilities x in [0, 1] (PyTorch clamps the logs at -100).
+struct BCELossOptions {
+  BCELossOptions() = default;
+  SIGMA_ARG(Tensor, weight) = {};           // rescales each element; broadcasts to the input (none)
+  SIGMA_ARG(Reduction, reduction) = kMean;  // kNone, kMean or kSum
+};
+
+// loss = (x - y)^2.
+struct MSELossOptions {
+  /* implicit */ MSELossOptions(Reduction reduction = kMean) : reduction_(reduction) {}  // NOLINT
+  SIGMA_ARG(Reduction, reduction);  // kNone, kMean or kSum (default kMean)
+};
+
 namespace functional {
+
+// Options of F::dropout: the module's options plus whether it is training.
+struct DropoutFuncOptions {
+  DropoutFuncOptions() = default;
+  SIGMA_ARG(double, p) = 0.5;          // probability of zeroing an element, in [0, 1]
+  SIGMA_ARG(bool, training) = true;    // false: return the input unchanged
+  SIGMA_ARG(bool, inplace) = false;    // overwrite the input
+};
+
+using BinaryCrossEntropyFuncOptions = BCELossOptions;
+using MSELossFuncOptions = MSELossOptions;
 using ReLUFuncOptions = ReLUOptions;
 using GELUFuncOptions = GELUOptions;
 using SoftplusFuncOptions = SoftplusOptions;

@@ -1,4 +1,6 @@
-// sigma/nn/modules/loss.h: loss layers, as torch::nn::BCEWithLogitsLoss.
+// sigma/nn/modules/loss.h: loss layers, as torch::nn::BCEWithLogitsLoss,
+// BCELoss and MSELoss. Each forward(input, target) is the matching
+// sigma::nn::functional call; input and target have the same shape.
 #pragma once
 
 #include <ostream>
@@ -24,5 +26,29 @@ class BCEWithLogitsLossImpl : public Module {
   Tensor pos_weight;
 };
 SIGMA_MODULE(BCEWithLogitsLoss);
+
+// Binary cross-entropy on probabilities in [0, 1], logs clamped at -100 (see
+// BCELossOptions). weight is registered as a buffer.
+class BCELossImpl : public Module {
+ public:
+  explicit BCELossImpl(const BCELossOptions& options = {});
+  Tensor forward(const Tensor& input, const Tensor& target);
+  void pretty_print(std::ostream& stream) const override;  // "BCELoss()"
+
+  BCELossOptions options;
+  Tensor weight;
+};
+SIGMA_MODULE(BCELoss);
+
+// Squared error (input - target)^2, reduced as options.reduction() says.
+class MSELossImpl : public Module {
+ public:
+  explicit MSELossImpl(const MSELossOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input, const Tensor& target);
+  void pretty_print(std::ostream& stream) const override;  // "MSELoss()"
+
+  MSELossOptions options;
+};
+SIGMA_MODULE(MSELoss);
 
 }  // namespace sigma::nn

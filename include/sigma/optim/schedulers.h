@@ -1,0 +1,66 @@
+// sigma/optim/schedulers.h: learning-rate schedules, as torch::optim::StepLR
+// and PyTorch's CosineAnnealingLR. Each sets every group's lr from its value
+// when the scheduler was made (base_lr) and the number of step() calls t,
+// by PyTorch's closed form:
+//   StepLR:            base_lr gamma^floor(t / step_size)
+//   CosineAnnealingLR: eta_min + (base_lr - eta_min) (1 + cos(pi t / T_max)) / 2
+//   sigma::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
+//   for (epoch ...) { train(...); sched.step(); }
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sigma/optim/optimizer.h"
+
+namespace sigma::optim {
+
+class LRScheduler {
+ public:
+  explicit LRScheduler(Optimizer& optimizer);
+  virtual ~LRScheduler() = default;
+  // Advances t by one and sets the learning rates.
+  void step();
+  // The learning rates last set (base_lr for each group before any step).
+  const std::vector<double>& get_last_lr() const noexcept { return last_lrs_; }
+  std::int64_t last_epoch() const noexcept { return last_epoch_; }
+  const std::vector<double>& base_lrs() const noexcept { return base_lrs_; }
+
+ protected:
+  // The learning rates at step t.
+  virtual std::vector<double> get_lrs(std::int64_t t) const = 0;
+
+ private:
+  Optimizer& optimizer_;
+  std::vector<double> base_lrs_;
+  std::vector<double> last_lrs_;
+  std::int64_t last_epoch_ = 0;
+};
+
+class StepLR : public LRScheduler {
+ public:
+  // sigma::Error unless step_size > 0.
+  StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
+
+ protected:
+  std::vector<double> get_lrs(std::int64_t t) const override;
+
+ private:
+  std::int64_t step_size_;
+  double gamma_;
+};
+
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  // sigma::Error unless T_max > 0.
+  CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0);
+
+ protected:
+  std::vector<double> get_lrs(std::int64_t t) const override;
+
+ private:
+  std::int64_t T_max_;
+  double eta_min_;
+};
+
+}  // namespace sigma::optim
