@@ -1,14 +1,17 @@
 // module.cpp: sigma::nn::Module: registration, recursive listings with dotted
-// names, train/eval, to(dtype), zero_grad and PyTorch's repr.
+// names, train/eval, to(dtype), zero_grad, state dicts and PyTorch's repr.
 #include "sigma/nn/module.h"
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 #include <typeinfo>
 #include <unordered_set>
+#include <utility>
 
 #include "sigma/autograd.h"
 #include "sigma/nn/options.h"
@@ -272,6 +275,111 @@ void Module::zero_grad(bool set_to_none) {
       grad.zero_();
     }
   }
+}
+
+// ---- State dicts.
+
+std::vector<std::pair<std::string, Tensor>> Module::state_entries() const {
+  // PyTorch's Module.state_dict: no deduplication (a module registered twice
+  // appears under both names); `path` only stops a cycle of modules from
+  // recursing forever.
+  std::vector<std::pair<std::string, Tensor>> out;
+  std::vector<const Module*> path;
+  auto visit = [&](auto& self, const Module& m, const std::string& prefix) -> void {
+    path.push_back(&m);
+    for (const auto& p : m.parameters_)
+      if (p->defined()) out.emplace_back(join_name(prefix, p.key()), p.value());
+    for (const auto& b : m.buffers_)
+      if (b->defined()) out.emplace_back(join_name(prefix, b.key()), b.value());
+    for (const auto& child : m.children_) {
+      const Module* c = child.value().get();
+      if (std::find(path.begin(), path.end(), c) == path.end())
+        self(self, *c, join_name(prefix, child.key()));
+    }
+    path.pop_back();
+  };
+  visit(visit, *this, {});
+  return out;
+}
+
+OrderedDict<std::string, Tensor> Module::state_dict() const {
+  OrderedDict<std::string, Tensor> out("Key");
+  std::vector<std::pair<std::string, Tensor>> entries = state_entries();
+  out.reserve(entries.size());
+  for (auto& [key, tensor] : entries) out.insert(std::move(key), tensor.detach());
+  return out;
+}
+
+namespace {
+
+// "[fc.weight, fc.bias]", at most 20 names then "... (N more)".
+std::string key_list(const std::vector<std::string>& keys) {
+  constexpr std::size_t kShown = 20;
+  std::string s = "[";
+  for (std::size_t i = 0; i < keys.size() && i < kShown; ++i) {
+    if (i) s += ", ";
+    s += keys[i];
+  }
+  if (keys.size() > kShown) s += ", ... (" + std::to_string(keys.size() - kShown) + " more)";
+  return s + "]";
+}
+
+// Whether dst and src are the very same elements (loading a module's own
+// state_dict into it), where a copy would be a self-overlapping memcpy.
+bool same_elements(const Tensor& dst, const Tensor& src) {
+  return dst.is_alias_of(src) && dst.dtype() == src.dtype() &&
+         dst.storage_offset() == src.storage_offset() && dst.strides() == src.strides();
+}
+
+}  // namespace
+
+IncompatibleKeys Module::load_state_dict(const OrderedDict<std::string, Tensor>& state_dict,
+                                         bool strict) {
+  const std::vector<std::pair<std::string, Tensor>> entries = state_entries();
+  IncompatibleKeys result;
+  std::vector<std::string> problems;  // reported whatever `strict` says
+  std::vector<std::pair<Tensor, const Tensor*>> copies;
+  std::unordered_set<std::string_view> model_keys;
+  copies.reserve(entries.size());
+  for (const auto& [key, tensor] : entries) {
+    model_keys.insert(key);
+    const Tensor* src = state_dict.find(key);
+    if (!src) {
+      result.missing_keys.push_back(key);
+    } else if (!src->defined()) {
+      problems.push_back("undefined tensor for " + key);
+    } else if (src->sizes() != tensor.sizes()) {
+      problems.push_back("shape mismatch for " + key + ": checkpoint " +
+                         shape_string(src->sizes()) + ", model " + shape_string(tensor.sizes()));
+    } else {
+      copies.emplace_back(tensor, src);
+    }
+  }
+  for (const auto& item : state_dict)
+    if (!model_keys.contains(item.key())) result.unexpected_keys.push_back(item.key());
+
+  if (!problems.empty() || (strict && !result.empty())) {
+    std::string msg = "load_state_dict: ";
+    bool first = true;
+    auto part = [&](const std::string& p) {
+      msg += first ? "" : "; ";
+      msg += p;
+      first = false;
+    };
+    if (strict && !result.missing_keys.empty())
+      part("missing keys: " + key_list(result.missing_keys));
+    if (strict && !result.unexpected_keys.empty())
+      part("unexpected keys: " + key_list(result.unexpected_keys));
+    for (const std::string& p : problems) part(p);
+    throw Error(msg);
+  }
+
+  // Every check passed: only now touch the module, so a failed load leaves
+  // it as it was.
+  NoGradGuard no_grad;
+  for (auto& [dst, src] : copies)
+    if (!same_elements(dst, *src)) dst.copy_(*src);
+  return result;
 }
 
 // ---- Printing.

@@ -7,6 +7,9 @@
 // state_dict keys: "fc1.weight", "network.0.bias". A tensor or module
 // reachable under several names is listed once, under its first name (as
 // PyTorch). The training flag reaches every submodule through train()/eval().
+// state_dict()/load_state_dict() move the parameters and buffers in and out
+// under those keys; sigma::save/sigma::load (sigma/serialize.h) write and
+// read them as safetensors files.
 //
 //   struct NetImpl : sigma::nn::Module {
 //     NetImpl() : fc(register_module("fc", sigma::nn::Linear(10, 32))) {}
@@ -21,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sigma/nn/ordered_dict.h"
@@ -28,6 +32,15 @@
 #include "sigma/tensor.h"
 
 namespace sigma::nn {
+
+// What load_state_dict(dict, strict = false) could not match, as PyTorch's
+// _IncompatibleKeys: model keys absent from the dict, and dict keys the model
+// does not have, each in order.
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;
+  std::vector<std::string> unexpected_keys;
+  bool empty() const noexcept { return missing_keys.empty() && unexpected_keys.empty(); }
+};
 
 class Module : public std::enable_shared_from_this<Module> {
  public:
@@ -76,6 +89,24 @@ class Module : public std::enable_shared_from_this<Module> {
   // set_to_none (the default, as PyTorch): grads become undefined; otherwise
   // they are zeroed in place.
   virtual void zero_grad(bool set_to_none = true);
+
+  // ---- State dicts, as PyTorch's.
+  // Every defined parameter and buffer under its dotted key, module by module
+  // in pre-order (a module's parameters, then its buffers, then each child's
+  // subtree): "fc1.weight", "fc1.bias", "network.0.weight", ... The tensors
+  // are detached aliases of the module's: they share its data. As PyTorch,
+  // a tensor reachable under several names (a module registered twice) is
+  // listed under each.
+  OrderedDict<std::string, Tensor> state_dict() const;
+  // Copies the dict's tensors into this module's parameters and buffers in
+  // place (gradients off; every handle such as a layer's `weight` member sees
+  // the new values, requires_grad is kept), converting to each tensor's dtype.
+  // Throws one sigma::Error listing every problem, and changes nothing then:
+  // shape mismatches always, and with strict also the missing keys (in the
+  // model, not in the dict) and the unexpected ones (in the dict, not in the
+  // model). Without strict, those two lists are returned instead.
+  IncompatibleKeys load_state_dict(const OrderedDict<std::string, Tensor>& state_dict,
+                                   bool strict = true);
 
   // This module as a ModuleType (an Impl or a holder type), or nullptr.
   template <class ModuleType>
@@ -147,6 +178,8 @@ class Module : public std::enable_shared_from_this<Module> {
   void insert_child(const char* op, std::string name, std::shared_ptr<Module> module);
   void replace_child(const std::string& name, std::shared_ptr<Module> module);
   void pretty_print_recursive(std::ostream& stream, const std::string& indentation) const;
+  // The state_dict entries as the module's own handles (not detached).
+  std::vector<std::pair<std::string, Tensor>> state_entries() const;
   std::shared_ptr<Module> shared_from_this_checked() const;
 
   OrderedDict<std::string, Tensor> buffers_{"Buffer"};
