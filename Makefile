@@ -8,15 +8,20 @@
 PACKAGES := cmake make g++ pkg-config \
             libhwy-dev libopenblas-dev libcli11-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libmpfr-dev \
-            gnuplot-nox
+            nlohmann-json3-dev gnuplot-nox
 # Peer libraries measured against in benchmarks and parity tests (optional:
 # the build skips what is absent). `make peers` installs them; CI does.
 PEER_PACKAGES := libxnnpack-dev libdnnl-dev libeigen3-dev libtorch-dev
+# The fuzz build: clang with libFuzzer's runtime, and clang's OpenMP (the
+# top-level configure looks for OpenMP with whichever compiler it is given).
+FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-dev
+# How long `make fuzz` fuzzes (libFuzzer's -max_total_time).
+FUZZ_SECONDS ?= 60
 
 JOBS ?= $(shell nproc)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps peers configure build test test-quick tour bench asan clean
+.PHONY: all deps peers configure build test test-quick tour bench asan fuzz clean
 
 all: build
 
@@ -55,13 +60,28 @@ test-quick: build
 tour: build
 	./build/tools/sigma/sigma tour
 
+# Builds every benchmark (they are not part of `build`) and runs the tensor one.
 bench: build
-	./build/bench/bench_reference
+	cmake --build --preset release -j $(JOBS) --target benchmarks
+	./build/bench/bench_tensor
 
 asan: deps
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
+# The safetensors loader's libFuzzer target (tests/fuzz/), built alone with
+# clang in build-fuzz/ and run for FUZZ_SECONDS on the seed corpus; fails on
+# any crash, sanitizer report or broken invariant (the input is saved under
+# build-fuzz/fuzz-artifacts/). New inputs go to build-fuzz/fuzz-corpus/.
+fuzz: deps
+	$(call apt_install,$(FUZZ_PACKAGES))
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	mkdir -p build-fuzz/fuzz-corpus build-fuzz/fuzz-artifacts
+	./build-fuzz/tests/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -timeout=10 -print_final_stats=1 -dict=tests/fuzz/safetensors.dict \
+	  -artifact_prefix=build-fuzz/fuzz-artifacts/ build-fuzz/fuzz-corpus tests/fuzz/corpus
+
 clean:
-	rm -rf build build-asan build-debug out
+	rm -rf build build-asan build-debug build-fuzz out
