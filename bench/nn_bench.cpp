@@ -1,0 +1,292 @@
+// nn training workloads, sigma beside LibTorch in the same binary when it is
+// installed (SIGMA_BENCH_HAVE_TORCH). Pairs are named BM_<Case>/sigma and
+// BM_<Case>/torch; the targets are sigma <= 0.8x LibTorch's time for
+// LSTMForwardBackward and <= 0.5x for MLPEpoch (docs/PERFORMANCE.md).
+//
+//   LSTMForwardBackward  nn::LSTM(input 64, hidden 128), one layer, input
+//       x [seq 50, batch 32, 64] (no grad); per iteration the parameter
+//       gradients are reset to undefined, then output.sum().backward().
+//   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
+//       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
+//       (569 rows, features standardised), batches of 32 in a fixed shuffled
+//       order: per batch zero_grad, forward, loss, backward, step. Training
+//       carries on across iterations, as epochs do.
+//
+// Both libraries get the same weights (drawn here from std::mt19937 and
+// copied by PyTorch parameter name; the names must agree) and the same data.
+// The data are permuted once, before timing, with one permutation for both;
+// a batch is a narrow() view of the permuted tensors.
+//
+// Threads: everything runs on one thread: sigma::set_num_threads(1) (sigma's
+// kernels), omp_set_num_threads(1) (sigma's element-wise loops),
+// openblas_set_num_threads(1) (the BLAS both libraries call on Debian),
+// at::set_num_threads(1) and at::set_num_interop_threads(1) (LibTorch).
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sigma/autograd.h"
+#include "sigma/kernels.h"
+#include "sigma/nn.h"
+#include "sigma/nn/modules/rnn.h"
+#include "sigma/ops.h"
+#include "sigma/optim/adam.h"
+
+#ifdef SIGMA_BENCH_HAVE_TORCH
+#include <torch/torch.h>
+#endif
+
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace {
+
+void single_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigma::set_num_threads(1);
+    omp_set_num_threads(1);
+    openblas_set_num_threads(1);
+#ifdef SIGMA_BENCH_HAVE_TORCH
+    at::set_num_threads(1);
+    try {
+      at::set_num_interop_threads(1);
+    } catch (const std::exception&) {
+      // Already started: LibTorch's inter-op pool is unused by these cases.
+    }
+#endif
+  });
+}
+
+// ---- Shared weights: for each parameter, in named_parameters() order,
+// uniform values in [-bound, bound] with bound = 1/sqrt(fan), fan = the last
+// dimension for matrices and the size for vectors (PyTorch's scales).
+
+struct NamedValues {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;
+};
+
+std::vector<NamedValues> draw_weights(const sigma::nn::Module& m, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::vector<NamedValues> r;
+  for (const auto& item : m.named_parameters()) {
+    NamedValues nv{item.key(), item.value().sizes().vec(), {}};
+    const std::int64_t fan = nv.shape.empty() ? 1 : nv.shape.back();
+    const float bound = 1.0f / std::sqrt(static_cast<float>(fan));
+    std::uniform_real_distribution<float> u(-bound, bound);
+    nv.values.resize(static_cast<std::size_t>(item.value().numel()));
+    for (auto& v : nv.values) v = u(gen);
+    r.push_back(std::move(nv));
+  }
+  return r;
+}
+
+void load(sigma::nn::Module& m, const std::vector<NamedValues>& w) {
+  auto params = m.named_parameters();
+  sigma::NoGradGuard no_grad;
+  for (const auto& nv : w) params[nv.name].copy_(sigma::tensor(nv.values).reshape(nv.shape));
+}
+
+// ---- The breast-cancer data: header "569,30,malignant,benign", then rows of
+// 30 features and the target (0 malignant, 1 benign).
+
+struct Dataset {
+  std::int64_t rows = 0, features = 0;
+  std::vector<float> x;  // [rows, features], standardised, rows permuted
+  std::vector<float> y;  // [rows]
+};
+
+const Dataset& breast_cancer() {
+  static const Dataset data = [] {
+    const std::string path = std::string(SIGMA_DATA_DIR) + "/breast_cancer.csv";
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("nn_bench: cannot open " + path);
+    std::string line;
+    std::getline(in, line);
+    Dataset d;
+    {
+      std::istringstream header(line);
+      std::string field;
+      std::getline(header, field, ',');
+      d.rows = std::stoll(field);
+      std::getline(header, field, ',');
+      d.features = std::stoll(field);
+    }
+    std::vector<double> x;
+    std::vector<float> y;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      std::istringstream row(line);
+      std::string field;
+      for (std::int64_t j = 0; j < d.features; ++j) {
+        std::getline(row, field, ',');
+        x.push_back(std::stod(field));
+      }
+      std::getline(row, field, ',');
+      y.push_back(std::stof(field));
+    }
+    if (static_cast<std::int64_t>(y.size()) != d.rows)
+      throw std::runtime_error("nn_bench: " + path + ": expected " + std::to_string(d.rows) +
+                               " rows, read " + std::to_string(y.size()));
+    const auto n = static_cast<std::size_t>(d.rows), f = static_cast<std::size_t>(d.features);
+    for (std::size_t j = 0; j < f; ++j) {  // standardise each column (population std)
+      double mean = 0, sq = 0;
+      for (std::size_t i = 0; i < n; ++i) mean += x[i * f + j];
+      mean /= static_cast<double>(n);
+      for (std::size_t i = 0; i < n; ++i) sq += (x[i * f + j] - mean) * (x[i * f + j] - mean);
+      const double sd = std::sqrt(sq / static_cast<double>(n));
+      for (std::size_t i = 0; i < n; ++i) x[i * f + j] = (x[i * f + j] - mean) / sd;
+    }
+    std::vector<std::size_t> perm(n);
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::shuffle(perm.begin(), perm.end(), std::mt19937(2026));
+    d.x.resize(n * f);
+    d.y.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < f; ++j) d.x[i * f + j] = static_cast<float>(x[perm[i] * f + j]);
+      d.y[i] = y[perm[i]];
+    }
+    return d;
+  }();
+  return data;
+}
+
+constexpr std::int64_t kBatch = 32;
+constexpr std::int64_t kSeq = 50, kLstmBatch = 32, kLstmInput = 64, kLstmHidden = 128;
+
+std::vector<float> lstm_input() {
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(static_cast<std::size_t>(kSeq * kLstmBatch * kLstmInput));
+  for (auto& e : v) e = u(gen);
+  return v;
+}
+
+sigma::nn::Sequential sigma_mlp() {
+  return sigma::nn::Sequential(sigma::nn::Linear(30, 32), sigma::nn::ReLU(),
+                               sigma::nn::Linear(32, 1));
+}
+
+#ifdef SIGMA_BENCH_HAVE_TORCH
+// LibTorch's module gets the weights drawn for sigma's, by name; the names
+// and shapes must agree.
+void load(torch::nn::Module& m, const std::vector<NamedValues>& w) {
+  auto params = m.named_parameters();
+  if (params.size() != w.size())
+    throw std::runtime_error("nn_bench: LibTorch has " + std::to_string(params.size()) +
+                             " parameters, sigma " + std::to_string(w.size()));
+  torch::NoGradGuard no_grad;
+  for (const auto& nv : w) {
+    torch::Tensor* p = params.find(nv.name);
+    if (p == nullptr || p->sizes().vec() != nv.shape)
+      throw std::runtime_error("nn_bench: LibTorch parameter " + nv.name + " missing or shaped differently");
+    p->copy_(torch::tensor(nv.values).reshape(nv.shape));
+  }
+}
+#endif
+
+// ---- sigma.
+
+void LSTMForwardBackward_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::nn::LSTM lstm(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
+  load(*lstm, draw_weights(*lstm, 1));
+  const sigma::Tensor x = sigma::tensor(lstm_input()).reshape({kSeq, kLstmBatch, kLstmInput});
+  const sigma::Tensor w_ih = lstm->parameters()[0];
+  for (auto _ : state) {
+    lstm->zero_grad();
+    auto [out, hc] = lstm(x);
+    out.sum().backward();
+    benchmark::DoNotOptimize(w_ih.grad().unsafeGetTensorImpl());
+  }
+}
+
+void MLPEpoch_sigma(benchmark::State& state) {
+  single_thread();
+  const Dataset& d = breast_cancer();
+  sigma::nn::Sequential model = sigma_mlp();
+  load(*model, draw_weights(*model, 2));
+  const sigma::Tensor x = sigma::tensor(d.x).reshape({d.rows, d.features});
+  const sigma::Tensor y = sigma::tensor(d.y).reshape({d.rows, 1});
+  sigma::nn::BCEWithLogitsLoss criterion;
+  sigma::optim::Adam optimizer(model->parameters(), sigma::optim::AdamOptions(1e-3));
+  for (auto _ : state) {
+    for (std::int64_t start = 0; start < d.rows; start += kBatch) {
+      const std::int64_t len = std::min(kBatch, d.rows - start);
+      optimizer.zero_grad();
+      sigma::Tensor loss = criterion(model(x.narrow(0, start, len)), y.narrow(0, start, len));
+      loss.backward();
+      optimizer.step();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * d.rows);
+}
+
+// ---- LibTorch.
+#ifdef SIGMA_BENCH_HAVE_TORCH
+
+void LSTMForwardBackward_torch(benchmark::State& state) {
+  single_thread();
+  sigma::nn::LSTM twin(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
+  torch::nn::LSTM lstm(torch::nn::LSTMOptions(kLstmInput, kLstmHidden));
+  load(*lstm, draw_weights(*twin, 1));
+  const torch::Tensor x = torch::tensor(lstm_input()).reshape({kSeq, kLstmBatch, kLstmInput});
+  const torch::Tensor w_ih = lstm->parameters()[0];
+  for (auto _ : state) {
+    lstm->zero_grad(/*set_to_none=*/true);
+    auto [out, hc] = lstm(x);
+    out.sum().backward();
+    benchmark::DoNotOptimize(w_ih.grad().unsafeGetTensorImpl());
+  }
+}
+
+void MLPEpoch_torch(benchmark::State& state) {
+  single_thread();
+  const Dataset& d = breast_cancer();
+  sigma::nn::Sequential twin = sigma_mlp();
+  torch::nn::Sequential model(torch::nn::Linear(30, 32), torch::nn::ReLU(), torch::nn::Linear(32, 1));
+  load(*model, draw_weights(*twin, 2));
+  const torch::Tensor x = torch::tensor(d.x).reshape({d.rows, d.features});
+  const torch::Tensor y = torch::tensor(d.y).reshape({d.rows, 1});
+  torch::nn::BCEWithLogitsLoss criterion;
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+  for (auto _ : state) {
+    for (std::int64_t start = 0; start < d.rows; start += kBatch) {
+      const std::int64_t len = std::min(kBatch, d.rows - start);
+      optimizer.zero_grad();
+      torch::Tensor loss = criterion(model->forward(x.narrow(0, start, len)), y.narrow(0, start, len));
+      loss.backward();
+      optimizer.step();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * d.rows);
+}
+
+#endif  // SIGMA_BENCH_HAVE_TORCH
+
+}  // namespace
+
+#ifdef SIGMA_BENCH_HAVE_TORCH
+#define SIGMA_BENCH_PAIR(name)                         \
+  BENCHMARK(name##_sigma)->Name("BM_" #name "/sigma"); \
+  BENCHMARK(name##_torch)->Name("BM_" #name "/torch")
+#else
+#define SIGMA_BENCH_PAIR(name) BENCHMARK(name##_sigma)->Name("BM_" #name "/sigma")
+#endif
+
+SIGMA_BENCH_PAIR(LSTMForwardBackward);
+SIGMA_BENCH_PAIR(MLPEpoch);
