@@ -43,32 +43,16 @@
 #include "sigma/nn.h"
 #include "sigma/nn/modules/rnn.h"
 #include "sigma/ops.h"
+#include "single_thread.h"
 #include "sigma/optim/adam.h"
 
 #ifdef SIGMA_BENCH_HAVE_TORCH
 #include <torch/torch.h>
 #endif
 
-extern "C" void openblas_set_num_threads(int num_threads);
-
 namespace {
 
-void single_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    sigma::set_num_threads(1);
-    omp_set_num_threads(1);
-    openblas_set_num_threads(1);
-#ifdef SIGMA_BENCH_HAVE_TORCH
-    at::set_num_threads(1);
-    try {
-      at::set_num_interop_threads(1);
-    } catch (const std::exception&) {
-      // Already started: LibTorch's inter-op pool is unused by these cases.
-    }
-#endif
-  });
-}
+using sigma_bench::single_thread;
 
 // ---- Shared weights: for each parameter, in named_parameters() order,
 // uniform values in [-bound, bound] with bound = 1/sqrt(fan), fan = the last

@@ -26,31 +26,15 @@
 #include "sigma/autograd.h"
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
+#include "single_thread.h"
 
 #ifdef SIGMA_BENCH_HAVE_TORCH
 #include <torch/torch.h>
 #endif
 
-extern "C" void openblas_set_num_threads(int num_threads);
-
 namespace {
 
-void single_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    sigma::set_num_threads(1);
-    omp_set_num_threads(1);
-    openblas_set_num_threads(1);
-#ifdef SIGMA_BENCH_HAVE_TORCH
-    at::set_num_threads(1);
-    try {
-      at::set_num_interop_threads(1);
-    } catch (const std::exception&) {
-      // Already started: LibTorch's inter-op pool is unused by these cases.
-    }
-#endif
-  });
-}
+using sigma_bench::single_thread;
 
 constexpr std::int64_t kSmall = 64;
 
