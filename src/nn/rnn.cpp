@@ -256,14 +256,21 @@ std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& i
 }  // namespace
 }  // namespace detail
 
+namespace {
+// The options every recurrent module shares, copied into the base's options.
+template <class Options>
+detail::RNNOptionsBase base_options(detail::RNNOptionsBase::Mode mode, const Options& o) {
+  return detail::RNNOptionsBase(mode, o.input_size(), o.hidden_size())
+      .num_layers(o.num_layers())
+      .bias(o.bias())
+      .batch_first(o.batch_first())
+      .dropout(o.dropout())
+      .bidirectional(o.bidirectional());
+}
+}  // namespace
+
 RNNImpl::RNNImpl(const RNNOptions& options_)
-    : detail::RNNImplBase(detail::RNNOptionsBase(rnn_mode("RNN", options_.nonlinearity()),
-                                                 options_.input_size(), options_.hidden_size())
-                              .num_layers(options_.num_layers())
-                              .bias(options_.bias())
-                              .batch_first(options_.batch_first())
-                              .dropout(options_.dropout())
-                              .bidirectional(options_.bidirectional())),
+    : detail::RNNImplBase(base_options(rnn_mode("RNN", options_.nonlinearity()), options_)),
       options(options_) {}
 
 std::tuple<Tensor, Tensor> RNNImpl::forward(const Tensor& input, Tensor hx) {
@@ -272,14 +279,8 @@ std::tuple<Tensor, Tensor> RNNImpl::forward(const Tensor& input, Tensor hx) {
 }
 
 LSTMImpl::LSTMImpl(const LSTMOptions& options_)
-    : detail::RNNImplBase(detail::RNNOptionsBase(detail::RNNOptionsBase::Mode::LSTM,
-                                                 options_.input_size(), options_.hidden_size())
-                              .num_layers(options_.num_layers())
-                              .bias(options_.bias())
-                              .batch_first(options_.batch_first())
-                              .dropout(options_.dropout())
-                              .bidirectional(options_.bidirectional())
-                              .proj_size(options_.proj_size())),
+    : detail::RNNImplBase(
+          base_options(detail::RNNOptionsBase::Mode::LSTM, options_).proj_size(options_.proj_size())),
       options(options_) {}
 
 std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTMImpl::forward(
@@ -295,13 +296,7 @@ std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTMImpl::forward(
 }
 
 GRUImpl::GRUImpl(const GRUOptions& options_)
-    : detail::RNNImplBase(detail::RNNOptionsBase(detail::RNNOptionsBase::Mode::GRU,
-                                                 options_.input_size(), options_.hidden_size())
-                              .num_layers(options_.num_layers())
-                              .bias(options_.bias())
-                              .batch_first(options_.batch_first())
-                              .dropout(options_.dropout())
-                              .bidirectional(options_.bidirectional())),
+    : detail::RNNImplBase(base_options(detail::RNNOptionsBase::Mode::GRU, options_)),
       options(options_) {}
 
 std::tuple<Tensor, Tensor> GRUImpl::forward(const Tensor& input, Tensor hx) {
