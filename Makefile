@@ -8,7 +8,7 @@
 PACKAGES := cmake make g++ pkg-config \
             libhwy-dev libopenblas-dev libcli11-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libmpfr-dev \
-            nlohmann-json3-dev gnuplot-nox
+            nlohmann-json3-dev zlib1g-dev gnuplot-nox
 # Peer libraries measured against in benchmarks and parity tests (optional:
 # the build skips what is absent). `make peers` installs them; CI does.
 PEER_PACKAGES := libxnnpack-dev libdnnl-dev libeigen3-dev libtorch-dev

@@ -29,4 +29,6 @@ install(FILES ${PROJECT_BINARY_DIR}/sigma.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}
 
 if(SIGMA_BUILD_CLI)
   install(TARGETS sigma_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  # The data sets the tour trains on (with their attribution README).
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/sigma/data)
 endif()

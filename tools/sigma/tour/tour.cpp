@@ -1,13 +1,21 @@
-// `sigma tour`: runs the sections, prints a summary and writes report.md.
+// `sigma tour` and the per-section subcommands: runs sections, prints the
+// summary, writes report.md, report.html and summary.json.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "../commands.h"
+#include "render.h"
 #include "sigma/io.h"
 #include "sigma/kernels.h"
+#include "sigma/ops.h"
 #include "sigma/version.h"
 #include "tour.h"
 
@@ -15,50 +23,146 @@ namespace sigma::tour {
 
 const std::vector<Section>& sections() {
   static const std::vector<Section> all = {
-      {"values", "The seed's printed values", &seed_values},
+      values_section(),   forms_section(),      properties_section(), derivative_section(),
+      vanish_section(),   zigzag_section(),     train_section(),      multilabel_section(),
+      gating_section(),   stability_section(),
   };
   return all;
 }
 
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Progress::State {
+  std::string label;
+  int total;
+  double start, last_draw = -1;
+  std::size_t width = 0;
+};
+
+Progress::Progress(const Context& ctx, std::string label, int total) {
+  if (ctx.interactive) s_ = std::make_unique<State>(State{std::move(label), total, now_seconds()});
+}
+
+Progress::~Progress() {
+  if (s_ && s_->width) {
+    std::printf("\r%*s\r", static_cast<int>(s_->width), "");
+    std::fflush(stdout);
+  }
+}
+
+void Progress::update(int done, double loss) {
+  if (!s_) return;
+  const double t = now_seconds();
+  if (done < s_->total && s_->last_draw >= 0 && t - s_->last_draw < 0.1) return;
+  s_->last_draw = t;
+  char line[160];
+  const int n = std::snprintf(line, sizeof line, "  %s: epoch %d/%d  loss %.4f  %.1f s",
+                              s_->label.c_str(), done, s_->total, loss, t - s_->start);
+  const std::size_t len = n > 0 ? static_cast<std::size_t>(n) : 0;
+  std::printf("\r%s%*s", line, static_cast<int>(s_->width > len ? s_->width - len : 0), "");
+  std::fflush(stdout);
+  s_->width = std::max(s_->width, len);
+}
+
 namespace {
 
-void run_tour(const Options& o) {
-  const Section* only = nullptr;
-  if (!o.only.empty()) {
-    for (const auto& s : sections())
-      if (o.only == s.name) only = &s;
-    if (!only) {
-      std::string names;
-      for (const auto& s : sections()) names += std::string(names.empty() ? "" : ", ") + s.name;
-      throw cli::UsageError("tour: unknown section '" + o.only + "' (sections: " + names + ")");
-    }
-  }
+struct RunOptions {
+  std::filesystem::path out;
+  std::uint64_t seed = 0;
+  bool quick = false;
+};
 
-  std::string md = "# sigma tour\n\n";
-  md += "sigma " + std::string(version()) + ", SIMD target " + kernels::target() + ", seed " +
-        std::to_string(o.seed) + (o.quick ? ", quick run" : "") + ".\n\n";
-  int failed = 0, total = 0;
-  for (const auto& s : sections()) {
-    if (only && only != &s) continue;
-    std::printf("== %s\n", s.title);
-    const SectionResult r = s.run(o);
-    md += std::string("## ") + s.title + "\n\n" + r.markdown + "\n";
-    md += "| check | measured | expected | |\n|---|---|---|---|\n";
-    for (const auto& c : r.checks) {
+std::uint64_t section_seed(std::uint64_t seed, const std::string& name) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the name
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  std::uint64_t z = seed ^ h;  // one splitmix64 step
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::string today() {
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return buf;
+}
+
+void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o) {
+  std::filesystem::create_directories(o.out);
+  const double start = now_seconds();
+  std::vector<SectionOutput> done;
+  std::size_t failed = 0, total = 0;
+  for (const Section* s : chosen) {
+    Context ctx;
+    ctx.out = o.out;
+    ctx.seed = o.seed;
+    ctx.section_seed = section_seed(o.seed, s->name);
+    ctx.quick = o.quick;
+    ctx.interactive = ::isatty(STDOUT_FILENO) == 1;
+    sigma::manual_seed(ctx.section_seed);
+    std::printf("== %s\n", s->title.c_str());
+    std::fflush(stdout);
+    const double t0 = now_seconds();
+    Report report(ctx);
+    s->run(report);
+    const double secs = now_seconds() - t0;
+    for (const auto& b : report.blocks())
+      if (b.kind == Report::Block::Timing) std::printf("  %s: %.3f s\n", b.text.c_str(), b.seconds);
+    for (const auto& c : report.checks()) {
       ++total;
       failed += !c.pass;
-      std::printf("  %-4s %s: %s (expected %s)\n", c.pass ? "PASS" : "FAIL", c.what.c_str(),
+      std::printf("  %s  %s: %s (expected %s)\n", c.pass ? "PASS" : "FAIL", c.what.c_str(),
                   c.measured.c_str(), c.expected.c_str());
-      md += "| " + c.what + " | " + c.measured + " | " + c.expected + " | " +
-            (c.pass ? "PASS" : "FAIL") + " |\n";
     }
-    md += "\n";
+    for (const auto& f : report.figures())
+      std::printf("  figure %s\n", (o.out / (f.name + ".png")).string().c_str());
+    std::printf("  (%.1f s)\n", secs);
+    done.push_back({s, std::move(report), secs});
   }
-  const auto report = o.out / "report.md";
-  io::write_file_atomic(report, md);
-  std::printf("%d of %d checks passed; report: %s\n", total - failed, total,
-              report.string().c_str());
+  RunInfo info;
+  info.version = version();
+  info.target = kernels::target();
+  info.seed = o.seed;
+  info.quick = o.quick;
+  info.date = today();
+  info.seconds = now_seconds() - start;
+  io::write_file_atomic(o.out / "report.md", render_markdown(info, done));
+  io::write_file_atomic(o.out / "report.html", render_html(info, done, o.out));
+  io::write_file_atomic(o.out / "summary.json", render_summary(info, done));
+  std::printf("%zu of %zu checks passed in %.1f s; report: %s\n", total - failed, total,
+              info.seconds, (o.out / "report.md").string().c_str());
   if (failed) throw std::runtime_error("tour: " + std::to_string(failed) + " check(s) failed");
+}
+
+std::vector<const Section*> select(const std::string& only) {
+  std::vector<const Section*> chosen;
+  if (only.empty()) {
+    for (const auto& s : sections()) chosen.push_back(&s);
+    return chosen;
+  }
+  std::stringstream names(only);
+  for (std::string name; std::getline(names, name, ',');) {
+    const Section* found = nullptr;
+    for (const auto& s : sections())
+      if (s.name == name) found = &s;
+    if (!found) {
+      std::string all;
+      for (const auto& s : sections()) all += (all.empty() ? "" : ", ") + s.name;
+      throw cli::UsageError("tour: unknown section '" + name + "' (sections: " + all + ")");
+    }
+    chosen.push_back(found);
+  }
+  return chosen;
+}
+
+void add_common(CLI::App& cmd, RunOptions& o) {
+  cmd.add_option("--out", o.out, "Report directory")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Random seed: the same seed gives the same report.md")
+      ->capture_default_str();
+  cmd.add_flag("--quick", o.quick, "CI-sized runs (seconds)");
 }
 
 }  // namespace
@@ -67,13 +171,27 @@ void run_tour(const Options& o) {
 namespace sigma::cli {
 
 void add_tour(CLI::App& app) {
-  auto opts = std::make_shared<tour::Options>();
+  using namespace sigma::tour;
+  auto opts = std::make_shared<RunOptions>();
+  opts->out = "out/tour";
+  auto only = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("tour", "Demonstrate every claim of the seed and write a report");
-  cmd->add_option("--out", opts->out, "Report directory")->capture_default_str();
-  cmd->add_option("--seed", opts->seed, "Random seed")->capture_default_str();
-  cmd->add_flag("--quick", opts->quick, "CI-sized runs");
-  cmd->add_option("--only", opts->only, "Run one section");
-  cmd->callback([opts] { tour::run_tour(*opts); });
+  add_common(*cmd, *opts);
+  std::string names;
+  for (const auto& s : sections()) names += (names.empty() ? "" : ", ") + s.name;
+  cmd->add_option("--only", *only, "Run these sections (comma-separated): " + names);
+  cmd->callback([opts, only] { run_sections(select(*only), *opts); });
+
+  // Each section as a subcommand of its own, with its knobs.
+  for (const auto& s : sections()) {
+    auto o = std::make_shared<RunOptions>();
+    o->out = "out/" + s.name;
+    auto* sub = app.add_subcommand(s.name, s.about);
+    add_common(*sub, *o);
+    if (s.add_flags) s.add_flags(*sub);
+    const Section* sp = &s;
+    sub->callback([o, sp] { run_sections({sp}, *o); });
+  }
 }
 
 }  // namespace sigma::cli
