@@ -81,20 +81,7 @@ void reset_target() {
 
 }  // namespace kernels
 
-namespace {
-std::atomic<int> g_threads{0};  // 0: OpenMP's default
-}
-
-void set_num_threads(int n) { g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed); }
-
-int get_num_threads() {
-  const int n = g_threads.load(std::memory_order_relaxed);
-  return n > 0 ? n : omp_get_max_threads();
-}
-
 namespace detail {
-
-int num_threads() noexcept { return get_num_threads(); }
 
 void init_dispatch() {
   static const bool done = [] {

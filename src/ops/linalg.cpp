@@ -135,7 +135,7 @@ Tensor batched_product(const char* op, const Tensor& a, const Tensor& b, std::in
     // Small products run single-threaded inside OpenBLAS: spread the batch
     // over threads instead. Larger ones let BLAS use the threads.
     const bool small = m * n * k <= 32768;
-#pragma omp parallel for if (small && batch >= 4) schedule(static)
+#pragma omp parallel for if (small && batch >= 4) num_threads(sigma::detail::num_threads()) schedule(static)
     for (std::int64_t i = 0; i < batch; ++i)
       gemm<T>(m, n, k, ap + i * pa.batch_stride, pa.layout, bp + i * pb.batch_stride, pb.layout,
               cp + i * m * n);

@@ -115,7 +115,7 @@ Acc reduce_long_run(const T* p, std::int64_t n, const Load& load) {
   if (n <= kBlock) return reduce_run<Acc>(p, n, load);
   const std::int64_t nb = (n + kBlock - 1) / kBlock;
   std::vector<Acc> part(static_cast<std::size_t>(nb));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
   for (std::int64_t b = 0; b < nb; ++b)
     part[static_cast<std::size_t>(b)] =
         reduce_run<Acc>(p + b * kBlock, std::min(kBlock, n - b * kBlock), load);
@@ -214,7 +214,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
   if (g.empty() || (g.size() == 1 && g[0].first)) {
     o[0] = store(reduce_long_run<Acc>(px, count, load), count);
   } else if (g.size() == 1) {  // nothing to reduce: every group has size 1
-#pragma omp parallel for if (kept >= detail::kParallelGrain) schedule(static)
+#pragma omp parallel for if (kept >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
     for (std::int64_t i = 0; i < kept; ++i) {
       Acc a;
       a.add(load(px[i]));
@@ -226,7 +226,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
       for (std::int64_t i = 0; i < kept; ++i)
         o[i] = store(reduce_long_run<Acc>(px + i * n, n, load), n);
     } else {
-#pragma omp parallel for if (kept * n >= detail::kParallelGrain) schedule(static)
+#pragma omp parallel for if (kept * n >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
       for (std::int64_t i = 0; i < kept; ++i) o[i] = store(reduce_run<Acc>(px + i * n, n, load), n);
     }
   } else {  // [reduced, kept] or [kept, reduced, kept]: columns
@@ -236,7 +236,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
     constexpr std::int64_t kCols = 256;
     const std::int64_t col_blocks = (inner + kCols - 1) / kCols;
     const std::int64_t tasks = outer * col_blocks;
-#pragma omp parallel for if (kept * r >= detail::kParallelGrain) schedule(static)
+#pragma omp parallel for if (kept * r >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
     for (std::int64_t t = 0; t < tasks; ++t) {
       const std::int64_t ob = t / col_blocks, c0 = (t % col_blocks) * kCols;
       const std::int64_t w = std::min(kCols, inner - c0);
@@ -482,7 +482,7 @@ void extreme_dim_kernel(const Tensor& x, std::int64_t d, Tensor* values_out, con
     using V = ValueType<T>;
     const T* px = static_cast<const T*>(c.unsafeGetTensorImpl()->data());
     T* pv = values_out ? static_cast<T*>(values_out->unsafeGetTensorImpl()->data()) : nullptr;
-#pragma omp parallel for if (a.outer > 1 && c.numel() >= detail::kParallelGrain) schedule(static)
+#pragma omp parallel for if (a.outer > 1 && c.numel() >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
     for (std::int64_t o = 0; o < a.outer; ++o) {
       std::vector<V> best(static_cast<std::size_t>(a.inner));
       std::int64_t* bi = pi + o * a.inner;

@@ -89,7 +89,7 @@ void update_elements(const char* op, const Tensor& param, const Tensor& grad, F&
       if (n < sigma::detail::kParallelGrain) {
         for (std::int64_t i = 0; i < n; ++i) body(i);
       } else {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
         for (std::int64_t i = 0; i < n; ++i) body(i);
       }
     }

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/parallel.h"
 #include "sigma/ops.h"
 #include "tensor/tensor_impl.h"
 
@@ -116,7 +117,7 @@ void map_elements_impl(std::index_sequence<Js...>, const Tensor& out, F& f, cons
       for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));
       return;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
     for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));
     return;
   }
