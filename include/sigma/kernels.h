@@ -30,7 +30,7 @@ void sigmoid(std::span<const float16> x, std::span<float16> y);
 
 // dx = dy * y * (1 - y), PyTorch's sigmoid backward from the saved output y.
 // Error: <= 2 ULP relative to the exact product of the given dy and y. Returns
-// 0 where y has rounded to 1 (f32: x >= 16.64); see the next function.
+// 0 where y has rounded to 1 (f32: x >= 17.33, where sigmoid(x) > 1 - 2^-25); see the next function.
 void sigmoid_backward(std::span<const float> dy, std::span<const float> y, std::span<float> dx);
 void sigmoid_backward(std::span<const double> dy, std::span<const double> y,
                       std::span<double> dx);
@@ -207,8 +207,11 @@ void reset_target();
 
 }  // namespace kernels
 
-// Threads used by kernels on large arrays (OpenMP). 0 or less restores the
-// default (OMP_NUM_THREADS, or the number of cores). Results do not depend on it.
+// Threads sigma uses: its OpenMP loops (kernels, element-wise ops,
+// reductions, optimizer updates) and OpenBLAS's matrix products. 0 or less
+// restores the defaults (OMP_NUM_THREADS or the number of cores; OpenBLAS's
+// own count). Element-wise results do not depend on it. Small models often run
+// fastest with 1: threads that wait for work spin on the cores the work needs.
 void set_num_threads(int n);
 int get_num_threads();
 

@@ -31,7 +31,7 @@ double sigmoid(double x) noexcept;
 // in terms of its output y = sigmoid(x) (PyTorch's formula).
 // Range: every input; meaningful for y in [0, 1]. Error: rounded once, as above,
 // relative to the exact product of the given dy and y. Note it returns 0 where
-// y has rounded to 1 (f32: x >= 16.64) although the true derivative is not 0.
+// y has rounded to 1 (f32: x >= 17.33, where sigmoid(x) > 1 - 2^-25) although the true derivative is not 0.
 float sigmoid_backward(float dy, float y) noexcept;
 double sigmoid_backward(double dy, double y) noexcept;
 

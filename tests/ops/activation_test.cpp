@@ -239,8 +239,9 @@ TEST(Sigmoid, SixteenBitCorrectlyRounded) {
 
 TEST(Sigmoid, GradientMatchesAnalytic) {
   const auto xs = wide_inputs();
-  // y (1 - y) from the rounded y, or the exact s(x) s(-x) where y is 1.
-  auto deriv = [](LD x, LD y) { return y == 1 ? mp_sigmoid(x) * mp_sigmoid(-x) : y * (1 - y); };
+  // The true derivative s(x) s(-x) at every x: y (1 - y) from the rounded y
+  // would cancel for y > 1/2 (51 ULP off at x = 5, 0 instead of 2e-9 at 20).
+  auto deriv = [](LD x, LD) { return mp_sigmoid(x) * mp_sigmoid(-x); };
   Fn f = [](const Tensor& t) { return sigma::sigmoid(t); };
   // Normal results only: the kernel contract (<= 3 ULP).
   std::vector<double> normal;
@@ -270,14 +271,12 @@ TEST(Sigmoid, GradientAtTwentyIsNotZero) {
   // Mixed saturated / unsaturated elements, with a non-unit upstream gradient.
   Tensor x2 = f32({-3.f, 17.f, 0.5f, 40.f, 100.f}).requires_grad_(true);
   Tensor y2 = sigma::sigmoid(x2);
-  const auto yv = y2.to_vector<float>();
   y2.backward(f32({2.f, 3.f, -1.f, 0.5f, 1.f}));
   const auto g2 = x2.grad().to_vector<float>();
   const LD xs[] = {-3, 17, 0.5, 40, 100}, dy[] = {2, 3, -1, 0.5, 1};
   for (int i = 0; i < 4; ++i) {
     const auto k = static_cast<std::size_t>(i);
-    const LD yk = yv[k];
-    const LD wk = yk == 1 ? dy[i] * mp_sigmoid(xs[i]) * mp_sigmoid(-xs[i]) : dy[i] * yk * (1 - yk);
+    const LD wk = dy[i] * mp_sigmoid(xs[i]) * mp_sigmoid(-xs[i]);
     EXPECT_LE(ulp_error<float>(g2[k], wk), 3.0) << "x = " << static_cast<double>(xs[i]);
   }
   // e^-100 is a float subnormal: within a subnormal step or two.
@@ -297,18 +296,37 @@ TEST(Sigmoid, SixteenBitGradientWhereOutputRoundedToOne) {
 }
 
 TEST(Sigmoid, NodeNameAndSavedInputNotNeededWhenUnsaturated) {
-  Tensor x = f32({0.f, 1.f}).requires_grad_(true);
+  Tensor x = f32({0.f, -1.f}).requires_grad_(true);
   Tensor y = sigma::sigmoid(x);
   ASSERT_TRUE(y.grad_fn());
   EXPECT_EQ(y.grad_fn()->name(), "SigmoidBackward");
-  // As PyTorch, the backward uses only the output here: changing x in place
-  // afterwards is allowed.
+  // Every y <= 1/2: as in PyTorch the backward uses only the output, so
+  // changing x in place afterwards is allowed.
   {
     sigma::NoGradGuard g;
     x.fill_(3.0);
   }
   y.backward(sigma::ones_like(y));
   EXPECT_NEAR(x.grad().to_vector<double>()[0], 0.25, 1e-7);
+}
+
+TEST(Sigmoid, SavedInputIsVersionCheckedWhereTheOutputExceedsOneHalf) {
+  // y = sigmoid(1) > 1/2: the backward reads x (y (1 - y) would cancel), so
+  // x changing in place before backward is reported, not silently used.
+  Tensor x = f32({0.f, 1.f}).requires_grad_(true);
+  Tensor w = x * 1.0;
+  Tensor y = sigma::sigmoid(w);
+  {
+    sigma::NoGradGuard g;
+    w.fill_(3.0);
+  }
+  try {
+    y.backward(sigma::ones_like(y));
+    FAIL() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("modified by an in-place operation"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Sigmoid, InPlace) {
@@ -354,14 +372,11 @@ TEST(Sigmoid, InPlaceOnNonLeafRecordsGradient) {
   a.sigmoid_();
   ASSERT_TRUE(a.grad_fn());
   EXPECT_EQ(a.grad_fn()->name(), "SigmoidBackward");
-  const auto yv = a.to_vector<double>();
   a.backward(f64({1.0, 2.0, 1.0}));
   const auto g = x.grad().to_vector<double>();
-  const LD dy[] = {1, 2, 1};
-  for (std::size_t i = 0; i < 3; ++i) {
-    const LD y = yv[i];
-    EXPECT_LE(ulp_error<double>(g[i], dy[i] * y * (1 - y)), 3.0);
-  }
+  const LD dy[] = {1, 2, 1}, xs[] = {-1, 0.5, 20};
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_LE(ulp_error<double>(g[i], dy[i] * mp_sigmoid(xs[i]) * mp_sigmoid(-xs[i])), 3.0);
 }
 
 // ---- tanh.
@@ -375,10 +390,10 @@ TEST(Tanh, ForwardWithinOneUlp) {
 }
 
 TEST(Tanh, GradientMatchesAnalyticIncludingSaturated) {
-  // (1 - y)(1 + y) from the rounded y, or 1 / cosh(x)^2 where |y| is 1.
-  auto deriv = [](LD x, LD y) {
+  // The true derivative 1 / cosh(x)^2 at every x, saturated or not.
+  auto deriv = [](LD x, LD) {
     const LD c = std::cosh(x);
-    return std::fabs(y) == 1 ? 1.0L / (c * c) : (1 - y) * (1 + y);
+    return 1.0L / (c * c);
   };
   Fn f = [](const Tensor& t) { return sigma::tanh(t); };
   std::vector<double> xs;
