@@ -102,15 +102,4 @@ TEST(SigmaCli, HelpAndVersion) {
   EXPECT_NE(r.out.find("tour"), std::string::npos);
 }
 
-TEST(SigmaCli, TourRunsAndWritesReport) {
-  const std::string dir = ::testing::TempDir() + "sigma_tour_cli";
-  const CliRun r = run("tour --quick --out " + dir);
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
-  FILE* f = std::fopen((dir + "/report.md").c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::fclose(f);
-  EXPECT_EQ(run("tour --only nosuchsection").code, 2);
-}
-
 }  // namespace

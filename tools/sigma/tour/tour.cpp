@@ -103,12 +103,18 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
     ctx.quick = o.quick;
     ctx.interactive = ::isatty(STDOUT_FILENO) == 1;
     sigma::manual_seed(ctx.section_seed);
-    std::printf("== %s\n", s->title.c_str());
-    std::fflush(stdout);
+    // On a terminal the heading comes first, above the progress line; in a
+    // log it comes with the results, so a section that fails on bad input
+    // leaves just the one error line.
+    if (ctx.interactive) {
+      std::printf("== %s\n", s->title.c_str());
+      std::fflush(stdout);
+    }
     const double t0 = now_seconds();
     Report report(ctx);
     s->run(report);
     const double secs = now_seconds() - t0;
+    if (!ctx.interactive) std::printf("== %s\n", s->title.c_str());
     for (const auto& b : report.blocks())
       if (b.kind == Report::Block::Timing) std::printf("  %s: %.3f s\n", b.text.c_str(), b.seconds);
     for (const auto& c : report.checks()) {
