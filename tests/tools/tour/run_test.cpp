@@ -5,10 +5,7 @@
 // figure files, and that the two runs wrote the same report.md.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -19,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "cli_run.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -53,21 +52,8 @@ double metric(const std::string& sec, const std::string& key) {
   return s["metrics"][key].get<double>();
 }
 
-struct CliRun {
-  int code;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(SIGMA_CLI) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using sigma::test::CliRun;
+CliRun run(const std::string& args) { return sigma::test::run_cli(args); }
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("sigma_tour_run_test_" + name);

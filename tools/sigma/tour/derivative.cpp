@@ -31,13 +31,6 @@ struct Params {
 constexpr double kSpan = 20;
 const double kStep = std::ldexp(1.0, -17);  // central-difference step h
 
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 long double sigmoid_ld(long double x) {
   if (x >= 0) return 1.0L / (1.0L + std::exp(-x));
   const long double e = std::exp(x);

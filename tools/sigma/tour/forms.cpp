@@ -31,13 +31,6 @@ struct Params {
 
 constexpr float kSpan = 120;  // the grid covers [-kSpan, kSpan] plus huge |x|
 
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::int64_t ordinal(float f) {
   std::uint32_t u;
   std::memcpy(&u, &f, 4);

@@ -42,12 +42,6 @@ struct Settings {
   double lr, clip;
 };
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 Settings settings(const Params& p, bool quick) {
   Settings s{};
   s.steps = p.steps.value_or(quick ? 1500 : 3000);

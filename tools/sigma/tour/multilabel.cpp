@@ -35,12 +35,6 @@ struct Params {
   std::optional<double> lr;
 };
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // The attributes of digit d. A closed loop: 0, 6, 8, 9 (4 is left out, see
 // the text).
 std::array<bool, kLabels> attributes(int d) {

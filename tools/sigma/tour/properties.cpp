@@ -31,13 +31,6 @@ struct Params {
   std::optional<int> samples;  // N(0, 1) samples for the mean output
 };
 
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::string verdict(bool pass) { return pass ? "PASS" : "FAIL"; }
 
 template <class T>

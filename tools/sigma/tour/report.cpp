@@ -11,6 +11,14 @@
 
 namespace sigma::tour {
 
+std::string fmt(const char* printf_format, double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, value);
+  return buf;
+}
+
 void Report::text(std::string markdown) {
   blocks_.push_back({Block::Text, std::move(markdown), {}, {}, {}, 0});
 }

@@ -22,17 +22,14 @@ namespace sigma::tour {
 
 namespace {
 
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+// As fmt, but a zero prints as "0" or "-0" whatever the format.
+std::string fmt_value(const char* f, double v) {
   if (v == 0) return std::signbit(v) ? "-0" : "0";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
+  return fmt(f, v);
 }
 
-std::string val(double v) { return fmt("%.6g", v); }
-std::string val_ld(long double v) { return fmt("%.6e", static_cast<double>(v)); }
+std::string val(double v) { return fmt_value("%.6g", v); }
+std::string val_ld(long double v) { return fmt_value("%.6e", static_cast<double>(v)); }
 
 long double sigmoid_ld(long double x) {
   if (x >= 0) return 1.0L / (1.0L + std::exp(-x));
@@ -280,7 +277,7 @@ void grad_section(Report& r, float& exact20, float& output_only20) {
   auto add = [&](auto x) {
     const auto g = grad_row(x);
     const long double exact = sigmoid_ld(x) * sigmoid_ld(-x);
-    rows.push_back({val(x), name_of<decltype(x)>(), fmt("%.17g", g.y), val(g.output_only),
+    rows.push_back({val(x), name_of<decltype(x)>(), fmt_value("%.17g", g.y), val(g.output_only),
                     val(g.from_input), val(g.autograd), val_ld(exact)});
     return g;
   };

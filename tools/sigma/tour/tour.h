@@ -133,4 +133,8 @@ class Progress {
 // Seconds since an arbitrary point (steady clock), for timing().
 double now_seconds();
 
+// `value` through a printf format with one double ("%.4g"); NaN prints as
+// "NaN" and infinities as "inf" / "-inf" whatever the format.
+std::string fmt(const char* printf_format, double value);
+
 }  // namespace sigma::tour

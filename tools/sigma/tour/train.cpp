@@ -43,12 +43,6 @@ constexpr int kEpochs = 60, kQuickEpochs = 25, kHidden = 32, kBatch = 32;
 constexpr double kLr = 1e-3, kTestFraction = 0.2;
 constexpr std::size_t kShownRows = 8;
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 Config configure(const Params& p, bool quick) {
   Config c;
   c.epochs = p.epochs.value_or(quick ? kQuickEpochs : kEpochs);

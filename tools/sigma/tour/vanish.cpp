@@ -45,12 +45,6 @@ constexpr std::array<ActInfo, 4> kActs = {{
     {Act::GELU, "GELU", "gelu", "#9467bd"},
 }};
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // depth x (Linear(64, 64), activation): x [N, 64] -> [N, 64].
 nn::Sequential deep_network(Act act, int depth) {
   nn::Sequential net;

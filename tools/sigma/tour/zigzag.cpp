@@ -34,12 +34,6 @@ struct Params {
   std::optional<double> tolerance;  // ||w - w*|| relative to the start
 };
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // ---- (a) Signs of per-example weight gradients after the activation.
 
 struct SignPattern {
