@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../commands.h"
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
@@ -191,12 +192,14 @@ plot::Figure error_figure(const Data& d, double one32) {
   return fig;
 }
 
+constexpr int kMaxPoints = 1000001;
+
 void run(Report& r, const Params& prm) {
   const Context& ctx = r.context();
   const int points = prm.points.value_or(ctx.quick ? 401 : 4001);
-  if (points < 3 || points % 2 == 0)
-    throw std::runtime_error("derivative: --points must be odd and >= 3 (got " +
-                             std::to_string(points) + ")");
+  if (points < 3 || points > kMaxPoints || points % 2 == 0)
+    throw cli::UsageError("derivative: --points must be odd and in [3, " +
+                          std::to_string(kMaxPoints) + "], got " + std::to_string(points));
   const double t0 = now_seconds();
   const Data d = compute(points);
   r.timing("derivative: grid", now_seconds() - t0);
@@ -309,7 +312,8 @@ Section derivative_section() {
           "sigma'(x): the formula y(1-y), autograd and central differences on [-20, 20]",
           [prm](CLI::App& app) {
             app.add_option("--points", prm->points,
-                           "Odd number of grid points on [-20, 20] (default 4001; --quick: 401)");
+                           "Odd number of grid points on [-20, 20], 3..1000001 (default 4001; "
+                           "--quick: 401)");
           },
           [prm](Report& r) { run(r, *prm); }};
 }

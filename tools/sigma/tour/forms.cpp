@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../commands.h"
 #include "sigma/kernels.h"
 #include "tour.h"
 
@@ -197,7 +198,7 @@ const std::vector<std::string> kFormHeader = {
     "NaN results",  "0 where the f32 value is not", "wrongly 0 up to x"};
 
 // Largest |ULP distance| to sigma over the f64-evaluated forms, the tanh form
-// only where sigma(x) >= 2^-30 (see the text).
+// only where sigma(x) >= 2^-30, a margin above the 2^-32 where it goes off.
 std::int64_t forms_max_ulp_f64(const Eval& e, float tanh_floor) {
   std::int64_t m = 0;
   for (std::size_t i = 0; i < e.x.size(); ++i)
@@ -257,6 +258,18 @@ plot::Figure error_figure(const Eval& e, double nan_x) {
   return fig;
 }
 
+// Bounds that keep the grid under about six million points.
+constexpr int kMaxPerUnit = 16384;
+constexpr int kMinStride = 1024, kMaxStride = 1 << 30;
+
+int bounded_flag(const char* flag, const std::optional<int>& value, int fallback, int lo, int hi) {
+  const int v = value.value_or(fallback);
+  if (v < lo || v > hi)
+    throw cli::UsageError(std::string("forms: ") + flag + " must be in [" + std::to_string(lo) +
+                          ", " + std::to_string(hi) + "], got " + std::to_string(v));
+  return v;
+}
+
 std::string value_cell(float v) { return v == 0 ? "0" : fmt("%.4g", v); }
 
 void examples_table(Report& r) {
@@ -278,11 +291,10 @@ void examples_table(Report& r) {
 
 void run(Report& r, const Params& prm) {
   const Context& ctx = r.context();
-  const int per_unit = prm.per_unit.value_or(ctx.quick ? 256 : 2048);
-  const int stride = prm.stride.value_or(ctx.quick ? 131073 : 8193);
-  if (per_unit < 1 || stride < 1)
-    throw std::runtime_error("forms: --per-unit and --stride must be >= 1 (got " +
-                             std::to_string(per_unit) + ", " + std::to_string(stride) + ")");
+  const int per_unit = bounded_flag("--per-unit", prm.per_unit, ctx.quick ? 256 : 2048, 1,
+                                    kMaxPerUnit);
+  const int stride = bounded_flag("--stride", prm.stride, ctx.quick ? 131073 : 8193, kMinStride,
+                                  kMaxStride);
   const double t0 = now_seconds();
   const Eval e = evaluate(make_grid(per_unit, stride));
   r.timing("forms: grid evaluation", now_seconds() - t0);
@@ -306,21 +318,28 @@ void run(Report& r, const Params& prm) {
             {form_row("f32", e.stats[f][0]), form_row("f64, rounded to f32", e.stats[f][1])});
   }
   r.text(
-      "Reading the tables: in f32 each form adds its own rounding errors to those of "
-      "`expf`/`tanhf`, so it lands a ULP or two away from sigma even where nothing overflows. "
-      "Evaluated in f64 and rounded once, the two exponential forms agree with sigma to within "
-      "one ULP everywhere they are finite. The tanh form does not: for x << 0 it computes "
-      "1 + tanh(x/2) with tanh(x/2) close to -1, a cancellation that leaves only an absolute "
-      "accuracy of about 2^-54 in f64 (2^-25 in f32). Once sigma(x) falls below about 2^-30 "
-      "(x < -20.8) that is more than an f32 ULP of the result (measured: off by more than one "
-      "ULP from x = " +
-      fmt("%.4g", e.stats[2][1].last_bad) +
-      " down), and it returns exactly "
-      "0 from x = " +
+      "Reading the tables: in f32 the two exponential forms add their own rounding to that of "
+      "`expf` and land at most " +
+      std::to_string(std::max(e.stats[0][0].max_ord_mid, e.stats[1][0].max_ord_mid)) +
+      " ULP from sigma on |x| <= 20; further out, the first flushes "
+      "to 0 and the second turns NaN (below). The "
+      "tanh form in f32 is far worse: near -1, `tanhf` can only resolve steps of about 2^-24, "
+      "so for negative x it loses the small result: inside |x| <= 20 it is up to " +
+      std::to_string(e.stats[2][0].max_ord_mid) +
+      " ULP away from sigma (more than one ULP from x = " +
+      fmt("%.4g", e.stats[2][0].last_bad) + " down, exactly 0 from x = " +
+      fmt("%.4g", e.stats[2][0].last_zero) +
+      "). Evaluated in f64 and rounded once, the two exponential forms agree with sigma to "
+      "within one ULP everywhere they are finite.");
+  r.text(
+      "The tanh form in f64 has the same flaw, only pushed further out. For x << 0 it adds "
+      "1/2 to 1/2 tanh(x/2) with tanh(x/2) close to -1; that cancellation keeps an absolute "
+      "error of about 2^-55, however small the result is. An f32 ULP of sigma(x) drops below "
+      "that once sigma(x) < 2^-32, i.e. for x < ln(2^-32) = -22.18: measured, the rounded "
+      "result is more than one ULP off from x = " +
+      fmt("%.4g", e.stats[2][1].last_bad) + " down, and it is exactly 0 from x = " +
       fmt("%.4g", e.stats[2][1].last_zero) +
-      " in f64 and x = " + fmt("%.4g", e.stats[2][0].last_zero) +
-      " in f32, where the true value is still a "
-      "normal f32 number.");
+      ", where the true value is still a normal f32 number.");
   examples_table(r);
 
   const float tanh_floor = static_cast<float>(std::log(std::ldexp(1.0, -30)));
@@ -354,8 +373,10 @@ void run(Report& r, const Params& prm) {
           value_cell(tanh45) + ", " + fmt("%.4g", tanh45d), "0, 0 (all relative accuracy lost)",
           tanh45 == 0 && tanh45d == 0);
   const double tanh_last = e.stats[2][1].last_bad;
+  const double tanh_edge = std::log(std::ldexp(1.0, -32));
   r.check("tanh form in f64: largest x off by more than 1 ULP", fmt("%.4g", tanh_last),
-          "about -20.8 (sigma(x) = 2^-30), +- 1.5", std::fabs(tanh_last - tanh_floor) <= 1.5);
+          fmt("%.4f", tanh_edge) + " +- 0.05 (sigma(x) = 2^-32: 1 ULP = 2^-55)",
+          std::fabs(tanh_last - tanh_edge) <= 0.05);
 
   r.metric("forms_max_ulp_f64", static_cast<double>(max_f64));
   r.metric("naive_nan_from_x_f32", nan32);
@@ -372,11 +393,11 @@ Section forms_section() {
           "The three forms of the sigmoid in f32 and f64: ULP distances, overflow, lost accuracy",
           [prm](CLI::App& app) {
             app.add_option("--per-unit", prm->per_unit,
-                           "Uniform grid points per unit of x on [-120, 120] (default 2048; "
-                           "--quick: 256)");
+                           "Uniform grid points per unit of x on [-120, 120], 1..16384 "
+                           "(default 2048; --quick: 256)");
             app.add_option("--stride", prm->stride,
-                           "Take every N-th f32 bit pattern of [-120, 120] too (default 8193; "
-                           "--quick: 131073)");
+                           "Take every N-th f32 bit pattern of [-120, 120] too, "
+                           "1024..2^30 (default 8193; --quick: 131073)");
           },
           [prm](Report& r) { run(r, *prm); }};
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../commands.h"
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
@@ -150,8 +151,10 @@ Row range_row(Report& r, const Scan& s) {
       "1 - sigma(x) is less than half that spacing the correctly rounded result is 1. "
       "sigma's f32 kernel returns exactly 1 from x = " +
       fmt("%.7g", one32) + ", f64 from x = " + fmt("%.7g", one64) +
-      " and even long double from x = " + fmt("%.5g", static_cast<double>(one_ld)) +
-      ". Near 0 the floats are much denser, so 0 "
+      ". Written as 1/(1+e^-x) in long double, the sum 1 + e^-x already rounds to 1 from x = " +
+      fmt("%.5g", static_cast<double>(one_ld)) +
+      " (64 ln 2); a correctly rounded long double sigmoid would reach 1 only at 65 ln 2 = " +
+      fmt("%.4g", 65 * std::log(2.0)) + ". Near 0 the floats are much denser, so 0 "
       "comes only after the subnormal range: f32 gives exactly 0 for x <= " +
       fmt("%.7g", zero32) + " and " + fmt("%.3e", sig(zero32_next)) +
       " just above it. The "
@@ -182,20 +185,28 @@ Row domain_row(Report& r, const Scan& s) {
 }
 
 // ---- Monotonic.
-Row monotonic_row(Report& r, const Scan& s, std::int64_t stride) {
+// How the monotonicity scan chose its inputs, for the text.
+std::string scan_inputs(std::int64_t stride, bool dense) {
+  if (stride == 1) return "all of them";
+  std::string out = "one bit pattern in every " + std::to_string(stride);
+  if (dense)
+    out += ", plus every float in [-104, -2^-6] and [2^-6, 17.5] (outside [-104, 17.5] the "
+           "output is constant, and the two billion or so floats within 2^-6 of 0 are only "
+           "sampled at the stride)";
+  return out;
+}
+
+Row monotonic_row(Report& r, const Scan& s, std::int64_t stride, bool dense) {
   const bool pass = s.decreases == 0;
   r.check("sigmoid non-decreasing over " + std::to_string(s.count) + " floats in order",
           std::to_string(s.decreases) + " decreases", "0", pass);
-  r.text("**Monotonic.** The scan walks the floats from -inf to +inf in order (" +
-         (stride == 1 ? std::string("all of them")
-                      : "the bit patterns at a stride of " + std::to_string(stride) +
-                            ", plus every float "
-                            "in [-104, -2^-6] and [2^-6, 17.5], where the output changes") +
-         ", " + std::to_string(s.count) +
-         " inputs) through sigma's SIMD kernel and checks that no "
-         "output is smaller than the one before. Strictly increasing cannot survive rounding: "
-         "many neighbouring floats share a result (all x above 17.33 give 1), so the property "
-         "that holds in floating point is non-decreasing.");
+  r.text("**Monotonic.** The scan feeds " + std::to_string(s.count) +
+         " floats, in increasing order from -inf to +inf, through sigma's SIMD kernel and "
+         "checks that no output is smaller than the one before. The inputs: " +
+         scan_inputs(stride, dense) +
+         ". Strictly increasing cannot survive rounding: many neighbouring floats share a "
+         "result (all x above 17.33 give 1), so the property that holds in floating point is "
+         "non-decreasing.");
   return {"Monotonic", "yes (strictly increasing)",
           std::to_string(s.decreases) + " decreases in " + std::to_string(s.count) +
               " ordered floats (non-decreasing)",
@@ -359,13 +370,22 @@ Row fixed_point_row(Report& r) {
   return {"Fixed point", "sigma(0) = 0.5", "exactly 0.5 (f32, f64, +0 and -0)", pass};
 }
 
+constexpr int kMaxStride = 1 << 30, kMaxSamples = 10000000;
+
+int bounded_flag(const char* flag, const std::optional<int>& value, int fallback, int lo, int hi) {
+  const int v = value.value_or(fallback);
+  if (v < lo || v > hi)
+    throw cli::UsageError(std::string("properties: ") + flag + " must be in [" +
+                          std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                          std::to_string(v));
+  return v;
+}
+
 void run(Report& r, const Params& prm) {
   const Context& ctx = r.context();
-  const int stride = prm.stride.value_or(ctx.quick ? 4099 : 61);
-  const int samples = prm.samples.value_or(ctx.quick ? 100000 : 1000000);
-  if (stride < 1 || samples < 2)
-    throw std::runtime_error("properties: --stride must be >= 1 and --samples >= 2 (got " +
-                             std::to_string(stride) + ", " + std::to_string(samples) + ")");
+  const int stride = bounded_flag("--stride", prm.stride, ctx.quick ? 4099 : 61, 1, kMaxStride);
+  const int samples =
+      bounded_flag("--samples", prm.samples, ctx.quick ? 100000 : 1000000, 2, kMaxSamples);
   r.text(
       "The seed lists seven properties. Each is measured below on sigma's kernels; where a "
       "property holds only in exact arithmetic, the measurement says what floating point "
@@ -374,7 +394,8 @@ void run(Report& r, const Params& prm) {
   const double t0 = now_seconds();
   Scan s;
   scan(-kTop, kTop, stride, s);
-  if (stride > 1 && !ctx.quick) {  // every float where the output changes
+  const bool dense = stride > 1 && !ctx.quick;
+  if (dense) {
     scan(ordinal(-104.0f), ordinal(-0x1p-6f), 1, s);
     scan(ordinal(0x1p-6f), ordinal(17.5f), 1, s);
   }
@@ -384,7 +405,7 @@ void run(Report& r, const Params& prm) {
   std::vector<Row> rows;
   rows.push_back(range_row(r, s));
   rows.push_back(domain_row(r, s));
-  rows.push_back(monotonic_row(r, s, stride));
+  rows.push_back(monotonic_row(r, s, stride, dense));
   rows.push_back(centred_row(r, samples, mean));
   r.figure(centred_figure(std::min(samples, 200000)));
   rows.push_back(gradient_row(r, max_g, argmax));
@@ -413,12 +434,12 @@ Section properties_section() {
           "symmetry",
           [prm](CLI::App& app) {
             app.add_option("--stride", prm->stride,
-                           "Monotonicity scan: every N-th of the 2^32 floats, in order; 1 scans "
-                           "them all (tens of seconds) (default 61, plus every float in [-104, "
-                           "17.5] with |x| >= 2^-6; --quick: 4099 alone)");
+                           "Monotonicity scan: every N-th of the 2^32 floats, in order, 1..2^30; 1 "
+                           "scans them all (tens of seconds) (default 61, plus every float in "
+                           "[-104, 17.5] with |x| >= 2^-6 unless --quick; --quick: 4099)");
             app.add_option("--samples", prm->samples,
-                           "N(0, 1) samples for the mean output (default 1000000; --quick: "
-                           "100000)");
+                           "N(0, 1) samples for the mean output, 2..10^7 (default 1000000; "
+                           "--quick: 100000)");
           },
           [prm](Report& r) { run(r, *prm); }};
 }

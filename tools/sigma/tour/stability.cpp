@@ -289,8 +289,9 @@ void grad_section(Report& r, float& exact20, float& output_only20) {
       "needs 1 - y, and once y has rounded to 1 that is 0: at x = 20 the f32 output is "
       "exactly 1 and the gradient from the output alone is 0 instead of 2.06e-9 (in f64 the "
       "same happens from x = 37.4). sigma's kernels offer the gradient from the saved input, "
-      "sigma(x) sigma(-x), which has no cancellation, and sigma's autograd switches to it "
-      "wherever the saved output is exactly 1.");
+      "sigma(x) sigma(-x), which has no cancellation. sigma's autograd uses it wherever the "
+      "saved output is above 1/2 (for tanh, wherever |y| > 1/2), i.e. wherever 1 - y loses "
+      "bits, not only where y has already reached 1.");
   r.table(
       {"x", "precision", "y = sigmoid(x)", "y (1 - y)", "sigma(x) sigma(-x)", "autograd", "exact"},
       rows);
