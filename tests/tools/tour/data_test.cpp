@@ -99,6 +99,15 @@ TEST_F(CsvTest, NonNumericCell) {
   EXPECT_THAT(error_of("a,y\nnan,0\n"), HasSubstr(":2: column 1 (a): 'nan' is not a finite number"));
 }
 
+TEST_F(CsvTest, CellBeyondFloatRange) {
+  EXPECT_THAT(error_of("a,b,y\n1,2,0\n1,1e39,1\n"),
+              HasSubstr(":3: column 2 (b): '1e39' is out of float range"));
+  EXPECT_THAT(error_of("a,y\n-4e38,0\n"), HasSubstr(":2: column 1 (a): '-4e38' is out of float range"));
+  EXPECT_THAT(error_of("a,y\n1,1e300\n"), HasSubstr(":2: column 2 (y): '1e300' is out of float range"));
+  const data::Dataset ds = data::read_csv(write("a,y\n3.4e38,1\n-1e-50,0\n"), "y");
+  EXPECT_EQ(ds.x.to_vector<float>(), (std::vector<float>{3.4e38f, 0.0f}));
+}
+
 TEST_F(CsvTest, EmptyCell) {
   EXPECT_THAT(error_of("a,b,y\n1,,0\n"), HasSubstr(":2: column 2 (b): empty cell"));
 }
@@ -185,17 +194,40 @@ TEST(Split, StratifiedAndDeterministic) {
   EXPECT_EQ(*all.rbegin(), 568);
 }
 
-TEST(Split, PinnedForThisSeed) {
-  // The split depends only on mt19937_64's standard output stream: these
-  // rows are the same with every compiler and standard library.
-  const sigma::Tensor y = sigma::tensor({0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f});
-  const data::Split s = data::stratified_split(y, 0.5, 7);
-  EXPECT_EQ(s.test, (std::vector<std::int64_t>{1, 2, 6, 7, 8}));
-  EXPECT_EQ(s.train, (std::vector<std::int64_t>{0, 3, 4, 5, 9}));
-  const data::Split again = data::stratified_split(y, 0.5, 7);
-  EXPECT_EQ(s.test, again.test);
-  EXPECT_THROW(data::stratified_split(y, 0.0, 7), std::invalid_argument);
-  EXPECT_THROW(data::stratified_split(y, 1.0, 7), std::invalid_argument);
+// Properties of a split of labels `y` that any correct implementation has,
+// checked without looking at which rows a given seed picks.
+void expect_valid_split(const std::vector<float>& y, const data::Split& s, double fraction) {
+  std::set<std::int64_t> train(s.train.begin(), s.train.end()), test(s.test.begin(), s.test.end());
+  EXPECT_EQ(train.size(), s.train.size()) << "repeated training row";
+  EXPECT_EQ(test.size(), s.test.size()) << "repeated test row";
+  for (std::int64_t i : s.test) EXPECT_EQ(train.count(i), 0u) << "row " << i << " in both parts";
+  EXPECT_EQ(train.size() + test.size(), y.size());
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(y.size()); ++i)
+    EXPECT_TRUE(train.count(i) + test.count(i) == 1) << "row " << i << " in neither part";
+  std::map<float, double> rows, in_test;
+  for (float v : y) rows[v] += 1;
+  for (std::int64_t i : s.test) in_test[y[static_cast<std::size_t>(i)]] += 1;
+  for (const auto& [label, n] : rows)
+    EXPECT_LE(std::abs(in_test[label] - fraction * n), 1.0) << "class " << label;
+}
+
+TEST(Split, SeededPropertiesWithoutPinnedRows) {
+  std::vector<float> y;
+  for (int i = 0; i < 40; ++i) y.push_back(i % 5 == 0 ? 0.0f : i % 5 == 1 ? 2.0f : 1.0f);
+  const sigma::Tensor t =
+      sigma::from_data(y.data(), sigma::kFloat, {static_cast<std::int64_t>(y.size())});
+  for (double fraction : {0.1, 0.25, 0.5, 0.8}) {
+    const data::Split a = data::stratified_split(t, fraction, 7);
+    const data::Split b = data::stratified_split(t, fraction, 7);
+    EXPECT_EQ(a.train, b.train);
+    EXPECT_EQ(a.test, b.test);
+    expect_valid_split(y, a, fraction);
+    const data::Split c = data::stratified_split(t, fraction, 8);
+    EXPECT_NE(c.test, a.test) << "fraction " << fraction;
+    expect_valid_split(y, c, fraction);
+  }
+  EXPECT_THROW(data::stratified_split(t, 0.0, 7), std::invalid_argument);
+  EXPECT_THROW(data::stratified_split(t, 1.0, 7), std::invalid_argument);
 }
 
 TEST(TakeRows, CopiesRowsInOrder) {

@@ -3,9 +3,11 @@
 // positive/negative pair, the ROC by sweeping every threshold).
 #include "tour/metrics.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -127,14 +129,45 @@ TEST(PrecisionRecallF1, NoTruePositivesGivesZero) {
   EXPECT_EQ(m::precision_recall_f1({0.1, 0.2}, {0, 0}).f1, 0.0);
 }
 
-TEST(PrecisionRecallF1, F1IsHarmonicMeanOfPrecisionAndRecall) {
+TEST(PrecisionRecallF1, MatchesCountedConfusion) {
   std::mt19937_64 g(3);
   std::vector<double> s, l;
   for (int t = 0; t < 200; ++t) {
     random_case(g, s, l);
+    double tp = 0, fp = 0, fn = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const bool predicted = s[i] >= 0.45;
+      if (predicted && l[i] == 1) tp += 1;
+      if (predicted && l[i] == 0) fp += 1;
+      if (!predicted && l[i] == 1) fn += 1;
+    }
     const m::Prf p = m::precision_recall_f1(s, l, 0.45);
-    if (p.precision == 0) continue;
-    EXPECT_NEAR(p.f1, 2 * p.precision * p.recall / (p.precision + p.recall), 1e-12);
+    if (tp == 0) {
+      EXPECT_EQ(p.f1, 0.0);
+      continue;
+    }
+    const double precision = tp / (tp + fp), recall = tp / (tp + fn);
+    EXPECT_NEAR(p.precision, precision, 1e-12);
+    EXPECT_NEAR(p.recall, recall, 1e-12);
+    EXPECT_NEAR(p.f1, 2 * precision * recall / (precision + recall), 1e-12);
+  }
+}
+
+TEST(NonFiniteScores, RejectedByEveryMetric) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> label{1, 0, 1, 0};
+  for (double bad : {nan, inf, -inf}) {
+    const std::vector<double> score{0.9, bad, 0.2, 0.4};
+    EXPECT_THROW(m::accuracy(score, label), std::invalid_argument);
+    EXPECT_THROW(m::roc_curve(score, label), std::invalid_argument);
+    EXPECT_THROW(m::precision_recall_f1(score, label), std::invalid_argument);
+    try {
+      m::roc_auc(score, label);
+      ADD_FAILURE() << "roc_auc accepted " << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), ::testing::StartsWith("roc_auc: score 1 is "));
+    }
   }
 }
 

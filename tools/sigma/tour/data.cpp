@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -113,6 +114,14 @@ double parse_cell(std::string_view cell, const CellAt& at) {
   return v;
 }
 
+// The tensors are float32: a finite double beyond FLT_MAX would become inf.
+float to_float(double v, std::string_view cell, const CellAt& at) {
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max()))
+    throw std::runtime_error(at.prefix() + "'" + std::string(cell) +
+                             "' is out of float range (float32 holds magnitudes up to 3.4e38)");
+  return static_cast<float>(v);
+}
+
 void check_width(const Row& row, std::size_t width, const std::string& file,
                  const std::vector<std::string>& names) {
   const std::size_t n = row.cells.size();
@@ -136,8 +145,9 @@ Dataset build(const std::vector<Row>& rows, std::size_t first, std::size_t width
   for (std::size_t r = first; r < rows.size(); ++r) {
     check_width(rows[r], width, file, names);
     for (std::size_t c = 0; c < width; ++c) {
-      const double v = parse_cell(rows[r].cells[c], {file, rows[r].line, c, names[c]});
-      (c == target ? y : x).push_back(static_cast<float>(v));
+      const CellAt at{file, rows[r].line, c, names[c]};
+      const std::string_view cell = rows[r].cells[c];
+      (c == target ? y : x).push_back(to_float(parse_cell(cell, at), cell, at));
     }
   }
   Dataset ds;

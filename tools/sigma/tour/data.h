@@ -34,8 +34,8 @@ Dataset digits();
 // A CSV with a header row of column names and numeric cells; `target` names
 // the target column (values 0/1 for the binary classifier). Throws
 // std::runtime_error "FILE:LINE: column N (NAME): ..." for ragged rows,
-// non-numeric or empty cells, an empty file, a missing target column, or a
-// target that is not 0/1 when `binary_target`.
+// non-numeric, empty or out-of-float-range cells, an empty file, a missing
+// target column, or a target that is not 0/1 when `binary_target`.
 Dataset read_csv(const std::filesystem::path& path, const std::string& target,
                  bool binary_target = true);
 

@@ -42,46 +42,71 @@ struct Settings {
   double lr, clip;
 };
 
+// A size flag's value (or its default), or a usage error naming the flag.
+std::int64_t size_flag(const char* flag, const std::optional<int>& value, std::int64_t fallback,
+                       std::int64_t lo, std::int64_t hi) {
+  const std::int64_t v = value.value_or(fallback);
+  if (v < lo || v > hi)
+    throw cli::UsageError(std::string("gating: ") + flag + " must be in [" + std::to_string(lo) +
+                          ", " + std::to_string(hi) + "], got " + std::to_string(v));
+  return v;
+}
+
 Settings settings(const Params& p, bool quick) {
   Settings s{};
-  s.steps = p.steps.value_or(quick ? 1500 : 3000);
-  s.hidden = p.hidden.value_or(32);
-  s.batch = p.batch.value_or(64);
-  s.length = p.length.value_or(50);
+  s.steps = size_flag("--steps", p.steps, quick ? 1500 : 3000, 1, 1000000);
+  s.hidden = size_flag("--hidden", p.hidden, 32, 1, 256);
+  s.batch = size_flag("--batch", p.batch, 64, 1, 1024);
+  s.length = size_flag("--length", p.length, 50, 2, 1000);
   s.test_size = quick ? 1024 : 2048;
   s.gate_size = 256;  // [256, 4H] gates stay below the kernels' parallel threshold for H <= 63
   s.lr = p.lr.value_or(1e-2);
   s.clip = 1.0;
-  if (s.steps < 1 || s.hidden < 1 || s.batch < 1 || s.length < 2 || !(s.lr > 0))
-    throw cli::UsageError(
-        "gating: need --steps >= 1, --hidden >= 1, --batch >= 1, --length >= 2 "
-        "and --lr > 0 (got " +
-        std::to_string(s.steps) + ", " + std::to_string(s.hidden) + ", " + std::to_string(s.batch) +
-        ", " + std::to_string(s.length) + ", " + fmt("%g", s.lr) + ")");
+  if (!(s.lr > 0 && std::isfinite(s.lr)))
+    throw cli::UsageError("gating: --lr must be a finite number > 0, got " + fmt("%g", s.lr));
   return s;
 }
 
 // ---- Data. x [T, N, 2]: (value ~ U(0, 1), marker in {0, 1}); y [N, 1].
+// Drawn from the engine's bits by hand: the standard distributions are
+// implementation-defined, and the report must not depend on the library.
 struct AddingBatch {
   Tensor x, y;
-  std::vector<float> raw;  // x's elements, (t * N + n) * 2 + {0 value, 1 marker}
+  std::vector<float> raw;                  // x's elements, (t * N + n) * 2 + {0 value, 1 marker}
+  std::vector<std::int64_t> first, second;  // marker steps of each sequence
 };
 
+// Uniform in [0, 1) from the top 53 bits.
+double uniform01(std::mt19937_64& gen) { return static_cast<double>(gen() >> 11) * 0x1.0p-53; }
+
+// Uniform in [lo, hi] by rejection (no modulo bias).
+std::int64_t uniform_int(std::mt19937_64& gen, std::int64_t lo, std::int64_t hi) {
+  const auto n = static_cast<std::uint64_t>(hi - lo) + 1;
+  const std::uint64_t reject_below = (0 - n) % n;  // 2^64 mod n
+  for (;;) {
+    const std::uint64_t r = gen();
+    if (r >= reject_below) return lo + static_cast<std::int64_t>(r % n);
+  }
+}
+
 AddingBatch adding_batch(std::mt19937_64& gen, std::int64_t T, std::int64_t N) {
+  AddingBatch b;
   std::vector<float> x(static_cast<std::size_t>(T * N * 2), 0.0f), y(static_cast<std::size_t>(N));
-  std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  std::uniform_int_distribution<std::int64_t> first(0, T / 2 - 1), second(T / 2, T - 1);
   auto at = [&](std::int64_t t, std::int64_t n) {
     return static_cast<std::size_t>((t * N + n) * 2);
   };
   for (std::int64_t n = 0; n < N; ++n) {
-    for (std::int64_t t = 0; t < T; ++t) x[at(t, n)] = value(gen);
-    const std::int64_t a = first(gen), b = second(gen);
-    x[at(a, n) + 1] = x[at(b, n) + 1] = 1.0f;
-    y[static_cast<std::size_t>(n)] = x[at(a, n)] + x[at(b, n)];
+    for (std::int64_t t = 0; t < T; ++t) x[at(t, n)] = static_cast<float>(uniform01(gen));
+    const std::int64_t a = uniform_int(gen, 0, T / 2 - 1), c = uniform_int(gen, T / 2, T - 1);
+    x[at(a, n) + 1] = x[at(c, n) + 1] = 1.0f;
+    y[static_cast<std::size_t>(n)] = x[at(a, n)] + x[at(c, n)];
+    b.first.push_back(a);
+    b.second.push_back(c);
   }
-  return {from_data(x.data(), kFloat, {T, N, 2}), from_data(y.data(), kFloat, {N, 1}),
-          std::move(x)};
+  b.x = from_data(x.data(), kFloat, {T, N, 2});
+  b.y = from_data(y.data(), kFloat, {N, 1});
+  b.raw = std::move(x);
+  return b;
 }
 
 // ---- Models: a recurrent layer and a Linear head on its last hidden state.
@@ -135,7 +160,7 @@ Trained train(Model& m, std::mt19937_64 gen, const Settings& s, const AddingBatc
               const Context& ctx) {
   Trained t;
   optim::Adam opt(m.parameters, optim::AdamOptions(s.lr));
-  Progress progress(ctx, m.name, static_cast<int>(s.steps));
+  Progress progress(ctx, m.name, static_cast<int>(s.steps), "step");
   const double t0 = now_seconds();
   for (std::int64_t step = 1; step <= s.steps; ++step) {
     const AddingBatch b = adding_batch(gen, s.length, s.batch);
@@ -210,7 +235,8 @@ Gates recompute_gates(nn::LSTM lstm, const Tensor& x) {
     h = out * tanh(c);
     for (double v : forget.contiguous().to_vector<double>()) g.f.push_back(v);
     for (double v : in.contiguous().to_vector<double>()) g.i.push_back(v);
-    g.max_h_error = std::max(g.max_h_error, (h - layer_h[t]).abs().max().item<double>());
+    const double e = (h - layer_h[t]).abs().max().item<double>();
+    if (!std::isnan(g.max_h_error) && !(e <= g.max_h_error)) g.max_h_error = e;  // NaN sticks
   }
   g.c = c.contiguous().to_vector<double>();
   return g;
@@ -254,16 +280,27 @@ std::vector<double> pick(const std::vector<double>& gate, const Gates& g, const 
   return v;
 }
 
+// Values of one unit's gate at the steps strictly between each sequence's
+// two markers, where the first value must be held and nothing written.
+std::vector<double> between_markers(const std::vector<double>& gate, const Gates& g,
+                                    const AddingBatch& b, std::int64_t unit) {
+  std::vector<double> v;
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    const auto k = static_cast<std::size_t>(n);
+    for (std::int64_t t = b.first[k] + 1; t < b.second[k]; ++t)
+      v.push_back(gate[static_cast<std::size_t>((t * g.N + n) * g.H + unit)]);
+  }
+  return v;
+}
+
 // Share of the first marked value still in the unit's cell state at the last
 // step: the product of its forget gates after the first marker, averaged over
 // the sequences.
 double retention(const Gates& g, const AddingBatch& b, std::int64_t unit) {
   double sum = 0;
   for (std::int64_t n = 0; n < g.N; ++n) {
-    std::int64_t first = 0;
-    while (b.raw[static_cast<std::size_t>((first * g.N + n) * 2 + 1)] != 1.0f) ++first;
     double keep = 1;
-    for (std::int64_t t = first + 1; t < g.T; ++t)
+    for (std::int64_t t = b.first[static_cast<std::size_t>(n)] + 1; t < g.T; ++t)
       keep *= g.f[static_cast<std::size_t>((t * g.N + n) * g.H + unit)];
     sum += keep;
   }
@@ -276,18 +313,22 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
 }
 
-// Fraction of the values in each bin of width 0.02 over [0, 1], as steps.
+// Fraction of the finite values in each bin of width 0.02 over [0, 1], as steps.
 plot::Series histogram(const std::string& title, const std::vector<double>& values,
                        const std::string& color) {
   constexpr int kBins = 50;
   std::vector<double> counts(kBins, 0.0);
-  for (double v : values)
-    counts[static_cast<std::size_t>(std::clamp(static_cast<int>(v * kBins), 0, kBins - 1))] += 1;
+  double finite = 0;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;  // a diverged run
+    const double bin = std::clamp(v * kBins, 0.0, kBins - 1.0);
+    counts[static_cast<std::size_t>(bin)] += 1;
+    finite += 1;
+  }
   plot::Series s{title, {}, {}, plot::Style::Steps, color, 2};
   for (int k = 0; k <= kBins; ++k) {
     s.x.push_back(static_cast<double>(k) / kBins);
-    s.y.push_back(counts[static_cast<std::size_t>(std::min(k, kBins - 1))] /
-                  static_cast<double>(values.size()));
+    s.y.push_back(counts[static_cast<std::size_t>(std::min(k, kBins - 1))] / std::max(1.0, finite));
   }
   return s;
 }
@@ -439,12 +480,13 @@ void run_with(Report& r, const Settings& s) {
   gate_figure(r, g, probe, unit);
 
   const double f_mean = mean(g.f);
-  const double f_unit = mean(pick(g.f, g, probe, unit, false));
+  const double f_unit = mean(between_markers(g.f, g, probe, unit));
   const double i_marker = mean(pick(g.i, g, probe, unit, true));
   const double i_other = mean(pick(g.i, g, probe, unit, false));
   const double kept = retention(g, probe, unit);
   std::int64_t open_units = 0;
-  for (std::int64_t k = 0; k < g.H; ++k) open_units += mean(pick(g.f, g, probe, k, false)) > 0.9;
+  for (std::int64_t k = 0; k < g.H; ++k)
+    open_units += mean(between_markers(g.f, g, probe, k)) > 0.9;
   r.text(
       "To look inside, the gates were recomputed step by step from the layer's parameters "
       "(PyTorch's layout: row blocks i, f, g, o of `weight_ih_l0` and `weight_hh_l0`) on " +
@@ -455,11 +497,13 @@ void run_with(Report& r, const Settings& s) {
       ". Averaged over all units and steps the "
       "forget gate is " +
       fmt("%.3f", f_mean) + ", and " + std::to_string(open_units) + " of " + std::to_string(g.H) +
-      " units hold it above 0.9 between markers: most units forget "
+      " units keep their average above 0.9 on the steps between the two markers: most units forget "
       "within a few steps and are not memory. Unit " +
       std::to_string(unit) +
       ", whose final cell state tracks the target best, keeps its forget gate at " +
-      fmt("%.3f", f_unit) + " on average between markers; its input gate averages " +
+      fmt("%.3f", f_unit) +
+      " on average over those steps, after the first marker and before the second; its input "
+      "gate averages " +
       fmt("%.3f", i_marker) + " at marker steps against " + fmt("%.3f", i_other) +
       " elsewhere. It writes when a marker arrives and otherwise holds what it has: the "
       "product of its forget gates from the first marker to the end, the share of the first "

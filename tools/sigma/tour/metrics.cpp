@@ -1,9 +1,11 @@
 // Classification metrics for the tour (accuracy, ROC, AUC, precision/recall/
 // F1), in double from plain vectors; the AUC and ROC sort the scores once, so
-// they cost O(n log n) and treat tied scores as one threshold.
+// they cost O(n log n) and treat tied scores as one threshold. NaN or infinite
+// scores are rejected: they have no place in the order.
 #include "metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
@@ -20,6 +22,12 @@ void check_inputs(const char* what, const std::vector<double>& score,
                                 " scores but " + std::to_string(label.size()) + " labels");
   }
   if (score.empty()) throw std::invalid_argument(std::string(what) + ": no rows");
+  for (std::size_t i = 0; i < score.size(); ++i) {
+    if (!std::isfinite(score[i]))
+      throw std::invalid_argument(std::string(what) + ": score " + std::to_string(i) + " is " +
+                                  (std::isnan(score[i]) ? "NaN" : "infinite") +
+                                  ", expected finite scores");
+  }
   for (double l : label) {
     if (l != 0.0 && l != 1.0)
       throw std::invalid_argument(std::string(what) + ": labels must be 0 or 1, found " + std::to_string(l));

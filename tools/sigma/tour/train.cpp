@@ -43,6 +43,14 @@ constexpr int kEpochs = 60, kQuickEpochs = 25, kHidden = 32, kBatch = 32;
 constexpr double kLr = 1e-3, kTestFraction = 0.2;
 constexpr std::size_t kShownRows = 8;
 
+constexpr int kMaxEpochs = 100000, kMaxHidden = 4096, kMaxBatch = 1000000;
+
+void check_size(const char* flag, int value, int max) {
+  if (value < 1 || value > max)
+    throw cli::UsageError(std::string("train: ") + flag + " must be in [1, " + std::to_string(max) +
+                          "], got " + std::to_string(value));
+}
+
 Config configure(const Params& p, bool quick) {
   Config c;
   c.epochs = p.epochs.value_or(quick ? kQuickEpochs : kEpochs);
@@ -50,10 +58,9 @@ Config configure(const Params& p, bool quick) {
   c.batch_size = p.batch_size.value_or(kBatch);
   c.lr = p.lr.value_or(kLr);
   c.test_fraction = p.test_fraction.value_or(kTestFraction);
-  if (c.epochs < 1) throw cli::UsageError("train: --epochs must be >= 1, got " + std::to_string(c.epochs));
-  if (c.hidden < 1) throw cli::UsageError("train: --hidden must be >= 1, got " + std::to_string(c.hidden));
-  if (c.batch_size < 1)
-    throw cli::UsageError("train: --batch-size must be >= 1, got " + std::to_string(c.batch_size));
+  check_size("--epochs", c.epochs, kMaxEpochs);
+  check_size("--hidden", c.hidden, kMaxHidden);
+  check_size("--batch-size", c.batch_size, kMaxBatch);
   if (!(c.lr > 0 && std::isfinite(c.lr))) throw cli::UsageError("train: --lr must be > 0, got " + fmt("%g", c.lr));
   if (!(c.test_fraction > 0 && c.test_fraction < 1))
     throw cli::UsageError("train: --test-fraction must be in (0, 1), got " + fmt("%g", c.test_fraction));
@@ -284,7 +291,8 @@ void proba_table(Report& r, const Outcome& o) {
                     o.proba[i] >= 0.5 ? "1" : "0", fmt("%.0f", o.label[i])});
   }
   r.text("`predict_proba` on " + std::to_string(rows.size()) +
-         " test rows (the first of each class): the logit the model returns, its sigmoid, the "
+         " test rows (up to the first " + std::to_string(kShownRows / 2) +
+         " of each class, in test order): the logit the model returns, its sigmoid, the "
          "class at the 0.5 threshold and the true label.");
   r.table({"test row", "logit", "predict_proba", "predicted", "true"}, rows);
   r.check("predict_proba = 1/(1+exp(-logit)) in double, all test rows", fmt("%.2e", worst),
