@@ -94,9 +94,19 @@ TEST(TourRun, TheSeedsPrintedValues) {
     const double want = 1.0 / (1.0 + std::exp(-static_cast<double>(x)));
     EXPECT_NEAR(metric("values", "sigmoid_at_" + std::to_string(x)), want, 6e-8) << x;
   }
+  // The measured column of the report's table, against the seed's printed
+  // values formatted here from double math.
   const std::string md = slurp(fs::path(TOUR_A_DIR) / "report.md");
-  for (const char* v : {"0.0474", "0.2689", "0.5000", "0.7311", "0.9526"})
-    EXPECT_NE(md.find(v), std::string::npos) << v;
+  for (int x : {-3, -1, 0, 1, 3}) {
+    const std::string row = "\n| " + std::to_string(x) + " | ";
+    const std::size_t at = md.find(row);
+    ASSERT_NE(at, std::string::npos) << "no table row for x = " << x;
+    const std::size_t begin = at + row.size();
+    const std::string measured = md.substr(begin, md.find(" |", begin) - begin);
+    char want[16];
+    std::snprintf(want, sizeof want, "%.4f", 1.0 / (1.0 + std::exp(-static_cast<double>(x))));
+    EXPECT_EQ(measured, want) << "x = " << x;
+  }
 }
 
 TEST(TourRun, FormsAgreeAndTheNaiveFormOverflowsWhereExpected) {
@@ -114,11 +124,14 @@ TEST(TourRun, PropertiesAndDerivative) {
 }
 
 TEST(TourRun, VanishingGradientsFollowTheQuarterBound) {
-  EXPECT_DOUBLE_EQ(metric("vanish", "bound_depth10"), std::pow(0.25, 10));
   const double sig = metric("vanish", "input_grad_norm_sigmoid_depth10");
   EXPECT_GT(sig, 0.0);
-  EXPECT_LT(sig, 1e-5);  // the seed: "~1e-7 or smaller"
-  EXPECT_LE(metric("vanish", "sigmoid_decay_per_layer"), 0.25);
+  EXPECT_LT(sig, 1e-6);  // the seed: "~1e-7 or smaller"
+  // Per layer the gradient shrinks by sigmoid's slope at 0 (1/4) times the
+  // default init's weight gain: U(-1/8, 1/8) on 64 inputs gives
+  // sqrt(64 / (3 * 64)) = sqrt(1/3).
+  const double predicted = 0.25 * std::sqrt(1.0 / 3.0);
+  EXPECT_NEAR(metric("vanish", "sigmoid_decay_per_layer"), predicted, 0.1 * predicted);
   EXPECT_GT(metric("vanish", "input_grad_norm_relu_depth10"), 100 * sig);
   EXPECT_GT(metric("vanish", "input_grad_norm_gelu_depth10"), 100 * sig);
 }
@@ -136,9 +149,12 @@ TEST(TourRun, BinaryClassifierReachesTheIssuesAccuracy) {
   // Sigmoid before BCEWithLogitsLoss: the loss cannot reach its floor.
   EXPECT_GE(metric("train", "double_sigmoid_final_loss"),
             metric("train", "double_sigmoid_loss_floor"));
-  // Per example the floor is -log(sigmoid(1)) = log(1 + e^-1) for a positive
-  // target; any target mix gives at least that much.
-  EXPECT_GE(metric("train", "double_sigmoid_loss_floor"), std::log1p(std::exp(-1.0)) - 1e-9);
+  // Per row the floor is -log(sigmoid(1)) = log(1 + e^-1) for a positive
+  // target (sigmoid(logit) <= 1) and log 2 for a negative one (>= 0); the
+  // stratified training rows are 357/569 positive, to within a row.
+  const double p = 357.0 / 569.0;
+  const double floor = p * std::log1p(std::exp(-1.0)) + (1 - p) * std::log(2.0);
+  EXPECT_NEAR(metric("train", "double_sigmoid_loss_floor"), floor, 0.005);
 }
 
 TEST(TourRun, MultiLabelPerLabelF1) {
@@ -156,10 +172,10 @@ TEST(TourRun, LstmLearnsTheAddingProblemAndTheRnnDoesNot) {
   // Predicting the mean, 1, leaves the variance of a sum of two U(0, 1): 1/6.
   EXPECT_NEAR(metric("gating", "baseline_mse"), 1.0 / 6.0, 0.02);
   EXPECT_LT(metric("gating", "lstm_final_mse"), 0.5 * metric("gating", "baseline_mse"));
-  EXPECT_GT(metric("gating", "rnn_final_mse"), metric("gating", "lstm_final_mse"));
-  const double f = metric("gating", "forget_gate_mean");
-  EXPECT_GT(f, 0.0);
-  EXPECT_LT(f, 1.0);
+  // The plain RNN stalls near the baseline.
+  EXPECT_GT(metric("gating", "rnn_final_mse"), 0.5 * metric("gating", "baseline_mse"));
+  // The unit that carries the sum keeps its forget gate near 1.
+  EXPECT_GT(metric("gating", "memory_unit_forget_mean"), 0.9);
 }
 
 TEST(TourRun, StabilityValuesMatchTheMathematics) {
@@ -275,6 +291,7 @@ TEST(TourRun, MalformedCsvNamesLineAndColumn) {
           (dir / "out").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("ragged.csv:3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("column 3"), std::string::npos) << r.out;  // the missing cell
 
   r = run("train --csv " + (dir / "bad.csv").string() + " --target nosuch --out " +
           (dir / "out").string());

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -35,14 +36,15 @@ double now_seconds() {
 }
 
 struct Progress::State {
-  std::string label;
+  std::string label, unit;
   int total;
   double start, last_draw = -1;
   std::size_t width = 0;
 };
 
-Progress::Progress(const Context& ctx, std::string label, int total) {
-  if (ctx.interactive) s_ = std::make_unique<State>(State{std::move(label), total, now_seconds()});
+Progress::Progress(const Context& ctx, std::string label, int total, std::string unit) {
+  if (ctx.interactive)
+    s_ = std::make_unique<State>(State{std::move(label), std::move(unit), total, now_seconds()});
 }
 
 Progress::~Progress() {
@@ -58,8 +60,9 @@ void Progress::update(int done, double loss) {
   if (done < s_->total && s_->last_draw >= 0 && t - s_->last_draw < 0.1) return;
   s_->last_draw = t;
   char line[160];
-  const int n = std::snprintf(line, sizeof line, "  %s: epoch %d/%d  loss %.4f  %.1f s",
-                              s_->label.c_str(), done, s_->total, loss, t - s_->start);
+  const int n = std::snprintf(line, sizeof line, "  %s: %s %d/%d  loss %.4f  %.1f s",
+                              s_->label.c_str(), s_->unit.c_str(), done, s_->total, loss,
+                              t - s_->start);
   const std::size_t len = n > 0 ? static_cast<std::size_t>(n) : 0;
   std::printf("\r%s%*s", line, static_cast<int>(s_->width > len ? s_->width - len : 0), "");
   std::fflush(stdout);
@@ -112,7 +115,15 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
     }
     const double t0 = now_seconds();
     Report report(ctx);
-    s->run(report);
+    try {
+      s->run(report);
+    } catch (const cli::UsageError&) {
+      throw;  // already names the section and the flag
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      if (what.rfind(s->name + ":", 0) == 0) throw;
+      throw std::runtime_error(s->name + ": " + what);
+    }
     const double secs = now_seconds() - t0;
     if (!ctx.interactive) std::printf("== %s\n", s->title.c_str());
     for (const auto& b : report.blocks())
@@ -159,7 +170,7 @@ std::vector<const Section*> select(const std::string& only) {
       for (const auto& s : sections()) all += (all.empty() ? "" : ", ") + s.name;
       throw cli::UsageError("tour: unknown section '" + name + "' (sections: " + all + ")");
     }
-    chosen.push_back(found);
+    if (std::find(chosen.begin(), chosen.end(), found) == chosen.end()) chosen.push_back(found);
   }
   return chosen;
 }

@@ -115,11 +115,12 @@ Section multilabel_section();
 Section gating_section();
 Section stability_section();
 
-// Shows training progress (epoch, loss, elapsed) on one terminal line,
-// redrawn at most ten times a second; does nothing unless ctx.interactive.
+// Shows training progress (epoch or step, loss, elapsed) on one terminal
+// line, redrawn at most ten times a second; does nothing unless
+// ctx.interactive. `unit` names what `total` counts.
 class Progress {
  public:
-  Progress(const Context& ctx, std::string label, int total);
+  Progress(const Context& ctx, std::string label, int total, std::string unit = "epoch");
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
