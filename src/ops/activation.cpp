@@ -163,20 +163,30 @@ void recompute_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc, 
   });
 }
 
-// ---- sigmoid: y = 1 / (1 + e^-x); dx = dy y (1 - y), from x where y > 1/2.
+// ---- sigmoid: y = 1 / (1 + e^-x); dx = dy y (1 - y) when every y <= 1/2,
+// else dy s(x) s(-x) for the whole tensor: one SIMD pass from the input is
+// cheaper than gathering the elements above 1/2.
 struct SigmoidBackward final : autograd::Node {
   SavedVariable y, x;  // x only when some y > 1/2
   std::string name() const override { return "SigmoidBackward"; }
   TensorList apply(TensorList&& g) override {
     Tensor yv = y.unpack(this);
     const ScalarType t = yv.dtype();
-    Tensor dyc = dense(g[0], t), yc = dense(yv, t);
+    Tensor dyc = dense(g[0], t);
     Tensor dx = make_tensor(yv.sizes(), t);
+    if (x.defined()) {
+      Tensor xc = dense(x.unpack(this), t);
+      dispatch_kernel_type("sigmoid_backward", t, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        sigmoid_backward_from_input(in_span<T>(dyc), in_span<T>(xc), out_span<T>(dx));
+      });
+      return {dx};
+    }
+    Tensor yc = dense(yv, t);
     dispatch_kernel_type("sigmoid_backward", t, [&](auto tag) {
       using T = typename decltype(tag)::type;
       sigmoid_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
     });
-    if (x.defined()) recompute_saturated(dx, dyc, yc, x.unpack(this), /*tanh_identity=*/false);
     return {dx};
   }
   void release_variables() override {
