@@ -121,14 +121,13 @@ bool any_saturated(const Tensor& y, bool two_sided) {
   });
 }
 
-// Recomputes dx where the backward from the saved output y cancels (y > 1/2,
-// or |y| > 1/2 for tanh) from the saved input x with sigmoid_backward_from_input:
-//   sigmoid: dx = dy s(x) s(-x);  tanh: dx = 4 dy s(2x) s(-2x) = dy (1 - tanh(x)^2).
-// Only the saturated elements are gathered, in the compute type (f32 for
-// bf16/f16), so the result is rounded once to the storage type.
-void recompute_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc, const Tensor& x,
-                         bool tanh_identity) {
-  dispatch_kernel_type("recompute_saturated", dx.dtype(), [&](auto tag) {
+// Recomputes tanh's dx where 1 - y^2 cancels (|y| > 1/2) from the saved
+// input x with sigmoid_backward_from_input: dx = 4 dy s(2x) s(-2x) =
+// dy (1 - tanh(x)^2). Only those elements are gathered, in the compute type
+// (f32 for bf16/f16), so the result is rounded once to the storage type.
+void recompute_tanh_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc,
+                              const Tensor& x) {
+  dispatch_kernel_type("tanh_backward", dx.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using C = compute_t<T>;
     const T* y = static_cast<const T*>(yc.unsafeGetTensorImpl()->data());
@@ -140,7 +139,7 @@ void recompute_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc, 
     std::vector<std::int64_t> idx;
     for (std::int64_t i = 0; i < n; ++i) {
       const auto v = static_cast<C>(detail::to_double_value(y[i]));
-      if (cancels(v, tanh_identity)) idx.push_back(i);
+      if (cancels(v, /*two_sided=*/true)) idx.push_back(i);
     }
     if (idx.empty()) return;
     std::vector<C> g(idx.size()), xv(idx.size()), r(idx.size());
@@ -150,12 +149,10 @@ void recompute_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc, 
       const auto i = idx[j];
       g[j] = static_cast<C>(detail::to_double_value(dy[i]));
       xv[j] = static_cast<C>(detail::to_double_value(xs[i]));
-      if (tanh_identity) {
-        // 2x overflowing to inf gives 0, the (underflowed) true value.
-        xv[j] *= 2;
-        if (std::fabs(g[j]) <= kMaxPrescaled) g[j] *= 4;
-        else scale_after[j] = 1;  // 4 dy would overflow; scale the small result instead
-      }
+      // 2x overflowing to inf gives 0, the (underflowed) true value.
+      xv[j] *= 2;
+      if (std::fabs(g[j]) <= kMaxPrescaled) g[j] *= 4;
+      else scale_after[j] = 1;  // 4 dy would overflow; scale the small result instead
     }
     sigmoid_backward_from_input(std::span<const C>(g), std::span<const C>(xv), std::span<C>(r));
     for (std::size_t j = 0; j < idx.size(); ++j)
@@ -208,7 +205,7 @@ struct TanhBackward final : autograd::Node {
       using T = typename decltype(tag)::type;
       tanh_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
     });
-    if (x.defined()) recompute_saturated(dx, dyc, yc, x.unpack(this), /*tanh_identity=*/true);
+    if (x.defined()) recompute_tanh_saturated(dx, dyc, yc, x.unpack(this));
     return {dx};
   }
   void release_variables() override {
