@@ -4,14 +4,23 @@
 # Both are idempotent: packages already installed are not reinstalled and the
 # build is incremental.
 
-# Debian packages sigma needs to build and test.
+# Debian packages sigma needs to build and test. The list is complete for a
+# machine with nothing but Debian 12 and make: `../shared/tools/bare-check.sh
+# test` (or any debootstrap --variant=minbase bookworm chroot) proves it.
+# libgfortran-12-dev: `pkg-config --static sigma` pulls in OpenBLAS's private
+# -lgfortran, which the package test links.
 PACKAGES := cmake make g++ pkg-config \
-            libhwy-dev libopenblas-dev libcli11-dev \
+            libhwy-dev libopenblas-dev libgfortran-12-dev libcli11-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libmpfr-dev \
             nlohmann-json3-dev zlib1g-dev gnuplot-nox
 # Peer libraries measured against in benchmarks and parity tests (optional:
-# the build skips what is absent). `make peers` installs them; CI does.
-PEER_PACKAGES := libxnnpack-dev libdnnl-dev libeigen3-dev libtorch-dev
+# the build probes each in isolation and skips what is absent or broken).
+# `make peers` installs them; CI does, and configures with REQUIRE_PEERS=ON so
+# that a peer which went missing fails the run instead of skipping its tests.
+# ocl-icd-opencl-dev: oneDNN's package config requires OpenCL headers, which
+# libdnnl-dev only recommends.
+PEER_PACKAGES := libxnnpack-dev libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtorch-dev
+REQUIRE_PEERS ?= OFF
 # The fuzz build: clang with libFuzzer's runtime, and clang's OpenMP (the
 # top-level configure looks for OpenMP with whichever compiler it is given).
 FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-dev
@@ -45,7 +54,7 @@ peers:
 	$(call apt_install,$(PEER_PACKAGES))
 
 configure: deps
-	cmake --preset release
+	cmake --preset release -DSIGMA_REQUIRE_PEERS=$(REQUIRE_PEERS)
 
 build: configure
 	cmake --build --preset release -j $(JOBS)

@@ -41,6 +41,28 @@ class AccumulateGrad final : public Node {
 
 Node::Node() : sequence_nr_(next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
 
+// A node owns its inputs' producers through next_edges_, so letting the
+// shared pointers go one by one would destroy a chain recursively, one stack
+// frame per node (a 200k-step `y = y * c` overflowed 8 MiB). Instead the
+// edges move onto a heap stack; a producer that this was the last owner of
+// hands its own edges over before it dies, so every destructor called from
+// here finds no edges and the depth stays at one (PyTorch's deleteNode does
+// the same).
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> pending;
+  auto take_edges = [&pending](std::vector<Edge>& edges) {
+    for (Edge& e : edges)
+      if (e.function) pending.push_back(std::move(e.function));
+    edges.clear();
+  };
+  take_edges(next_edges_);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    if (n.use_count() == 1) take_edges(n->next_edges_);
+  }
+}
+
 void Node::add_retain_grad(std::uint32_t output_nr, const std::shared_ptr<TensorImpl>& t) {
   for (auto& [nr, w] : retain_grad_)
     if (nr == output_nr && w.lock() == t) return;

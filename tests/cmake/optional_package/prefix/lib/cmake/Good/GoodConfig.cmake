@@ -1,0 +1,2 @@
+add_library(Good::good INTERFACE IMPORTED)
+set(Good_FOUND TRUE)
