@@ -24,19 +24,15 @@ macro(sigma_find_optional _pkg)
   file(MAKE_DIRECTORY "${_sfo_dir}/src")
   file(WRITE "${_sfo_dir}/src/CMakeLists.txt"
     "cmake_minimum_required(VERSION 3.25)\n"
-    "project(sigma_probe_${_pkg} LANGUAGES C CXX)\n"
+    "project(sigma_probe_${_pkg} LANGUAGES CXX)\n"
     "find_package(${_pkg} ${_SFO_VERSION} CONFIG REQUIRED)\n"
     "if(NOT TARGET ${_SFO_TARGET})\n"
     "  message(FATAL_ERROR \"${_pkg}'s package config defines no target ${_SFO_TARGET}\")\n"
     "endif()\n")
   # Only the child's result matters; its output is kept in a log for whoever
   # wants to know why a peer was skipped.
-  set(_sfo_cc "")
-  if(CMAKE_C_COMPILER)
-    set(_sfo_cc "-DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}")
-  endif()
   execute_process(
-    COMMAND ${CMAKE_COMMAND} -S "${_sfo_dir}/src" -B "${_sfo_dir}/build" ${_sfo_cc}
+    COMMAND ${CMAKE_COMMAND} -S "${_sfo_dir}/src" -B "${_sfo_dir}/build"
             "-DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}" "-DCMAKE_PREFIX_PATH=${CMAKE_PREFIX_PATH}"
     RESULT_VARIABLE _sfo_rc OUTPUT_FILE "${_sfo_dir}/probe.log" ERROR_FILE "${_sfo_dir}/probe.log")
   set(${_pkg}_USABLE FALSE)
