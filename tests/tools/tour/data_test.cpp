@@ -135,6 +135,112 @@ TEST_F(CsvTest, MissingFile) {
   EXPECT_THROW(data::read_csv(dir_ / "nope.csv", "y"), std::runtime_error);
 }
 
+TEST_F(CsvTest, DirectoryIsNotAnEmptyFile) {
+  try {
+    data::read_csv(dir_, "y");
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is a directory, expected a CSV file"));
+  }
+}
+
+// RFC 4180: quoted cells (numbers included), "" for a quote, commas and line
+// breaks inside quotes, CRLF.
+TEST_F(CsvTest, QuotedCells) {
+  const auto path = write("\"a, \"\"first\"\"\",\"y\",b\r\n\"2.338\", \"1\" ,\"-4e1\"\r\n3,0,\"5\"\n");
+  const data::Dataset ds = data::read_csv(path, "y");
+  EXPECT_EQ(ds.feature_names, (std::vector<std::string>{"a, \"first\"", "b"}));
+  EXPECT_EQ(ds.x.to_vector<float>(), (std::vector<float>{2.338f, -40.0f, 3.0f, 5.0f}));
+  EXPECT_EQ(ds.y.to_vector<float>(), (std::vector<float>{1.0f, 0.0f}));
+  // A line break inside quotes belongs to the cell; the next record's line
+  // number counts it.
+  EXPECT_THAT(error_of("\"two\nlines\",y\n1,0\n2,1\nx,0\n"), HasSubstr(":5: column 1 (two\\x0alines): 'x' is not a number"));
+}
+
+TEST_F(CsvTest, MalformedQuotes) {
+  EXPECT_THAT(error_of("a,y\n1,0\n\"2,1\n3,0\n"), HasSubstr(":3: column 1: a quote opened here is never closed"));
+  EXPECT_THAT(error_of("a,y\n\"1\"x,0\n"), HasSubstr(":2: column 1: 'x' after a closing quote"));
+}
+
+TEST_F(CsvTest, HeaderNamesDistinctAndNonEmpty) {
+  EXPECT_THAT(error_of("a,y,a\n1,0,2\n"), HasSubstr(":1: column 3 (a) repeats the name of column 1"));
+  EXPECT_THAT(error_of("a,,y\n1,2,0\n"), HasSubstr(":1: column 2 has no name"));
+}
+
+TEST_F(CsvTest, SingleValueTargetSaysSo) {
+  EXPECT_THAT(error_of("a,y\n1,1\n2,1\n3,1\n"),
+              HasSubstr("the target column 'y' holds a single value (1) in all 3 rows"));
+  EXPECT_THAT(error_of("a,y\n1,0\n"), HasSubstr("holds a single value (0) in all 1 rows"));
+}
+
+// A huge junk cell is quoted short and escaped: no control bytes reach the
+// terminal, and the message says how long the cell was.
+TEST_F(CsvTest, JunkIsQuotedShortAndEscaped) {
+  std::string junk(1 << 20, 'z');
+  junk[3] = '\x1b';
+  junk[5] = '\x07';
+  const std::string msg = error_of("a,y\n" + junk + ",0\n");
+  EXPECT_THAT(msg, HasSubstr(":2: column 1 (a): 'zzz\\x1bz\\x07"));
+  EXPECT_THAT(msg, HasSubstr("... (1048576 bytes)' is not a number"));
+  EXPECT_LT(msg.size(), 300u);
+  for (char c : msg) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte " << int(c) << " in the message";
+}
+
+TEST(Excerpt, EscapesAndCaps) {
+  EXPECT_EQ(data::excerpt("plain"), "plain");
+  EXPECT_EQ(data::excerpt(std::string("a\0b\\c\xff", 6)), "a\\x00b\\x5cc\\xff");
+  const std::string cut = data::excerpt(std::string(41, 'q'));
+  EXPECT_EQ(cut, std::string(40, 'q') + "... (41 bytes)");
+}
+
+TEST_F(CsvTest, FeaturesByNameForPrediction) {
+  const auto path = write("c,y,a\n3,1,1\n6,0,4\n");
+  const sigma::Tensor x = data::read_csv_features(path, {"a", "c"}, "y");
+  EXPECT_EQ(x.sizes(), (std::vector<std::int64_t>{2, 2}));
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{1, 3, 4, 6}));
+  // Without the target column, and with it unknown to the call.
+  EXPECT_EQ(data::read_csv_features(write("a,c\n1,2\n"), {"a", "c"}).to_vector<float>(),
+            (std::vector<float>{1, 2}));
+  auto message = [&](const std::string& text, const std::vector<std::string>& f) {
+    try {
+      data::read_csv_features(write(text), f, "y");
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(message("a,y\n1,0\n", {"a", "c"}), HasSubstr("feature column(s) c are missing"));
+  EXPECT_THAT(message("a,c,id\n1,2,3\n", {"a", "c"}), HasSubstr("column 3 (id) is not one of the model's features: a, c"));
+}
+
+// The reader streams: a file of many rows comes back exactly, whatever the
+// buffer boundaries, and the progress callback sees the whole file.
+TEST_F(CsvTest, ManyRowsAcrossBufferBoundaries) {
+  std::string text = "f0,f1,\"label\"\n";
+  std::vector<float> want;
+  const int rows = 120000;
+  for (int i = 0; i < rows; ++i) {
+    const float a = static_cast<float>(i) * 0.25f, b = -static_cast<float>(i % 97);
+    want.push_back(a);
+    want.push_back(b);
+    const char* quote = i % 3 == 0 ? "\"" : "";
+    text.append(quote).append(std::to_string(a)).append(quote).append(",");
+    text.append(std::to_string(b)).append(i % 2 ? ",1\r\n" : ",0\n");
+  }
+  const auto path = write(text);
+  std::uint64_t last_done = 0, last_total = 0;
+  std::int64_t last_rows = 0;
+  const data::Dataset ds = data::read_csv(path, "label", true, [&](std::uint64_t d, std::uint64_t t, std::int64_t r) {
+    EXPECT_GE(d, last_done);
+    last_done = d, last_total = t, last_rows = r;
+  });
+  EXPECT_EQ(ds.x.to_vector<float>(), want);
+  EXPECT_EQ(ds.y.sum().item<double>(), rows / 2);
+  EXPECT_EQ(last_done, text.size());
+  EXPECT_EQ(last_total, text.size());
+  EXPECT_EQ(last_rows, rows);
+}
+
 TEST(VendoredData, BreastCancerShapeAndClasses) {
   const data::Dataset ds = data::breast_cancer();
   EXPECT_EQ(ds.x.sizes(), (std::vector<std::int64_t>{569, 30}));
@@ -167,8 +273,11 @@ TEST(VendoredData, DataDirFromEnvironment) {
     ADD_FAILURE() << "no error";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr((dir / "missing.csv").string()));
+    EXPECT_THAT(e.what(), HasSubstr("only that directory is searched"));
   }
   ::unsetenv("SIGMA_DATA_DIR");
+  // Unset, a binary in the build tree finds the source tree's copy.
+  EXPECT_TRUE(std::filesystem::is_regular_file(data::find_data_file("breast_cancer.csv")));
   std::filesystem::remove_all(dir);
 }
 
@@ -230,6 +339,36 @@ TEST(Split, SeededPropertiesWithoutPinnedRows) {
   EXPECT_THROW(data::stratified_split(t, 1.0, 7), std::invalid_argument);
 }
 
+TEST(Split, KFoldPartitionsStratified) {
+  std::vector<float> y;
+  for (int i = 0; i < 103; ++i) y.push_back(i % 3 == 0 ? 0.0f : 1.0f);  // 35 zeros, 68 ones
+  const sigma::Tensor t = sigma::from_data(y.data(), sigma::kFloat, {static_cast<std::int64_t>(y.size())});
+  for (int k : {2, 5, 10}) {
+    const auto folds = data::stratified_kfold(t, k, 11);
+    ASSERT_EQ(folds.size(), static_cast<std::size_t>(k));
+    std::vector<int> seen(y.size());
+    for (const auto& f : folds) {
+      expect_valid_split(y, f, 1.0 / k);
+      for (std::int64_t i : f.test) ++seen[static_cast<std::size_t>(i)];
+    }
+    for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 1) << "row " << i << ", k " << k;
+    EXPECT_NE(data::stratified_kfold(t, k, 12)[0].test, folds[0].test);
+  }
+  EXPECT_THROW(data::stratified_kfold(t, 1, 0), std::invalid_argument);
+}
+
+TEST(MoveRowsFirst, SplitsInPlace) {
+  sigma::Tensor x = sigma::tensor({{0.0f, 0.5f}, {1.0f, 1.5f}, {2.0f, 2.5f}, {3.0f, 3.5f}, {4.0f, 4.5f}});
+  sigma::Tensor y = sigma::tensor({0.0f, 10.0f, 20.0f, 30.0f, 40.0f});
+  const void* before = x.data_ptr();
+  EXPECT_EQ(data::move_rows_first(x, y, {4, 1, 2}), 3);
+  EXPECT_EQ(x.data_ptr(), before);
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{4, 4.5f, 1, 1.5f, 2, 2.5f, 0, 0.5f, 3, 3.5f}));
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{40, 10, 20, 0, 30}));
+  EXPECT_THROW(data::move_rows_first(x, y, {1, 1}), std::invalid_argument);
+  EXPECT_THROW(data::move_rows_first(x, y, {5}), std::invalid_argument);
+}
+
 TEST(TakeRows, CopiesRowsInOrder) {
   const sigma::Tensor t = sigma::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}, {5.0f, 6.0f}});
   const sigma::Tensor r = data::take_rows(t, {2, 0, 2});
@@ -248,6 +387,9 @@ TEST(Standardizer, ZeroMeanUnitVarianceAndConstantColumn) {
   EXPECT_FLOAT_EQ(sd[0], std::sqrt(1.25f));  // population std, as scikit-learn
   EXPECT_EQ(sd[1], 1.0f);                    // constant column: std 1, not 0
   const sigma::Tensor z = s.apply(x);
+  sigma::Tensor in_place = x.clone();
+  s.apply_(in_place);
+  EXPECT_EQ(in_place.to_vector<float>(), z.to_vector<float>());
   const std::vector<float> v = z.to_vector<float>();
   for (int j = 0; j < 3; ++j) {
     double m = 0, q = 0;
