@@ -21,5 +21,6 @@ void add_eval(CLI::App& app);
 void add_accuracy(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_tour(CLI::App& app);
+void add_predict(CLI::App& app);
 
 }  // namespace sigma::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   sigma::cli::add_accuracy(app);
   sigma::cli::add_bench(app);
   sigma::cli::add_tour(app);
+  sigma::cli::add_predict(app);
 
   try {
     app.parse(argc, argv);

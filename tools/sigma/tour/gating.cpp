@@ -56,7 +56,7 @@ Settings settings(const Params& p, bool quick) {
   Settings s{};
   s.steps = size_flag("--steps", p.steps, quick ? 1500 : 3000, 1, 1000000);
   s.hidden = size_flag("--hidden", p.hidden, 32, 1, 256);
-  s.batch = size_flag("--batch", p.batch, 64, 1, 1024);
+  s.batch = size_flag("--batch-size", p.batch, 64, 1, 1024);
   s.length = size_flag("--length", p.length, 50, 2, 1000);
   s.test_size = quick ? 1024 : 2048;
   s.gate_size = 256;  // [256, 4H] gates stay below the kernels' parallel threshold for H <= 63
@@ -536,7 +536,7 @@ Section gating_section() {
   auto add_flags = [p](CLI::App& cmd) {
     cmd.add_option("--steps", p->steps, "Adam steps per model (default 3000; --quick 1500)");
     cmd.add_option("--hidden", p->hidden, "Hidden units of both models (default 32)");
-    cmd.add_option("--batch", p->batch, "Sequences per training batch (default 64)");
+    cmd.add_option("--batch-size", p->batch, "Sequences per training batch (default 64)");
     cmd.add_option("--length", p->length, "Sequence length T (default 50)");
     cmd.add_option("--lr", p->lr, "Adam learning rate (default 0.01)");
   };

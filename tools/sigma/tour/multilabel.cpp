@@ -296,7 +296,7 @@ void run(Report& r, const Params& prm) {
   const int batch = prm.batch.value_or(64);
   const double lr = prm.lr.value_or(3e-3);
   if (epochs < 1 || hidden < 1 || batch < 1 || !(lr > 0))
-    throw cli::UsageError("multilabel: need --epochs, --hidden, --batch >= 1 and --lr > 0");
+    throw cli::UsageError("multilabel: need --epochs, --hidden, --batch-size >= 1 and --lr > 0");
 
   const data::Dataset ds = data::digits();
   introduce(r, ds);
@@ -362,7 +362,7 @@ Section multilabel_section() {
                 ->check(CLI::Range(1, 100000));
             app.add_option("--hidden", prm->hidden, "Hidden units (default 64)")
                 ->check(CLI::Range(1, 100000));
-            app.add_option("--batch", prm->batch, "Mini-batch size (default 64)")
+            app.add_option("--batch-size", prm->batch, "Mini-batch size (default 64)")
                 ->check(CLI::Range(1, 100000));
             app.add_option("--lr", prm->lr, "Adam learning rate (default 3e-3)")
                 ->check(CLI::PositiveNumber);

@@ -2,9 +2,12 @@
 // terminal (pngcairo, svg), from data blocks defined once at its top.
 #include "plot.h"
 
+#include <sys/wait.h>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -139,6 +142,32 @@ std::string script(const Figure& fig, const std::filesystem::path& png,
   return g;
 }
 
+namespace {
+
+std::string gnuplot_command() {
+  const char* env = std::getenv("SIGMA_GNUPLOT");
+  return env != nullptr && *env != '\0' ? env : "gnuplot";
+}
+
+}  // namespace
+
+std::optional<std::string> unavailable() {
+  static const std::optional<std::string> why = []() -> std::optional<std::string> {
+    const std::string cmd = gnuplot_command();
+    FILE* p = ::popen((shell_quote(cmd) + " --version 2>&1").c_str(), "r");
+    if (!p) return "cannot start a shell to run " + cmd;
+    std::array<char, 256> buf;
+    while (std::fread(buf.data(), 1, buf.size(), p) > 0) {
+    }
+    const int status = ::pclose(p);
+    if (status == 0) return std::nullopt;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+      return cmd + " not found (Debian: apt-get install gnuplot-nox; or set SIGMA_GNUPLOT)";
+    return cmd + " --version failed";
+  }();
+  return why;
+}
+
 std::vector<std::filesystem::path> draw(const Figure& fig, const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   const fs::path png = dir / (fig.name + ".png"), svg = dir / (fig.name + ".svg");
@@ -147,7 +176,7 @@ std::vector<std::filesystem::path> draw(const Figure& fig, const std::filesystem
   const fs::path gp = dir / ("." + fig.name + ".gp");
   io::write_file_atomic(gp, script(fig, png_tmp, svg_tmp));
 
-  FILE* p = ::popen(("gnuplot " + shell_quote(gp.string()) + " 2>&1").c_str(), "r");
+  FILE* p = ::popen((shell_quote(gnuplot_command()) + " " + shell_quote(gp.string()) + " 2>&1").c_str(), "r");
   if (!p) throw std::runtime_error("plot " + fig.name + ": cannot start gnuplot");
   std::string output;
   std::array<char, 4096> buf;

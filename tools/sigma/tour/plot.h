@@ -50,6 +50,10 @@ struct Figure {
   int height = 0;   // pixels; 0 = 420 per row
 };
 
+// Why figures cannot be drawn (the gnuplot command, $SIGMA_GNUPLOT or
+// "gnuplot", cannot be run), or nothing when they can. Checked once.
+std::optional<std::string> unavailable();
+
 // The gnuplot script that draws `fig` into the two files.
 std::string script(const Figure& fig, const std::filesystem::path& png,
                    const std::filesystem::path& svg);

@@ -15,8 +15,9 @@ namespace sigma::tour {
 
 struct SectionOutput {
   const Section* section;
-  Report report;
+  Report report;  // what the section wrote before it finished or failed
   double seconds;
+  std::string error;  // why the section stopped early; empty if it ran to the end
 };
 
 struct RunInfo {

@@ -36,9 +36,13 @@ void Report::code(std::string text) {
 }
 
 void Report::figure(const plot::Figure& fig) {
+  if (const auto why = plot::unavailable()) {
+    blocks_.push_back({Block::Figure, fig.caption, {}, {}, fig.name, 0, *why});
+    return;
+  }
   plot::draw(fig, ctx_.out);
   figures_.push_back(fig);
-  blocks_.push_back({Block::Figure, fig.caption, {}, {}, fig.name, 0});
+  blocks_.push_back({Block::Figure, fig.caption, {}, {}, fig.name, 0, {}});
 }
 
 void Report::check(std::string what, std::string measured, std::string expected, bool pass) {
@@ -50,6 +54,8 @@ void Report::metric(const std::string& key, double value) { metrics_[key] = valu
 void Report::timing(std::string label, double seconds) {
   blocks_.push_back({Block::Timing, std::move(label), {}, {}, {}, seconds});
 }
+
+void Report::note(std::string line) { notes_.push_back(std::move(line)); }
 
 namespace {
 
@@ -98,6 +104,37 @@ std::size_t count_failed(const std::vector<SectionOutput>& sections, std::size_t
   return failed;
 }
 
+std::vector<std::string> failed_sections(const std::vector<SectionOutput>& sections) {
+  std::vector<std::string> names;
+  for (const auto& s : sections)
+    if (!s.error.empty()) names.push_back(s.section->name);
+  return names;
+}
+
+// Why figures were not drawn (the first reason given), or empty.
+std::string skipped_reason(const std::vector<SectionOutput>& sections) {
+  for (const auto& s : sections)
+    for (const auto& b : s.report.blocks())
+      if (b.kind == Report::Block::Figure && !b.skipped.empty()) return b.skipped;
+  return {};
+}
+
+// The run's outcome beyond the checks: failed sections, skipped figures.
+// Markdown; empty when everything ran.
+std::string problems_md(const std::vector<SectionOutput>& sections) {
+  std::string md;
+  const auto failed = failed_sections(sections);
+  if (!failed.empty()) {
+    md += "**" + std::to_string(failed.size()) + " section(s) failed:** ";
+    for (std::size_t i = 0; i < failed.size(); ++i) md += (i ? ", " : "") + failed[i];
+    md += "; each says why below, and shows what it produced before it stopped.";
+  }
+  if (const std::string why = skipped_reason(sections); !why.empty())
+    md += std::string(md.empty() ? "" : " ") + "**Figures were not drawn:** " + why +
+          "; tables and checks are complete.";
+  return md;
+}
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error("tour: cannot read " + p.string());
@@ -111,6 +148,7 @@ std::string render_markdown(const RunInfo& info, const std::vector<SectionOutput
   const std::size_t failed = count_failed(sections, &total);
   std::string md = "# sigma tour\n\n" + header_line(info) + "\n\n";
   md += std::to_string(total - failed) + " of " + std::to_string(total) + " checks passed.\n\n";
+  if (const std::string p = problems_md(sections); !p.empty()) md += p + "\n\n";
   for (const auto& s : sections) {
     md += "## " + s.section->title + "\n\n";
     for (const auto& b : s.report.blocks()) {
@@ -134,13 +172,17 @@ std::string render_markdown(const RunInfo& info, const std::vector<SectionOutput
           break;
         }
         case Report::Block::Figure:
-          md += "![" + b.text + "](" + b.figure + ".png)\n\n*Figure " + b.figure + ":* " + b.text +
-                " ([SVG](" + b.figure + ".svg))\n\n";
+          if (!b.skipped.empty())
+            md += "*Figure " + b.figure + " not drawn (" + b.skipped + "):* " + b.text + "\n\n";
+          else
+            md += "![" + b.text + "](" + b.figure + ".png)\n\n*Figure " + b.figure + ":* " + b.text +
+                  " ([SVG](" + b.figure + ".svg))\n\n";
           break;
         case Report::Block::Timing: break;  // not reproducible: html and terminal only
       }
     }
     md += checks_table_md(s.report.checks());
+    if (!s.error.empty()) md += "**This section failed:** " + s.error + "\n\n";
   }
   return md;
 }
@@ -230,7 +272,10 @@ std::string render_html(const RunInfo& info, const std::vector<SectionOutput>& s
        ".</p>\n";
   h += "<p><span class=\"" + std::string(failed ? "fail" : "pass") + "\">" +
        std::to_string(total - failed) + " of " + std::to_string(total) +
-       " checks passed.</span></p>\n<nav>";
+       " checks passed.</span></p>\n";
+  if (const std::string p = problems_md(sections); !p.empty())
+    h += "<p class=\"fail\">" + inline_html(p) + "</p>\n";
+  h += "<nav>";
   for (const auto& s : sections)
     h += "<a href=\"#" + s.section->name + "\">" + escape(s.section->title) + "</a>";
   h += "</nav>\n";
@@ -255,9 +300,13 @@ std::string render_html(const RunInfo& info, const std::vector<SectionOutput>& s
           h += "</table>\n";
           break;
         case Report::Block::Figure:
-          h += "<figure><img alt=\"" + escape(b.text) + "\" src=\"data:image/png;base64," +
-               base64(read_file(dir / (b.figure + ".png"))) + "\"><figcaption>" +
-               inline_html(b.text) + "</figcaption></figure>\n";
+          if (!b.skipped.empty())
+            h += "<p><em>Figure " + escape(b.figure) + " not drawn (" + escape(b.skipped) + "):</em> " +
+                 inline_html(b.text) + "</p>\n";
+          else
+            h += "<figure><img alt=\"" + escape(b.text) + "\" src=\"data:image/png;base64," +
+                 base64(read_file(dir / (b.figure + ".png"))) + "\"><figcaption>" +
+                 inline_html(b.text) + "</figcaption></figure>\n";
           break;
         case Report::Block::Timing: {
           char t[48];
@@ -275,6 +324,8 @@ std::string render_html(const RunInfo& info, const std::vector<SectionOutput>& s
              (c.pass ? "pass\">PASS" : "fail\">FAIL") + "</td></tr>\n";
       h += "</table>\n";
     }
+    if (!s.error.empty())
+      h += "<p class=\"fail\">This section failed: " + escape(s.error) + "</p>\n";
   }
   return h + "</body>\n</html>\n";
 }
@@ -285,11 +336,15 @@ std::string render_summary(const RunInfo& info, const std::vector<SectionOutput>
   j["target"] = info.target;
   j["seed"] = info.seed;
   j["quick"] = info.quick;
+  j["failed_sections"] = failed_sections(sections);
+  const std::string why = skipped_reason(sections);
+  j["figures_skipped"] = why.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(why);
   j["sections"] = nlohmann::ordered_json::array();
   for (const auto& s : sections) {
     nlohmann::ordered_json sj;
     sj["name"] = s.section->name;
     sj["title"] = s.section->title;
+    sj["error"] = s.error.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s.error);
     sj["metrics"] = nlohmann::ordered_json::object();
     for (const auto& [k, v] : s.report.metrics())
       sj["metrics"][k] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();

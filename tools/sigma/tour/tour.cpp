@@ -4,10 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -38,13 +40,15 @@ double now_seconds() {
 struct Progress::State {
   std::string label, unit;
   int total;
+  bool interactive, log_units;
   double start, last_draw = -1;
   std::size_t width = 0;
 };
 
-Progress::Progress(const Context& ctx, std::string label, int total, std::string unit) {
-  if (ctx.interactive)
-    s_ = std::make_unique<State>(State{std::move(label), std::move(unit), total, now_seconds()});
+Progress::Progress(const Context& ctx, std::string label, int total, std::string unit, bool log_units) {
+  if (ctx.interactive || log_units)
+    s_ = std::make_unique<State>(
+        State{std::move(label), std::move(unit), total, ctx.interactive, log_units, now_seconds()});
 }
 
 Progress::~Progress() {
@@ -54,19 +58,50 @@ Progress::~Progress() {
   }
 }
 
+namespace {
+
+// Redraws the terminal line with `text`, padding over what was there.
+void draw_line(std::size_t& width, const char* text, int n) {
+  const std::size_t len = n > 0 ? static_cast<std::size_t>(n) : 0;
+  std::printf("\r%s%*s", text, static_cast<int>(width > len ? width - len : 0), "");
+  std::fflush(stdout);
+  width = std::max(width, len);
+}
+
+}  // namespace
+
 void Progress::update(int done, double loss) {
   if (!s_) return;
   const double t = now_seconds();
+  char line[200];
+  if (!s_->interactive) {  // log_units: one line per finished unit
+    std::printf("  %s: %s %d/%d  loss %.4f  %.1f s\n", s_->label.c_str(), s_->unit.c_str(), done,
+                s_->total, loss, t - s_->start);
+    std::fflush(stdout);
+    return;
+  }
   if (done < s_->total && s_->last_draw >= 0 && t - s_->last_draw < 0.1) return;
   s_->last_draw = t;
-  char line[160];
   const int n = std::snprintf(line, sizeof line, "  %s: %s %d/%d  loss %.4f  %.1f s",
                               s_->label.c_str(), s_->unit.c_str(), done, s_->total, loss,
                               t - s_->start);
-  const std::size_t len = n > 0 ? static_cast<std::size_t>(n) : 0;
-  std::printf("\r%s%*s", line, static_cast<int>(s_->width > len ? s_->width - len : 0), "");
-  std::fflush(stdout);
-  s_->width = std::max(s_->width, len);
+  draw_line(s_->width, line, n);
+}
+
+bool Progress::wants_step() const {
+  return s_ && s_->interactive && (s_->last_draw < 0 || now_seconds() - s_->last_draw >= 0.1);
+}
+
+void Progress::step(int units_done, std::int64_t done, std::int64_t total, double loss) {
+  if (!wants_step()) return;
+  const double t = now_seconds();
+  s_->last_draw = t;
+  char line[200];
+  const int n = std::snprintf(line, sizeof line, "  %s: %s %d/%d  %3.0f%%  loss %.4f  %.1f s",
+                              s_->label.c_str(), s_->unit.c_str(), units_done + 1, s_->total,
+                              total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0,
+                              loss, t - s_->start);
+  draw_line(s_->width, line, n);
 }
 
 namespace {
@@ -76,6 +111,35 @@ struct RunOptions {
   std::uint64_t seed = 0;
   bool quick = false;
 };
+
+// The flags every section shares, as typed; checked by options().
+struct CommonFlags {
+  std::string out;
+  std::string seed = "0";
+  bool quick = false;
+};
+
+// --out must name a directory (created if missing), --seed a whole number
+// that fits 64 bits: CLI11 would wrap -1 to 2^64 - 1 without a word.
+RunOptions options(const std::string& name, const CommonFlags& f) {
+  namespace fs = std::filesystem;
+  RunOptions o;
+  const char* first = f.seed.data();
+  const char* last = first + f.seed.size();
+  const auto [end, err] = std::from_chars(first, last, o.seed);
+  if (f.seed.empty() || err != std::errc() || end != last)
+    throw cli::UsageError(name + ": --seed must be a whole number from 0 to 18446744073709551615, got '" +
+                          f.seed + "'");
+  if (f.out.empty()) throw cli::UsageError(name + ": --out needs a directory name, got an empty string");
+  o.out = f.out;
+  std::error_code ec;
+  if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec))
+    throw cli::UsageError(name + ": --out " + f.out + " is a file, expected a directory (created if missing)");
+  fs::create_directories(o.out, ec);
+  if (ec) throw cli::UsageError(name + ": cannot create the --out directory " + f.out + ": " + ec.message());
+  o.quick = f.quick;
+  return o;
+}
 
 std::uint64_t section_seed(std::uint64_t seed, const std::string& name) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the name
@@ -94,10 +158,10 @@ std::string today() {
 }
 
 void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o) {
-  std::filesystem::create_directories(o.out);
   const double start = now_seconds();
   std::vector<SectionOutput> done;
   std::size_t failed = 0, total = 0;
+  std::vector<std::string> failed_sections;
   for (const Section* s : chosen) {
     Context ctx;
     ctx.out = o.out;
@@ -115,19 +179,21 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
     }
     const double t0 = now_seconds();
     Report report(ctx);
+    std::string error;
     try {
       s->run(report);
     } catch (const cli::UsageError&) {
-      throw;  // already names the section and the flag
+      throw;  // bad input: one line and exit 2; it already names the section and the flag
     } catch (const std::exception& e) {
-      const std::string what = e.what();
-      if (what.rfind(s->name + ":", 0) == 0) throw;
-      throw std::runtime_error(s->name + ": " + what);
+      // Anything else stops this section only: the others still run and the
+      // report keeps what this one produced, marked failed with the reason.
+      error = e.what();
     }
     const double secs = now_seconds() - t0;
     if (!ctx.interactive) std::printf("== %s\n", s->title.c_str());
     for (const auto& b : report.blocks())
       if (b.kind == Report::Block::Timing) std::printf("  %s: %.3f s\n", b.text.c_str(), b.seconds);
+    for (const auto& n : report.notes()) std::printf("  %s\n", n.c_str());
     for (const auto& c : report.checks()) {
       ++total;
       failed += !c.pass;
@@ -136,8 +202,13 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
     }
     for (const auto& f : report.figures())
       std::printf("  figure %s\n", (o.out / (f.name + ".png")).string().c_str());
+    if (!error.empty()) {
+      std::printf("  FAILED: %s\n", error.c_str());
+      failed_sections.push_back(s->name);
+    }
     std::printf("  (%.1f s)\n", secs);
-    done.push_back({s, std::move(report), secs});
+    std::fflush(stdout);
+    done.push_back({s, std::move(report), secs, std::move(error)});
   }
   RunInfo info;
   info.version = version();
@@ -149,37 +220,64 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
   io::write_file_atomic(o.out / "report.md", render_markdown(info, done));
   io::write_file_atomic(o.out / "report.html", render_html(info, done, o.out));
   io::write_file_atomic(o.out / "summary.json", render_summary(info, done));
+  const bool skipped = std::any_of(done.begin(), done.end(), [](const SectionOutput& d) {
+    return std::any_of(d.report.blocks().begin(), d.report.blocks().end(), [](const Report::Block& b) {
+      return b.kind == Report::Block::Figure && !b.skipped.empty();
+    });
+  });
+  if (skipped) std::printf("figures were not drawn: %s\n", plot::unavailable().value_or("").c_str());
   std::printf("%zu of %zu checks passed in %.1f s; report: %s\n", total - failed, total,
               info.seconds, (o.out / "report.md").string().c_str());
-  if (failed) throw std::runtime_error("tour: " + std::to_string(failed) + " check(s) failed");
+  std::string problems;
+  if (!failed_sections.empty()) {
+    problems = std::to_string(failed_sections.size()) + " section(s) failed (";
+    for (std::size_t i = 0; i < failed_sections.size(); ++i) problems += (i ? ", " : "") + failed_sections[i];
+    problems += ")";
+  }
+  if (failed) problems += (problems.empty() ? "" : " and ") + std::to_string(failed) + " check(s) failed";
+  std::fflush(stdout);  // before main's error line on stderr
+  if (!problems.empty()) {
+    const std::string name = chosen.size() == 1 ? chosen[0]->name : "tour";
+    throw std::runtime_error(name + ": " + problems + "; see " + (o.out / "report.md").string());
+  }
 }
 
-std::vector<const Section*> select(const std::string& only) {
+std::string section_names() {
+  std::string all;
+  for (const auto& s : sections()) all += (all.empty() ? "" : ", ") + s.name;
+  return all;
+}
+
+// --only's sections in the given order; nullopt (the option absent): all.
+std::vector<const Section*> select(const std::optional<std::string>& only) {
   std::vector<const Section*> chosen;
-  if (only.empty()) {
+  if (!only) {
     for (const auto& s : sections()) chosen.push_back(&s);
     return chosen;
   }
-  std::stringstream names(only);
+  if (only->empty())
+    throw cli::UsageError("tour: --only needs a comma-separated list of sections (" + section_names() + ")");
+  std::stringstream names(*only + ",");
   for (std::string name; std::getline(names, name, ',');) {
+    if (name.empty())
+      throw cli::UsageError("tour: --only '" + *only + "' has an empty section name (sections: " +
+                            section_names() + ")");
     const Section* found = nullptr;
     for (const auto& s : sections())
       if (s.name == name) found = &s;
-    if (!found) {
-      std::string all;
-      for (const auto& s : sections()) all += (all.empty() ? "" : ", ") + s.name;
-      throw cli::UsageError("tour: unknown section '" + name + "' (sections: " + all + ")");
-    }
+    if (!found) throw cli::UsageError("tour: unknown section '" + name + "' (sections: " + section_names() + ")");
     if (std::find(chosen.begin(), chosen.end(), found) == chosen.end()) chosen.push_back(found);
   }
   return chosen;
 }
 
-void add_common(CLI::App& cmd, RunOptions& o) {
-  cmd.add_option("--out", o.out, "Report directory")->capture_default_str();
-  cmd.add_option("--seed", o.seed, "Random seed: the same seed gives the same report.md")
+void add_common(CLI::App& cmd, CommonFlags& f) {
+  cmd.add_option("--out", f.out, "Report directory (created if missing)")->capture_default_str();
+  cmd.add_option("--seed", f.seed,
+                 "Random seed, 0 to 2^64-1: the same seed gives the same report.md (not to be "
+                 "confused with \"the seed\", the document the tour demonstrates)")
       ->capture_default_str();
-  cmd.add_flag("--quick", o.quick, "CI-sized runs (seconds)");
+  cmd.add_flag("--quick", f.quick, "CI-sized runs (seconds)");
 }
 
 }  // namespace
@@ -189,25 +287,29 @@ namespace sigma::cli {
 
 void add_tour(CLI::App& app) {
   using namespace sigma::tour;
-  auto opts = std::make_shared<RunOptions>();
-  opts->out = "out/tour";
-  auto only = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("tour", "Demonstrate every claim of the seed and write a report");
-  add_common(*cmd, *opts);
-  std::string names;
-  for (const auto& s : sections()) names += (names.empty() ? "" : ", ") + s.name;
-  cmd->add_option("--only", *only, "Run these sections (comma-separated): " + names);
-  cmd->callback([opts, only] { run_sections(select(*only), *opts); });
+  auto flags = std::make_shared<CommonFlags>();
+  flags->out = "out/tour";
+  auto only = std::make_shared<std::optional<std::string>>();
+  auto* cmd = app.add_subcommand(
+      "tour",
+      "Demonstrate every claim of the seed (the document sigma is built from: a PyTorch-centred "
+      "text on the sigmoid, its properties, gradients and uses) on real data, checked and plotted");
+  add_common(*cmd, *flags);
+  cmd->add_option("--only", *only, "Run these sections (comma-separated): " + section_names());
+  cmd->callback([flags, only] {
+    const auto chosen = select(*only);
+    run_sections(chosen, options("tour", *flags));
+  });
 
   // Each section as a subcommand of its own, with its knobs.
   for (const auto& s : sections()) {
-    auto o = std::make_shared<RunOptions>();
-    o->out = "out/" + s.name;
+    auto f = std::make_shared<CommonFlags>();
+    f->out = "out/" + s.name;
     auto* sub = app.add_subcommand(s.name, s.about);
-    add_common(*sub, *o);
+    add_common(*sub, *f);
     if (s.add_flags) s.add_flags(*sub);
     const Section* sp = &s;
-    sub->callback([o, sp] { run_sections({sp}, *o); });
+    sub->callback([f, sp] { run_sections({sp}, options(sp->name, *f)); });
   }
 }
 

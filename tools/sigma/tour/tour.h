@@ -49,11 +49,12 @@ class Report {
  public:
   struct Block {
     enum Kind { Text, Table, Code, Figure, Timing } kind;
-    std::string text;                               // Text, Code, Timing label
+    std::string text;                               // Text, Code, Timing label; Figure caption
     std::vector<std::string> header;                // Table
     std::vector<std::vector<std::string>> rows;     // Table
     std::string figure;                             // Figure: file stem
     double seconds = 0;                             // Timing
+    std::string skipped;                            // Figure not drawn: why
   };
 
   explicit Report(Context ctx) : ctx_(std::move(ctx)) {}
@@ -66,7 +67,9 @@ class Report {
   // A preformatted block (program output, formulas).
   void code(std::string text);
   // Draws the figure as <name>.png and <name>.svg into the report directory
-  // (through gnuplot) and shows it at this point of the report.
+  // (through gnuplot) and shows it at this point of the report. Without a
+  // usable gnuplot the figure is skipped and the report says why; any other
+  // drawing failure throws.
   void figure(const plot::Figure& fig);
   // A claim checked numerically: measured value, what was expected, verdict.
   // Also printed on the terminal.
@@ -76,15 +79,19 @@ class Report {
   void metric(const std::string& key, double value);
   // A wall-clock measurement: terminal and report.html only.
   void timing(std::string label, double seconds);
+  // A line for the terminal only (headline numbers, where a file went).
+  void note(std::string line);
 
   const std::vector<Block>& blocks() const { return blocks_; }
   const std::vector<Check>& checks() const { return checks_; }
   const std::map<std::string, double>& metrics() const { return metrics_; }
-  const std::vector<plot::Figure>& figures() const { return figures_; }
+  const std::vector<plot::Figure>& figures() const { return figures_; }  // drawn ones
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   Context ctx_;
   std::vector<Block> blocks_;
+  std::vector<std::string> notes_;
   std::vector<Check> checks_;
   std::map<std::string, double> metrics_;
   std::vector<plot::Figure> figures_;
@@ -115,16 +122,25 @@ Section multilabel_section();
 Section gating_section();
 Section stability_section();
 
-// Shows training progress (epoch or step, loss, elapsed) on one terminal
-// line, redrawn at most ten times a second; does nothing unless
-// ctx.interactive. `unit` names what `total` counts.
+// Shows training progress (epoch or step, loss, elapsed). On a terminal
+// (ctx.interactive): one line, redrawn at most ten times a second, with the
+// position inside the current unit when step() is called. Otherwise nothing,
+// or with `log_units` one line per finished unit (for long runs on users'
+// data, where silence would look like a hang). `unit` names what `total`
+// counts.
 class Progress {
  public:
-  Progress(const Context& ctx, std::string label, int total, std::string unit = "epoch");
+  Progress(const Context& ctx, std::string label, int total, std::string unit = "epoch",
+           bool log_units = false);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
+  // `done` units are finished; `loss` is the latest.
   void update(int done, double loss);
+  // Whether step() would draw now, so callers can skip computing what it shows.
+  bool wants_step() const;
+  // Inside unit `units_done + 1`: `done` of its `total` steps.
+  void step(int units_done, std::int64_t done, std::int64_t total, double loss);
 
  private:
   struct State;
