@@ -151,7 +151,8 @@ TEST(Render, MarkdownHtmlAndSummaryCarryEveryBlock) {
   RunInfo info{"9.9.9", "AVX3", 7, true, "2026-01-01", 3.0};
 
   const std::string md = render_markdown(info, out);
-  EXPECT_NE(md.find("sigma 9.9.9, SIMD target AVX3, seed 7"), std::string::npos);
+  EXPECT_NE(md.find("sigma 9.9.9, SIMD target AVX3, random seed 7"), std::string::npos);
+  EXPECT_NE(md.find("*the seed*, the document sigma is built to demonstrate"), std::string::npos);
   EXPECT_NE(md.find("1 of 2 checks passed"), std::string::npos);
   EXPECT_NE(md.find("## Demo section"), std::string::npos);
   EXPECT_NE(md.find("| a | b\\|c |"), std::string::npos);

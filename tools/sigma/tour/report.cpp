@@ -89,9 +89,17 @@ std::string checks_table_md(const std::vector<Check>& checks) {
 }
 
 std::string header_line(const RunInfo& info) {
-  return "sigma " + info.version + ", SIMD target " + info.target + ", seed " +
+  return "sigma " + info.version + ", SIMD target " + info.target + ", random seed " +
          std::to_string(info.seed) + (info.quick ? ", quick run (--quick)" : "") + ".";
 }
+
+// What the report is, for a reader who has not met "the seed".
+constexpr const char* kAbout =
+    "Each section below takes one claim of *the seed*, the document sigma is built to "
+    "demonstrate (a PyTorch-centred text on the sigmoid: its definition and equivalent forms, "
+    "properties, derivative, vanishing gradients, non-zero-centred outputs, binary and "
+    "multi-label classification with `BCEWithLogitsLoss`, gating in LSTMs, numerical "
+    "stability), shows it on real data or exhaustive inputs, and checks it numerically.";
 
 std::size_t count_failed(const std::vector<SectionOutput>& sections, std::size_t* total) {
   std::size_t failed = 0;
@@ -146,7 +154,7 @@ std::string read_file(const std::filesystem::path& p) {
 std::string render_markdown(const RunInfo& info, const std::vector<SectionOutput>& sections) {
   std::size_t total = 0;
   const std::size_t failed = count_failed(sections, &total);
-  std::string md = "# sigma tour\n\n" + header_line(info) + "\n\n";
+  std::string md = "# sigma tour\n\n" + std::string(kAbout) + "\n\n" + header_line(info) + "\n\n";
   md += std::to_string(total - failed) + " of " + std::to_string(total) + " checks passed.\n\n";
   if (const std::string p = problems_md(sections); !p.empty()) md += p + "\n\n";
   for (const auto& s : sections) {
@@ -263,6 +271,7 @@ std::string render_html(const RunInfo& info, const std::vector<SectionOutput>& s
       "figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}figcaption{color:#555}\n"
       ".timing{color:#777;font-size:.9em}nav a{margin-right:.8em}\n"
       "</style>\n</head>\n<body>\n<h1>sigma tour</h1>\n";
+  h += "<p>" + inline_html(kAbout) + "</p>\n";
   h += "<p>" + escape(header_line(info)) + " Run on " + escape(info.date) + ", " +
        [&] {
          char buf[32];
