@@ -8,7 +8,8 @@
 //
 // Files hold F32, F64, BF16, F16, I64 and BOOL tensors under their
 // state_dict keys (PyTorch's names) plus optional string metadata. Writes are
-// atomic (temporary file, fsync, rename): a crash leaves the old file. Loads
+// atomic (temporary file, fsync, rename): a crash leaves the old file; the
+// directory must exist, and a symbolic link is written through. Loads
 // check everything in the file before trusting it and throw a sigma::Error
 // naming the file and the problem.
 #pragma once

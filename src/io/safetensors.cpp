@@ -4,15 +4,14 @@
 // tensors.
 #include <cstring>
 #include <fstream>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "io/atomic_write.h"
 #include "io/safetensors_format.h"
 #include "sigma/autograd.h"
-#include "sigma/io.h"
 #include "sigma/serialize.h"
 #include "tensor/tensor_impl.h"
 
@@ -125,11 +124,7 @@ void save(const OrderedDict<std::string, Tensor>& tensors, const std::filesystem
     const std::uint64_t elem = st::dtype_size(r.dtype);
     st::host_to_little_endian(dst, nbytes / elem, elem);
   }
-  try {
-    io::write_file_atomic(path, bytes);
-  } catch (const std::runtime_error& e) {
-    throw Error(std::string("save: ") + e.what());
-  }
+  io::detail::write_file_atomic("save", path, bytes);
 }
 
 void save(const nn::Module& module, const std::filesystem::path& path, const Metadata& metadata) {
