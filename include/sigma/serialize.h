@@ -8,9 +8,11 @@
 //
 // Files hold F32, F64, BF16, F16, I64 and BOOL tensors under their
 // state_dict keys (PyTorch's names) plus optional string metadata. Writes are
-// atomic (temporary file, fsync, rename): a crash leaves the old file. Loads
+// atomic (temporary file, fsync, rename): a crash leaves the old file; the
+// directory must exist, and a symbolic link is written through. Loads
 // check everything in the file before trusting it and throw a sigma::Error
-// naming the file and the problem.
+// naming the file and the problem. Optimizers and LR schedulers are saved and
+// loaded the same way (sigma/optim/serialize.h).
 #pragma once
 
 #include <concepts>

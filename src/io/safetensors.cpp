@@ -4,15 +4,16 @@
 // tensors.
 #include <cstring>
 #include <fstream>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "io/safetensors.h"
+
+#include "io/atomic_write.h"
 #include "io/safetensors_format.h"
 #include "sigma/autograd.h"
-#include "sigma/io.h"
 #include "sigma/serialize.h"
 #include "tensor/tensor_impl.h"
 
@@ -82,20 +83,24 @@ Tensor read_tensor(Checkpoint& c, const st::TensorRecord& r, const std::string& 
   return t;
 }
 
-OrderedDict<std::string, Tensor> read_tensors(const char* op, const std::filesystem::path& path) {
+}  // namespace
+
+namespace io {
+
+TensorFile read_tensors(const char* op, const std::filesystem::path& path) {
   Checkpoint c = open_checkpoint(op, path);
   const std::string w = where(op, path);
-  OrderedDict<std::string, Tensor> out("Key");
-  out.reserve(c.header.tensors.size());
-  for (const st::TensorRecord& r : c.header.tensors) out.insert(r.name, read_tensor(c, r, w));
+  TensorFile out{OrderedDict<std::string, Tensor>("Key"),
+                 Metadata(c.header.metadata.begin(), c.header.metadata.end())};
+  out.tensors.reserve(c.header.tensors.size());
+  for (const st::TensorRecord& r : c.header.tensors)
+    out.tensors.insert(r.name, read_tensor(c, r, w));
   return out;
 }
 
-}  // namespace
-
-void save(const OrderedDict<std::string, Tensor>& tensors, const std::filesystem::path& path,
-          const Metadata& metadata) {
-  const std::string w = where("save", path);
+void write_tensors(const char* op, const OrderedDict<std::string, Tensor>& tensors,
+                   const std::filesystem::path& path, const Metadata& metadata) {
+  const std::string w = where(op, path);
   std::vector<st::TensorRecord> records;
   records.reserve(tensors.size());
   for (const auto& item : tensors) {
@@ -125,11 +130,14 @@ void save(const OrderedDict<std::string, Tensor>& tensors, const std::filesystem
     const std::uint64_t elem = st::dtype_size(r.dtype);
     st::host_to_little_endian(dst, nbytes / elem, elem);
   }
-  try {
-    io::write_file_atomic(path, bytes);
-  } catch (const std::runtime_error& e) {
-    throw Error(std::string("save: ") + e.what());
-  }
+  detail::write_file_atomic(op, path, bytes);
+}
+
+}  // namespace io
+
+void save(const OrderedDict<std::string, Tensor>& tensors, const std::filesystem::path& path,
+          const Metadata& metadata) {
+  io::write_tensors("save", tensors, path, metadata);
 }
 
 void save(const nn::Module& module, const std::filesystem::path& path, const Metadata& metadata) {
@@ -137,7 +145,7 @@ void save(const nn::Module& module, const std::filesystem::path& path, const Met
 }
 
 OrderedDict<std::string, Tensor> load_tensors(const std::filesystem::path& path) {
-  return read_tensors("load_tensors", path);
+  return io::read_tensors("load_tensors", path).tensors;
 }
 
 Metadata load_metadata(const std::filesystem::path& path) {
@@ -146,7 +154,7 @@ Metadata load_metadata(const std::filesystem::path& path) {
 }
 
 void load(nn::Module& module, const std::filesystem::path& path) {
-  const OrderedDict<std::string, Tensor> tensors = read_tensors("load", path);
+  const OrderedDict<std::string, Tensor> tensors = io::read_tensors("load", path).tensors;
   try {
     module.load_state_dict(tensors, /*strict=*/true);
   } catch (const Error& e) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <utility>
 
 namespace sigma::optim {
 
@@ -23,6 +24,21 @@ void LRScheduler::step() {
   std::vector<double> lrs = get_lrs(last_epoch_);
   for (std::size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lrs[i]);
   last_lrs_ = std::move(lrs);
+}
+
+void LRScheduler::load_state(std::int64_t last_epoch, std::vector<double> base_lrs,
+                             std::vector<double> last_lrs) {
+  const std::size_t groups = optimizer_.param_groups().size();
+  if (last_epoch < 0)
+    throw Error("LRScheduler::load_state: the step count must be >= 0, got " +
+                std::to_string(last_epoch));
+  if (base_lrs.size() != groups || last_lrs.size() != groups)
+    throw Error("LRScheduler::load_state: " + std::to_string(base_lrs.size()) + " base and " +
+                std::to_string(last_lrs.size()) + " last learning rates for an optimizer with " +
+                std::to_string(groups) + " parameter groups");
+  last_epoch_ = last_epoch;
+  base_lrs_ = std::move(base_lrs);
+  last_lrs_ = std::move(last_lrs);
 }
 
 StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)

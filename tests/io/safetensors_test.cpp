@@ -429,9 +429,10 @@ TEST_F(Safetensors, SaveReplacesAtomicallyAndLeavesNoTemporaries) {
   int entries = 0;
   for (const auto& e : fs::directory_iterator(dir_)) entries += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(entries, 1);
-  // Parent directories are created.
-  sigma::save(b, dir_ / "x" / "y" / "m.safetensors");
-  EXPECT_TRUE(fs::exists(dir_ / "x" / "y" / "m.safetensors"));
+  // A missing parent directory is an error, not created.
+  expect_error([&] { sigma::save(b, dir_ / "x" / "y" / "m.safetensors"); },
+               {"save: cannot write '", "m.safetensors", "directory '", "' does not exist"});
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
 }
 
 TEST_F(Safetensors, SaveErrors) {
@@ -445,7 +446,8 @@ TEST_F(Safetensors, SaveErrors) {
   write_raw(path("file"), "x");
   Dict ok;
   ok.insert("w", sigma::ones({1}));
-  expect_error([&] { sigma::save(ok, path("file") / "sub.safetensors"); }, {"save: ", "file"});
+  expect_error([&] { sigma::save(ok, path("file") / "sub.safetensors"); },
+               {"save: cannot write '", "file' is not a directory"});
   nn::Linear null_holder{nullptr};
   EXPECT_THROW(sigma::save(null_holder, path()), sigma::Error);
   EXPECT_THROW(sigma::save(std::shared_ptr<nn::LinearImpl>(), path()), sigma::Error);

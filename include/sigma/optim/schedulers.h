@@ -6,6 +6,10 @@
 //   CosineAnnealingLR: eta_min + (base_lr - eta_min) (1 + cos(pi t / T_max)) / 2
 //   sigma::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
 //   for (epoch ...) { train(...); sched.step(); }
+// A scheduler's state is t, base_lr and the last rates: a new scheduler made
+// for a reloaded optimizer would take the decayed rates as base_lr and start
+// at t = 0, so resuming needs sigma::save / sigma::load of the scheduler too
+// (sigma/optim/serialize.h), as of the optimizer.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,11 @@ class LRScheduler {
   const std::vector<double>& get_last_lr() const noexcept { return last_lrs_; }
   std::int64_t last_epoch() const noexcept { return last_epoch_; }
   const std::vector<double>& base_lrs() const noexcept { return base_lrs_; }
+  // Sets t, base_lr and the last rates, as a resumed scheduler; the groups'
+  // rates are not touched (they come back with the optimizer). sigma::Error,
+  // and no change, unless t >= 0 and both lists have one rate per group.
+  void load_state(std::int64_t last_epoch, std::vector<double> base_lrs,
+                  std::vector<double> last_lrs);
 
  protected:
   // The learning rates at step t.
@@ -41,6 +50,8 @@ class StepLR : public LRScheduler {
  public:
   // sigma::Error unless step_size > 0.
   StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
+  std::int64_t step_size() const noexcept { return step_size_; }
+  double gamma() const noexcept { return gamma_; }
 
  protected:
   std::vector<double> get_lrs(std::int64_t t) const override;
@@ -54,6 +65,8 @@ class CosineAnnealingLR : public LRScheduler {
  public:
   // sigma::Error unless T_max > 0.
   CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0);
+  std::int64_t T_max() const noexcept { return T_max_; }
+  double eta_min() const noexcept { return eta_min_; }
 
  protected:
   std::vector<double> get_lrs(std::int64_t t) const override;
