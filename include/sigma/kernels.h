@@ -200,7 +200,10 @@ std::string target();
 std::vector<std::string> available_targets();
 // Forces dispatch to `name` (one of available_targets(), case-insensitive), for
 // testing and comparison; throws std::invalid_argument otherwise. The
-// environment variable SIGMA_TARGET does the same at start-up.
+// environment variable SIGMA_TARGET does the same at the first kernel call or
+// call of these functions (which then override it); a value that is not an
+// available target makes that first call throw sigma::Error naming the
+// variable, the value and the valid targets.
 void set_target(const std::string& name);
 // Back to the best target this CPU supports.
 void reset_target();
