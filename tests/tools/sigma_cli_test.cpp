@@ -1,5 +1,6 @@
 // The sigma CLI as a user runs it: output, exit codes and error lines.
-// SIGMA_CLI is the path of the built binary (set by CMake).
+// SIGMA_CLI is the path of the built binary and SIGMA_ACCURACY_DOC that of
+// docs/ACCURACY.md (both set by CMake).
 #include <gtest/gtest.h>
 #include <pty.h>
 #include <sys/wait.h>
@@ -241,6 +242,113 @@ TEST(SigmaCli, AccuracyRunsExactlyTheSamplesAsked) {
     EXPECT_NE(first_line(r.out).find(": " + std::to_string(n) + " inputs"), std::string::npos) << r.out;
   }
 }
+
+// What one run of `sigma accuracy` reports.
+struct AccuracyReport {
+  std::uint64_t inputs = 0, nan_out = 0, nan_kept = 0, nan_in = 0;
+  double max_ulp = NAN;
+  std::string text;
+};
+
+AccuracyReport accuracy(const std::string& args) {
+  const CliRun r = sigma::test::run_cli_split("accuracy " + args);
+  AccuracyReport a;
+  a.text = r.out + r.err;
+  EXPECT_EQ(r.code, 0) << args << "\n" << a.text;
+  std::smatch m;
+  if (std::regex_search(r.out, m, std::regex(R"(: (\d+) inputs)"))) a.inputs = std::stoull(m[1]);
+  if (std::regex_search(r.out, m, std::regex(R"(max error +(\S+) ULP)"))) a.max_ulp = std::stod(m[1]);
+  if (std::regex_search(r.out, m, std::regex(R"(NaN outputs for non-NaN inputs +(\d+))")))
+    a.nan_out = std::stoull(m[1]);
+  else
+    ADD_FAILURE() << "no NaN-output line\n" << a.text;
+  if (std::regex_search(r.out, m, std::regex(R"(NaN inputs giving NaN +(\d+) of (\d+))")))
+    a.nan_kept = std::stoull(m[1]), a.nan_in = std::stoull(m[2]);
+  return a;
+}
+
+// A figure as docs/ACCURACY.md prints it: the value and half a unit of its
+// last digit (0.780 stands for [0.7795, 0.7805)).
+struct DocFigure {
+  double value = NAN, half_unit = 0;
+};
+
+DocFigure parse_figure(const std::string& cell) {
+  std::smatch m;
+  DocFigure f;
+  if (std::regex_search(cell, m, std::regex(R"(\d+(\.(\d+))?)"))) {
+    f.value = std::stod(m[0]);
+    f.half_unit = 0.5 * std::pow(10.0, -double(m[2].length()));
+  }
+  return f;
+}
+
+struct DocRow {
+  DocFigure f32;
+  std::int64_t f32_step = 0;  // the f32 figure is over one bit pattern in f32_step (1: all)
+  DocFigure f64, contract;
+};
+
+// The rows of the table under "## `sigma accuracy`, op by op", by op name:
+// | op | f32 max | f32 inputs ("all 2^32" or "one in N") | f64 max | contract |.
+std::vector<std::pair<std::string, DocRow>> accuracy_doc_table() {
+  std::ifstream in(SIGMA_ACCURACY_DOC);
+  EXPECT_TRUE(in) << "cannot read " << SIGMA_ACCURACY_DOC;
+  std::vector<std::pair<std::string, DocRow>> rows;
+  bool in_section = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## `sigma accuracy`, op by op";
+    if (!in_section || line.rfind("| ", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::istringstream s(line.substr(1));
+    for (std::string c; std::getline(s, c, '|');) cells.push_back(c);
+    if (cells.size() < 5) continue;
+    DocRow r{parse_figure(cells[1]), 0, parse_figure(cells[3]), parse_figure(cells[4])};
+    std::smatch m;
+    if (cells[2].find("all 2^32") != std::string::npos) r.f32_step = 1;
+    else if (std::regex_search(cells[2], m, std::regex(R"(one in (\d+))"))) r.f32_step = std::stoll(m[1]);
+    if (!std::isnan(r.f32.value)) rows.emplace_back(std::regex_replace(cells[0], std::regex(R"([\s`]+)"), ""), r);
+  }
+  return rows;
+}
+
+class SigmaAccuracyDocs : public testing::TestWithParam<std::string_view> {};
+
+// `sigma accuracy` on one f32 bit pattern in 4097 = 17 * 241 (an odd step, so
+// every exponent range is hit) plus the specials, and on the first 10^6 of the
+// f64 inputs the default run uses: the maxima are finite and within what
+// docs/ACCURACY.md gives for a superset (all 2^32 f32 inputs or one in 17, and
+// all 10^7 default f64 ones), no non-NaN input gives NaN and every NaN input
+// does.
+TEST_P(SigmaAccuracyDocs, WithinTheDocumentedMaximum) {
+  const std::string op(GetParam());
+  const auto table = accuracy_doc_table();
+  const auto row = std::find_if(table.begin(), table.end(), [&](const auto& r) { return r.first == op; });
+  ASSERT_NE(row, table.end()) << op << " has no row in " << SIGMA_ACCURACY_DOC;
+  const DocRow& doc = row->second;
+  ASSERT_FALSE(std::isnan(doc.f64.value) || std::isnan(doc.contract.value)) << op;
+  constexpr std::int64_t kStep = 4097;
+  ASSERT_TRUE(doc.f32_step > 0 && kStep % doc.f32_step == 0)
+      << op << ": the documented f32 scan must include the test's inputs";
+
+  const AccuracyReport f32 = accuracy("--op " + op + " --step " + std::to_string(kStep));
+  EXPECT_GE(f32.inputs, (std::uint64_t{1} << 32) / kStep) << f32.text;
+  const AccuracyReport f64 = accuracy("--op " + op + " --dtype f64 --samples 1000000");
+  EXPECT_EQ(f64.inputs, 1000000u) << f64.text;
+  for (const auto& [a, d] : {std::pair{f32, doc.f32}, std::pair{f64, doc.f64}}) {
+    EXPECT_TRUE(std::isfinite(a.max_ulp)) << a.text;
+    EXPECT_LE(a.max_ulp, d.value + d.half_unit) << a.text;
+    EXPECT_LE(d.value, doc.contract.value) << op << ": the documented maximum breaks the contract";
+    EXPECT_EQ(a.nan_out, 0u) << a.text;
+    EXPECT_GT(a.nan_in, 0u) << a.text;
+    EXPECT_EQ(a.nan_kept, a.nan_in) << a.text;
+  }
+  std::printf("%s: f32 %.4f (docs %g), f64 %.4f (docs %g)\n", op.c_str(), f32.max_ulp, doc.f32.value,
+              f64.max_ulp, doc.f64.value);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryOp, SigmaAccuracyDocs, testing::ValuesIn(sigma::op_names),
+                         [](const auto& param_info) { return std::string(param_info.param); });
 
 // Runs the CLI on a pseudo-terminal and returns everything it wrote.
 std::string run_on_terminal(std::vector<std::string> args) {
