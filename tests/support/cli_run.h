@@ -73,7 +73,8 @@ inline void expect_bad_input(const BadInput& row) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what;
   EXPECT_TRUE(!r.err.empty() && r.err.back() == '\n') << what;
   EXPECT_EQ(r.err.rfind("sigma: ", 0), 0u) << what;
-  for (const auto& s : row.says) EXPECT_NE(r.err.find(s), std::string::npos) << "missing '" << s << "'\n" << what;
+  for (const auto& s : row.says)
+    EXPECT_NE(r.err.find(s), std::string::npos) << "missing '" << s << "'\n" << what;
 }
 
 }  // namespace sigma::test

@@ -155,8 +155,8 @@ void check_op(Op op) {
     const double err = double(std::fabs((long double)got - want) / sigma::test::ulp_at<T>(want));
     if (err > worst) worst = err, worst_x = x;
   }
-  EXPECT_LE(worst, 1.0 / 64) << name << ": the reference is " << worst << " ULP of the result type off at x = "
-                             << worst_x;
+  EXPECT_LE(worst, 1.0 / 64) << name << ": the reference is " << worst
+                             << " ULP of the result type off at x = " << worst_x;
   // NaN is kept; +-inf give the limits, with the sign of a zero limit.
   EXPECT_TRUE(std::isnan(sigma::cli::reference_value<R>(op, std::numeric_limits<R>::quiet_NaN()))) << name;
   for (const Limits& l : kLimits) {

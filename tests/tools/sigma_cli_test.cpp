@@ -237,7 +237,8 @@ TEST(SigmaCli, BenchRunsBceWithLogits) {
 // --samples N runs exactly N inputs, whatever the block size.
 TEST(SigmaCli, AccuracyRunsExactlyTheSamplesAsked) {
   for (int n : {1, 100000, 65537}) {
-    const CliRun r = sigma::test::run_cli_split("accuracy --op tanh --dtype f64 --samples " + std::to_string(n));
+    const CliRun r =
+        sigma::test::run_cli_split("accuracy --op tanh --dtype f64 --samples " + std::to_string(n));
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(first_line(r.out).find(": " + std::to_string(n) + " inputs"), std::string::npos) << r.out;
   }
@@ -307,7 +308,8 @@ std::vector<std::pair<std::string, DocRow>> accuracy_doc_table() {
     std::smatch m;
     if (cells[2].find("all 2^32") != std::string::npos) r.f32_step = 1;
     else if (std::regex_search(cells[2], m, std::regex(R"(one in (\d+))"))) r.f32_step = std::stoll(m[1]);
-    if (!std::isnan(r.f32.value)) rows.emplace_back(std::regex_replace(cells[0], std::regex(R"([\s`]+)"), ""), r);
+    const std::string op = std::regex_replace(cells[0], std::regex(R"([\s`]+)"), "");
+    if (!std::isnan(r.f32.value)) rows.emplace_back(op, r);
   }
   return rows;
 }

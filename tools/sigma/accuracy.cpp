@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -176,7 +177,8 @@ Stats scan_f32(const OpKernels& k, std::int64_t step, Progress& progress) {
       const std::int64_t first = b * std::int64_t(kBlock);
       const std::int64_t n = std::min<std::int64_t>(kBlock, total - first);
       x.resize(std::size_t(n));
-      for (std::int64_t i = 0; i < n; ++i) x[std::size_t(i)] = std::bit_cast<float>(std::uint32_t((first + i) * step));
+      for (std::int64_t i = 0; i < n; ++i)
+        x[std::size_t(i)] = std::bit_cast<float>(std::uint32_t((first + i) * step));
       score_block<float, double>(st, k, x, y, saved, ones);
       progress.done(n);
     }
@@ -259,9 +261,13 @@ std::vector<std::string> targets_to_scan(const std::string& target, bool given) 
   const std::vector<std::string> available = kernels::available_targets();
   if (!given) return {kernels::target()};
   if (target == "all") return available;
-  const std::string want = normalize_op_name(target) == "avx512" ? "AVX3" : target;
+  const auto upper = [](std::string s) {
+    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string want = upper(target) == "AVX512" ? "AVX3" : upper(target);
   for (const auto& t : available)
-    if (normalize_op_name(t) == normalize_op_name(want)) return {t};
+    if (t == want) return {t};
   std::string list;
   for (const auto& t : available) list += t + ", ";
   throw UsageError("accuracy: --target must be one of " + list + "AVX512 (= AVX3) or all, got '" +
@@ -277,8 +283,8 @@ void run_accuracy(const AccuracyOptions& o) {
     throw UsageError("accuracy: --step is for --dtype f32 (bit patterns); f64 takes --samples, got --step " +
                      o.step);
   if (!f64 && o.samples_given)
-    throw UsageError("accuracy: --samples is for --dtype f64; f32 scans bit patterns (--step K), got --samples " +
-                     o.samples);
+    throw UsageError("accuracy: --samples is for --dtype f64; f32 scans bit patterns (--step K), "
+                     "got --samples " + o.samples);
   const std::int64_t step = parse_int_option("accuracy", "--step", o.step, 1, kPatterns);
   const std::int64_t samples = parse_int_option("accuracy", "--samples", o.samples, 1, kMaxSamples);
   dispatch_target("accuracy");  // SIGMA_TARGET, checked before --target overrides it
@@ -314,14 +320,17 @@ void run_accuracy(const AccuracyOptions& o) {
 
 void add_accuracy(CLI::App& app) {
   auto o = std::make_shared<AccuracyOptions>();
-  auto* cmd = app.add_subcommand("accuracy", "Measure a kernel's error over every f32 input, or random f64 ones");
+  auto* cmd =
+      app.add_subcommand("accuracy", "Measure a kernel's error over every f32 input, or random f64 ones");
   cmd->add_option("--op", o->op, "Op: " + op_name_list())->type_name("OP")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "f32: scan bit patterns; f64: random samples")
       ->type_name("f32|f64")
       ->capture_default_str();
-  auto* target = cmd->add_option("--target", o->target, "SIMD target name, or 'all' (default: SIGMA_TARGET or the best)")
+  auto* target = cmd->add_option("--target", o->target,
+                                 "SIMD target name, or 'all' (default: SIGMA_TARGET or the best)")
       ->type_name("NAME");
-  auto* step = cmd->add_option("--step", o->step, "f32: scan one bit pattern in K (1 to 2^32), plus the specials")
+  auto* step = cmd->add_option("--step", o->step,
+                               "f32: scan one bit pattern in K (1 to 2^32), plus the specials")
                    ->type_name("K")
                    ->capture_default_str();
   auto* samples = cmd->add_option("--samples", o->samples, "f64: number of inputs (1 to 10^12)")

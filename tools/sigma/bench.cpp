@@ -167,7 +167,9 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--op", o->op, "Op: " + bench_op_list() + " (BCE-with-logits is accepted)")
       ->type_name("OP")
       ->capture_default_str();
-  cmd->add_option("--dtype", o->dtype, "Element type: f32 or f64")->type_name("f32|f64")->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "Element type: f32 or f64")
+      ->type_name("f32|f64")
+      ->capture_default_str();
   cmd->add_option("--sizes", o->sizes, "Array sizes in elements, comma-separated (1 to 2^30 each)")
       ->type_name("N,N,...")
       ->capture_default_str();
