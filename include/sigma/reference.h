@@ -3,7 +3,7 @@
 // These are the plain, obviously-correct implementations: each computes in a
 // wider type (f32 in double, f64 in long double) with the numerically stable
 // form and rounds once. The SIMD kernels are tested against them and fall back
-// to them; they are also what `sigma eval` prints.
+// to them (`sigma eval` prints the SIMD kernels' results).
 //
 // Contracts below give the valid input range and the maximum error in ULP of
 // the result type, measured against the exact mathematical value. "Rounded

@@ -25,6 +25,7 @@ HWY_AFTER_NAMESPACE();
 
 #include "hwy/targets.h"
 #include "kernels/dispatch.h"
+#include "sigma/error.h"
 #include "sigma/kernels.h"
 
 namespace sigma {
@@ -58,24 +59,42 @@ std::vector<std::string> available_targets() {
   return names;
 }
 
-void set_target(const std::string& name) {
+namespace {
+
+// Forces `name` (case-insensitive; AVX512 is AVX3); false if it is not one of
+// available_targets().
+bool force_target(const std::string& name) {
   std::string want = upper(name);
   if (want == "AVX512") want = "AVX3";
   for (std::int64_t t : available_bits()) {
     if (want == hwy::TargetName(t)) {
       hwy::SetSupportedTargetsForTest(t);
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+std::string target_list() {
   std::string list;
   for (const auto& n : available_targets()) list += (list.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("sigma::kernels::set_target: target '" + name +
-                              "' is not compiled in or not supported by this CPU (available: " +
-                              list + ")");
+  return list;
+}
+
+}  // namespace
+
+// SIGMA_TARGET is applied before any explicit choice, so set_target and
+// reset_target win over it whenever they are called.
+void set_target(const std::string& name) {
+  detail::init_dispatch();
+  if (!force_target(name))
+    throw std::invalid_argument("sigma::kernels::set_target: target '" + name +
+                                "' is not compiled in or not supported by this CPU (available: " +
+                                target_list() + ")");
 }
 
 void reset_target() {
-  available_bits();
+  detail::init_dispatch();
   hwy::SetSupportedTargetsForTest(0);
 }
 
@@ -86,7 +105,11 @@ namespace detail {
 void init_dispatch() {
   static const bool done = [] {
     kernels::available_bits();
-    if (const char* env = std::getenv("SIGMA_TARGET"); env && *env) kernels::set_target(env);
+    const char* env = std::getenv("SIGMA_TARGET");
+    if (env && *env && !kernels::force_target(env))
+      throw Error("SIGMA_TARGET: '" + std::string(env) +
+                  "' is not a SIMD target compiled in and supported by this CPU (valid: " +
+                  kernels::target_list() + "; AVX512 means AVX3; unset it for the best)");
     return true;
   }();
   (void)done;

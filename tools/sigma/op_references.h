@@ -3,41 +3,88 @@
 // (error ~2^-27 ULP of an f32 result), long double for f64 kernels (~2^-10 ULP
 // of an f64 result). For backward ops the upstream gradient is 1 and `s` is
 // what the kernel receives (the input x, or the forward's output y).
+//
+// NaN and +-inf are answered from a table of the mathematical values, never
+// from the formulas, which give inf * 0 = NaN there (silu at -inf); the
+// formulas are used for finite s only, where every intermediate that
+// underflows or overflows does so harmlessly (e^-1000 = 0 multiplies a finite
+// number).
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "sigma/op_list.h"
 
 namespace sigma::cli {
 
+// W(1/e) = 0.2784645427610737951..., the unevaluated sum of three doubles
+// (160 bits). x0 = -1 - W is the root of silu's derivative: e^x0 + x0 + 1 = 0.
+inline constexpr double kOmegaOverE[3] = {0x1.1d25cf210482ep-2, -0x1.ca2d0d94faaecp-60,
+                                          0x1.2940602e9dfecp-114};
+
+// Finite x only.
 template <class R>
 R ref_sigmoid(R x) {
-  using std::exp;
-  return x >= 0 ? R(1) / (R(1) + exp(-x)) : exp(x) / (R(1) + exp(x));
+  return x >= 0 ? R(1) / (R(1) + std::exp(-x)) : std::exp(x) / (R(1) + std::exp(x));
 }
 template <class R>
 R ref_softplus(R x) {  // log(1 + e^x)
-  using std::exp, std::fabs, std::log1p;
-  return (x > 0 ? x : R(0)) + log1p(exp(-fabs(x)));
+  return (x > 0 ? x : R(0)) + std::log1p(std::exp(-std::fabs(x)));
+}
+// silu'(x) = sigmoid(x) (1 + x sigmoid(-x)). Its second factor, which is
+// (1 + x + e^x) / (1 + e^x), vanishes at x0 and cancels there as written. With
+// d = x - x0 = (x + 1) + W and e^x0 = W, 1 + x + e^x = d + W (e^d - 1): two
+// terms of d's sign, nothing cancels. x + 1 is exact in R near x0.
+template <class R>
+R ref_silu_backward(R x) {
+  const R d = ((x + R(1)) + R(kOmegaOverE[0])) + R(kOmegaOverE[1]) + R(kOmegaOverE[2]);
+  if (std::fabs(d) < R(0.5)) {
+    const R w = R(kOmegaOverE[0]) + R(kOmegaOverE[1]);
+    return ref_sigmoid(x) * ((d + w * std::expm1(d)) / (R(1) + std::exp(x)));
+  }
+  return ref_sigmoid(x) * (R(1) + x * ref_sigmoid(-x));
+}
+
+// The value at s = +inf (positive) or -inf. sigmoid_backward and
+// tanh_backward take y: s (1 - s) and (1 - s)(1 + s) tend to -inf both ways.
+template <class R>
+R reference_at_infinity(Op op, bool positive) {
+  constexpr R inf = std::numeric_limits<R>::infinity();
+  switch (op) {
+    case Op::sigmoid: return positive ? R(1) : R(0);
+    case Op::sigmoid_backward: return -inf;
+    case Op::sigmoid_backward_from_input: return R(0);
+    case Op::log_sigmoid: return positive ? -R(0) : -inf;
+    case Op::log_sigmoid_backward: return positive ? R(0) : R(1);
+    case Op::softplus: return positive ? inf : R(0);
+    case Op::softplus_backward: return positive ? R(1) : R(0);
+    case Op::silu: return positive ? inf : -R(0);
+    case Op::silu_backward: return positive ? R(1) : -R(0);
+    case Op::tanh: return positive ? R(1) : R(-1);
+    case Op::tanh_backward: return -inf;
+  }
+  return std::numeric_limits<R>::quiet_NaN();
 }
 
 template <class R>
 R reference_value(Op op, R s) {
+  if (std::isnan(s)) return s;
+  if (std::isinf(s)) return reference_at_infinity<R>(op, s > 0);
   switch (op) {
     case Op::sigmoid: return ref_sigmoid(s);
     case Op::sigmoid_backward: return s * (R(1) - s);
     case Op::sigmoid_backward_from_input: return ref_sigmoid(s) * ref_sigmoid(-s);
     case Op::log_sigmoid: return -ref_softplus(-s);
     case Op::log_sigmoid_backward: return ref_sigmoid(-s);
-    case Op::softplus: return s > R(20) ? s : ref_softplus(s);
+    case Op::softplus: return s > R(20) ? s : ref_softplus(s);  // PyTorch's threshold 20
     case Op::softplus_backward: return s > R(20) ? R(1) : ref_sigmoid(s);
     case Op::silu: return s * ref_sigmoid(s);
-    case Op::silu_backward: return ref_sigmoid(s) * (R(1) + s * ref_sigmoid(-s));
+    case Op::silu_backward: return ref_silu_backward(s);
     case Op::tanh: return std::tanh(s);
     case Op::tanh_backward: return (R(1) - s) * (R(1) + s);
   }
-  return R(NAN);
+  return std::numeric_limits<R>::quiet_NaN();
 }
 
 }  // namespace sigma::cli
