@@ -73,20 +73,9 @@ std::uint32_t big_endian32(const std::string& s, std::size_t at) {
   return v;
 }
 
-// Runs a shell command line, stdout and stderr together.
-CliRun shell(const std::string& cmd) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // The CLI with `env` ("NAME=value ...") in front.
 CliRun run_env(const std::string& env, const std::string& args) {
-  return shell(env + " " + std::string(SIGMA_CLI) + " " + args);
+  return sigma::test::run_shell(env + " " + std::string(SIGMA_CLI) + " " + args + " 2>&1");
 }
 
 std::string last_line(const std::string& out) {
@@ -280,13 +269,6 @@ TEST(TourRun, SectionSubcommandMatchesTheTourAndTheSeedMatters) {
   EXPECT_NE(slurp(same / "report.md"), slurp(other / "report.md"));
 }
 
-TEST(TourRun, UnknownSectionIsAUsageError) {
-  const CliRun r = run("tour --only nosuch --out " + fresh_dir("nosuch").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("unknown section 'nosuch'"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("gating"), std::string::npos) << "the message lists the sections";
-}
-
 TEST(TourRun, TrainOnAUsersCsv) {
   // Two separable blobs, written here: label 1 where a + b > 0.
   const fs::path dir = fresh_dir("user_csv");
@@ -326,7 +308,7 @@ TEST(TourRun, ProgressOnATerminal) {
   if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) not installed";
   const fs::path dir = fresh_dir("terminal");
   const std::string cmd = std::string(SIGMA_CLI) + " train --quick --folds 0 --out " + (dir / "out").string();
-  const CliRun r = shell("script -qefc '" + cmd + "' /dev/null < /dev/null");
+  const CliRun r = sigma::test::run_shell("script -qefc '" + cmd + "' /dev/null < /dev/null 2>&1");
   EXPECT_NE(r.out.find("\r  BCEWithLogitsLoss: epoch "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("%  loss "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
@@ -414,36 +396,34 @@ TEST(TourRun, WithoutGnuplotFiguresAreSkippedAndSaidSo) {
     EXPECT_NE(e.path().extension(), ".png") << e.path();
 }
 
-// The tour's own bad flags: one `sigma:` line, exit status 2, nothing run.
+// The tour's own bad flags, as rows of the CLI's bad-input table
+// (tests/tools/sigma_cli_test.cpp has the other subcommands'): one `sigma:`
+// line on stderr, nothing on stdout, exit status 2, nothing run.
 TEST(TourRun, BadFlagsAreOneLineAndExitTwo) {
   const fs::path dir = fresh_dir("bad_flags");
   std::ofstream(dir / "afile") << "x";
   const std::string out = " --out " + (dir / "out").string();
-  const struct {
-    std::string args, expect;
-  } cases[] = {
-      {"values --out ''", "--out needs a directory name"},
-      {"values --out " + (dir / "afile").string(), "is a file, expected a directory"},
-      {"values --seed -1" + out, "--seed must be a whole number from 0 to 18446744073709551615, got '-1'"},
-      {"values --seed 99999999999999999999" + out, "got '99999999999999999999'"},
-      {"values --seed 1.5" + out, "got '1.5'"},
-      {"tour --only ''" + out, "--only needs a comma-separated list of sections"},
-      {"tour --only values,,train" + out, "has an empty section name"},
-      {"multilabel --batch 3" + out, "--batch"},
-      {"multilabel --batch-size 0" + out, "--batch-size"},
-      {"gating --batch-size 0" + out, "gating: --batch-size must be in [1, 1024], got 0"},
-      {"train --folds 1" + out, "train: --folds must be 0 (no cross-validation) or in [2, 20], got 1"},
-      {"train --repeats 0" + out, "train: --repeats must be in [1, 100], got 0"},
-      {"train --save " + (dir / "no_dir" / "m.safetensors").string() + out, "does not exist"},
-      {"train --save " + dir.string() + out, "is a directory, expected a file name"},
+  const std::vector<sigma::test::BadInput> rows = {
+      {"values --out ''", "", 2, {"values: --out needs a directory name"}},
+      {"values --out " + (dir / "afile").string(), "", 2, {"is a file, expected a directory"}},
+      {"values --seed -1" + out, "", 2, {"--seed must be a whole number from 0 to 18446744073709551615, got '-1'"}},
+      {"values --seed 99999999999999999999" + out, "", 2, {"got '99999999999999999999'"}},
+      {"values --seed 1.5" + out, "", 2, {"got '1.5'"}},
+      {"tour --only ''" + out, "", 2, {"tour: --only needs a comma-separated list of sections"}},
+      {"tour --only values,,train" + out, "", 2, {"has an empty section name"}},
+      {"tour --only nosuch" + out, "", 2, {"unknown section 'nosuch'", "gating"}},
+      {"tour --quick" + out, "SIGMA_TARGET=NOSUCH", 2, {"tour: SIGMA_TARGET", "NOSUCH"}},
+      {"multilabel --batch 3" + out, "", 2, {"--batch"}},
+      {"multilabel --batch-size 0" + out, "", 2, {"--batch-size"}},
+      {"gating --batch-size 0" + out, "", 2, {"gating: --batch-size must be in [1, 1024], got 0"}},
+      {"train --folds 1" + out, "", 2, {"train: --folds must be 0 (no cross-validation) or in [2, 20], got 1"}},
+      {"train --repeats 0" + out, "", 2, {"train: --repeats must be in [1, 100], got 0"}},
+      {"train --save " + (dir / "no_dir" / "m.safetensors").string() + out, "", 2, {"does not exist"}},
+      {"train --save " + dir.string() + out, "", 2, {"is a directory, expected a file name"}},
+      {"train --csv " + dir.string() + " --target y" + out, "", 2, {"is a directory, expected a CSV file"}},
+      {"predict --model m.safetensors", "", 2, {"--csv is required"}},
   };
-  for (const auto& c : cases) {
-    const CliRun r = run(c.args);
-    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
-    EXPECT_EQ(r.out.rfind("sigma: ", 0), 0u) << c.args << "\n" << r.out;
-    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
-    EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.args << "\n" << r.out;
-  }
+  for (const auto& row : rows) sigma::test::expect_bad_input(row);
   EXPECT_FALSE(fs::exists(dir / "out" / "report.md")) << "a bad flag must stop before any section runs";
 }
 

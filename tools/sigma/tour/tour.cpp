@@ -15,6 +15,7 @@
 #include <string>
 
 #include "../commands.h"
+#include "../kernel_options.h"
 #include "render.h"
 #include "sigma/io.h"
 #include "sigma/kernels.h"
@@ -138,6 +139,7 @@ RunOptions options(const std::string& name, const CommonFlags& f) {
   fs::create_directories(o.out, ec);
   if (ec) throw cli::UsageError(name + ": cannot create the --out directory " + f.out + ": " + ec.message());
   o.quick = f.quick;
+  cli::dispatch_target(name);  // an unusable SIGMA_TARGET is bad input, before anything runs
   return o;
 }
 
