@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,29 @@ inline CliRun run_cli_split(const std::string& args, const std::string& env = ""
   r.err.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   ::unlink(path);
   return r;
+}
+
+// Runs the CLI on a pseudo-terminal (link with util for forkpty) and returns
+// everything it wrote; nothing when the machine cannot make one (a chroot
+// without /dev/pts), so a test can skip instead of failing.
+inline std::optional<std::string> run_on_terminal(std::vector<std::string> args) {
+  int fd = -1;
+  const pid_t pid = ::forkpty(&fd, nullptr, nullptr, nullptr);
+  if (pid < 0) return std::nullopt;
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SIGMA_CLI)};
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(SIGMA_CLI, argv.data());
+    ::_exit(127);
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
+  ::close(fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
 }
 
 // One row of a bad-input table.

@@ -2,7 +2,6 @@
 // SIGMA_CLI is the path of the built binary and SIGMA_ACCURACY_DOC that of
 // docs/ACCURACY.md (both set by CMake).
 #include <gtest/gtest.h>
-#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -352,31 +351,12 @@ TEST_P(SigmaAccuracyDocs, WithinTheDocumentedMaximum) {
 INSTANTIATE_TEST_SUITE_P(EveryOp, SigmaAccuracyDocs, testing::ValuesIn(sigma::op_names),
                          [](const auto& param_info) { return std::string(param_info.param); });
 
-// Runs the CLI on a pseudo-terminal and returns everything it wrote.
-std::string run_on_terminal(std::vector<std::string> args) {
-  int fd = -1;
-  const pid_t pid = ::forkpty(&fd, nullptr, nullptr, nullptr);
-  if (pid < 0) return "forkpty failed";
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(SIGMA_CLI)};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(SIGMA_CLI, argv.data());
-    ::_exit(127);
-  }
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
-  ::close(fd);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
-}
-
 // On a terminal the scan redraws one progress line with a percentage, and
 // clears it before the report; into a pipe or file it prints only the report.
 TEST(SigmaCli, AccuracyShowsProgressOnATerminalOnly) {
-  const std::string tty = run_on_terminal({"accuracy", "--op", "sigmoid", "--step", "4097"});
+  const auto on_tty = sigma::test::run_on_terminal({"accuracy", "--op", "sigmoid", "--step", "4097"});
+  if (!on_tty) GTEST_SKIP() << "no pseudo-terminal on this machine (forkpty failed)";
+  const std::string& tty = *on_tty;
   EXPECT_NE(tty.find("\rsigmoid f32 on "), std::string::npos) << tty;
   EXPECT_NE(tty.find("%"), std::string::npos) << tty;
   EXPECT_NE(tty.find("max error"), std::string::npos) << tty;
