@@ -3,7 +3,8 @@
 // operands, non-contiguous (transposed, strided) inputs, 0-dim inputs and
 // keepdim variants. Inputs stay away from kinks (abs and relu at 0, clamp
 // bounds, max/min ties, the softplus threshold). The last tests check that
-// gradcheck itself fails on a wrong gradient and rejects bad inputs.
+// gradcheck itself fails on a wrong gradient (by a factor of two, and by one
+// part in a million with the default tolerances) and rejects bad inputs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -633,6 +634,41 @@ TEST(GradcheckSelf, FailsOnWrongGradient) {
   for (const char* part :
        {"input 0", "element [0]", "output element [0]", "analytic 0.5,", "numeric "})
     EXPECT_NE(r.message.find(part), std::string::npos) << part << " not in: " << r.message;
+}
+
+// The defaults must catch an analytic gradient off by one part in a million.
+// f(x) = e^x + 1e-6 e^x.detach() has the value (1 + 1e-6) e^x, so its true
+// derivative is (1 + 1e-6) e^x while autograd reports e^x: off by 1e-6
+// relative, at points where the gradient is 0.1, 1, 10 and 100 (each checked
+// alone, so each must fail on its own). e^x itself must pass there.
+TEST(GradcheckSelf, CatchesAGradientOffByOneMillionthRelative) {
+  for (double x0 : {std::log(0.1), 0.0, std::log(10.0), std::log(100.0)}) {
+    SCOPED_TRACE("x = " + std::to_string(x0));
+    const Tensor x = sigma::tensor({x0}, sigma::kFloat64).requires_grad_();
+    const sigma::GradcheckResult good =
+        sigma::gradcheck([](const TensorList& in) { return in[0].exp(); }, {x});
+    EXPECT_TRUE(good.ok) << good.message;
+    const sigma::GradcheckResult bad = sigma::gradcheck(
+        [](const TensorList& in) { return in[0].exp() + in[0].exp().detach() * 1e-6; }, {x});
+    EXPECT_FALSE(bad.ok);
+  }
+}
+
+// And one off by 1e-6 absolute where the gradient is about 1: f(x) = tanh(x)
+// + 1e-6 x.detach() has the derivative 1 - tanh(x)^2 + 1e-6, autograd reports
+// 1 - tanh(x)^2 (0.91 to 1 at these points). tanh itself must pass.
+TEST(GradcheckSelf, CatchesAGradientOffByOneMillionthAbsoluteNearOne) {
+  for (double x0 : {-0.3, -0.05, 0.0, 0.1, 0.3}) {
+    SCOPED_TRACE("x = " + std::to_string(x0));
+    const Tensor x = sigma::tensor({x0}, sigma::kFloat64).requires_grad_();
+    const sigma::GradcheckResult good =
+        sigma::gradcheck([](const TensorList& in) { return in[0].tanh(); }, {x});
+    EXPECT_TRUE(good.ok) << good.message;
+    const sigma::GradcheckResult bad = sigma::gradcheck(
+        [](const TensorList& in) { return in[0].tanh() + in[0].detach() * 1e-6; }, {x});
+    EXPECT_FALSE(bad.ok);
+    EXPECT_NE(bad.message.find("analytic"), std::string::npos) << bad.message;
+  }
 }
 
 TEST(GradcheckSelf, FailsOnMissingGradient) {

@@ -57,10 +57,15 @@ TEST(KernelTanh, F32StridedScanWithinOneUlpOnEveryTarget) {
   });
 }
 
+// Every float with 0.25 <= |x| <= 0.5, the binade holding the f32 branch
+// point |x| = 0.375 where the polynomial hands over to 1 - 2 sigmoid(-2z)
+// (2 (2^23 + 1) inputs), on the best target; the other targets give the same
+// bits (tanh_exhaustive_test.cpp).
 TEST(KernelTanh, F32EveryFloatAroundTheBranchPoint) {
   std::vector<float> x;
-  for (std::int64_t k = f32_order(0.25f); k <= f32_order(0.5f); k += 5)
-    x.push_back(f32_from_order(k));
+  for (std::int64_t k = f32_order(0.25f); k <= f32_order(0.5f); ++k)
+    x.push_back(f32_from_order(k)), x.push_back(-f32_from_order(k));
+  ASSERT_EQ(x.size(), 2 * ((std::size_t{1} << 23) + 1));
   std::vector<float> y(x.size());
   sigma::tanh(x, y);
   const UlpStats s = f32_stats(x, y, d_tanh);
@@ -183,7 +188,10 @@ TEST(KernelTanh, ThreadCountDoesNotChangeBits) {
   sigma::set_num_threads(0);
 }
 
-// dy (1 - y^2) relative to the exact product of the given values.
+// dy (1 - y^2) relative to the exact product of the given values, in ULP of
+// T at the exact value: the spacing of subnormals where it is below T's
+// smallest normal (the contract has no exception there), and exactly 0 where
+// y = +-1.
 template <class T>
 void check_backward(const std::vector<T>& dy, const std::vector<T>& y, double bound) {
   std::vector<T> dx(y.size());
@@ -191,14 +199,19 @@ void check_backward(const std::vector<T>& dy, const std::vector<T>& y, double bo
   for (std::size_t i = 0; i < y.size(); ++i) ref[i] = mp_dtanh(dy[i], y[i]);
   for_each_target([&](const std::string& t) {
     sigma::tanh_backward(std::span<const T>(dy), std::span<const T>(y), std::span<T>(dx));
-    UlpStats s;
+    UlpStats s, sub;
     for (std::size_t i = 0; i < y.size(); ++i) {
-      if (std::fabs(ref[i]) < std::numeric_limits<T>::min()) continue;
-      s.add(ulp_error(dx[i], ref[i]), y[i], std::isnan(dx[i]));
+      const double e = ulp_error(dx[i], ref[i]);
+      s.add(e, y[i], std::isnan(dx[i]));
+      if (ref[i] != 0 && std::fabs(ref[i]) < std::numeric_limits<T>::min())
+        sub.add(e, y[i], std::isnan(dx[i]));
     }
     EXPECT_LE(s.max, bound) << "worst y = " << double(s.worst_x);
-    std::printf("tanh_backward %s [%s]: max %.3f ULP\n", sizeof(T) == 4 ? "f32" : "f64", t.c_str(),
-                s.max);
+    EXPECT_EQ(s.nan_out, 0u);
+    std::printf("tanh_backward %s [%s]: max %.3f ULP over %llu results, %.3f over the %llu "
+                "subnormal ones\n",
+                sizeof(T) == 4 ? "f32" : "f64", t.c_str(), s.max, (unsigned long long)s.count,
+                sub.max, (unsigned long long)sub.count);
   });
 }
 
@@ -213,6 +226,17 @@ TEST(KernelTanhBackward, WithinTwoUlpOfTheExactProduct) {
     y.push_back(float(v)), dy.push_back(float(gd(rng)));
     ydd.push_back(v), dyd.push_back(gd(rng));
   }
+  // Subnormal and zero results: dy from 2^-100 down to below the smallest
+  // subnormal (itself subnormal, or 0, once rounded), with y spread over
+  // (-1, 1) or close to +-1 (1 - y^2 down to 2^-23), and y = +-1 exactly.
+  for (int i = 0; i < 40000; ++i) {
+    const double v =
+        i % 2 ? yd(rng) : std::copysign(1 - std::ldexp(std::fabs(yd(rng)), -(i % 24)), yd(rng));
+    y.push_back(float(v)), dy.push_back(float(std::ldexp(gd(rng), -100 - i % 52)));
+    ydd.push_back(v), dyd.push_back(std::ldexp(gd(rng), -1000 - i % 77));
+  }
+  for (float v : {1.0f, -1.0f}) y.push_back(v), dy.push_back(3.0f);
+  for (double v : {1.0, -1.0}) ydd.push_back(v), dyd.push_back(3.0);
   check_backward(dy, y, 1.5);
   check_backward(dyd, ydd, 1.5);
   float g, one = 1.0f, half = 0.5f;

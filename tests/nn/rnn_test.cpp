@@ -489,17 +489,10 @@ TEST(RnnCells, MatchReference) {
 
 // ---- Gradients (float64, central differences).
 
-sigma::GradcheckOptions grad_options() {
-  sigma::GradcheckOptions o;
-  o.eps = 1e-6;
-  o.atol = 1e-7;
-  o.rtol = 1e-5;
-  return o;
-}
-
+// gradcheck's default tolerances (atol 1e-8, rtol 1e-7).
 void expect_gradcheck(const std::function<Tensor(const TensorList&)>& fn, const TensorList& in,
                       const std::string& what) {
-  const sigma::GradcheckResult r = sigma::gradcheck(fn, in, grad_options());
+  const sigma::GradcheckResult r = sigma::gradcheck(fn, in);
   EXPECT_TRUE(r.ok) << what << ": " << r.message;
 }
 

@@ -105,21 +105,43 @@ H nearest16(long double v) {
   return best;
 }
 
-// Number of non-NaN 16-bit inputs whose result from run(x, y) (spans of H)
-// differs from the correctly rounded exact(x). With signed_zeros false, +0 and
-// -0 count as equal.
+// The quiet bit of H's NaNs (the top fraction bit).
+template <class H>
+constexpr std::uint16_t quiet_bit16() {
+  return std::is_same_v<H, bfloat16> ? 0x0040u : 0x0200u;
+}
+
+// Number of the 65536 16-bit inputs whose result from run(x, y) (spans of H)
+// is wrong: for a non-NaN input, one that differs from the correctly rounded
+// exact(x) (with signed_zeros false, +0 and -0 count as equal); for a NaN
+// input, anything but that NaN, quieted (IEEE 754 NaN propagation: sign and
+// payload kept, quiet bit set; the f32 kernels return the same NaN, and
+// narrowing quiets it). The first wrong NaN is reported with its bits.
 template <class H, class Run, class Exact>
 int misrounded_16bit(Run run, Exact exact, bool signed_zeros) {
   std::vector<H> x(65536), y(65536);
   for (std::uint32_t i = 0; i < 65536; ++i) x[i].bits = std::uint16_t(i);
   run(std::span<const H>(x), std::span<H>(y));
-  int wrong = 0;
+  int wrong = 0, nans = 0, wrong_nans = 0;
   for (std::uint32_t i = 0; i < 65536; ++i) {
     const float xf = to_float(x[i]);
-    if (std::isnan(xf)) continue;
+    if (std::isnan(xf)) {
+      ++nans;
+      const std::uint16_t want = std::uint16_t(x[i].bits | quiet_bit16<H>());
+      if (y[i].bits != want) {
+        if (!wrong_nans++)
+          ADD_FAILURE() << (std::is_same_v<H, bfloat16> ? "bf16" : "f16") << " NaN input 0x"
+                        << std::hex << x[i].bits << " gave 0x" << y[i].bits << ", want 0x"
+                        << want;
+        ++wrong;
+      }
+      continue;
+    }
     const H want = nearest16<H>(exact(xf));
     wrong += y[i].bits != want.bits && (signed_zeros || to_float(y[i]) != to_float(want));
   }
+  // bf16: 2 signs * 127 fractions; f16: 2 * 1023.
+  EXPECT_EQ(nans, (std::is_same_v<H, bfloat16> ? 254 : 2046));
   return wrong;
 }
 
