@@ -321,6 +321,21 @@ std::vector<std::string> read_header(CsvReader& r) {
   return names;
 }
 
+// A user's CSV, opened, counted and its header read: how read_csv and
+// read_csv_features begin.
+struct UserCsv {
+  explicit UserCsv(const std::filesystem::path& path)
+      : src(path), lines(count_lines(src)), reader(path.string(), src) {
+    cols.names = read_header(reader);
+    header_line = reader.line();
+  }
+  FileSource src;
+  std::int64_t lines;
+  CsvReader reader;
+  Columns cols;
+  std::int64_t header_line = 0;
+};
+
 std::string list_names(const std::vector<std::string>& names) {
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + excerpt(n);
@@ -484,12 +499,10 @@ Dataset digits() {
 
 Dataset read_csv(const std::filesystem::path& path, const std::string& target, bool binary_target,
                  const ReadProgress& progress) {
-  FileSource src(path);
-  const std::int64_t lines = count_lines(src);
-  CsvReader r(path.string(), src);
-  Columns cols;
-  cols.names = read_header(r);
-  const std::int64_t header_line = r.line();
+  UserCsv csv(path);
+  CsvReader& r = csv.reader;
+  Columns& cols = csv.cols;
+  const std::int64_t header_line = csv.header_line;
   const auto it = std::find(cols.names.begin(), cols.names.end(), target);
   if (it == cols.names.end()) {
     throw std::runtime_error(r.file() + ":" + std::to_string(header_line) + ": no target column '" +
@@ -510,7 +523,7 @@ Dataset read_csv(const std::filesystem::path& path, const std::string& target, b
   }
   cols.binary_target = binary_target;
   ds.target_name = target;
-  read_records(r, cols, lines, src.size(), progress, ds.x, ds.y);
+  read_records(r, cols, csv.lines, csv.src.size(), progress, ds.x, ds.y);
   check_has_rows(ds.x, r, header_line);
   if (binary_target) {
     const double positives = ds.y.sum().item<double>();
@@ -527,12 +540,10 @@ Dataset read_csv(const std::filesystem::path& path, const std::string& target, b
 sigma::Tensor read_csv_features(const std::filesystem::path& path,
                                 const std::vector<std::string>& features, const std::string& ignored,
                                 const ReadProgress& progress) {
-  FileSource src(path);
-  const std::int64_t lines = count_lines(src);
-  CsvReader r(path.string(), src);
-  Columns cols;
-  cols.names = read_header(r);
-  const std::int64_t header_line = r.line();
+  UserCsv csv(path);
+  CsvReader& r = csv.reader;
+  Columns& cols = csv.cols;
+  const std::int64_t header_line = csv.header_line;
   std::vector<std::string> missing(features);
   for (std::size_t c = 0; c < cols.names.size(); ++c) {
     const auto it = std::find(features.begin(), features.end(), cols.names[c]);
@@ -553,7 +564,7 @@ sigma::Tensor read_csv_features(const std::filesystem::path& path,
                              " are missing; the file has: " + list_names(cols.names));
   cols.features = static_cast<std::int64_t>(features.size());
   sigma::Tensor x, y;
-  read_records(r, cols, lines, src.size(), progress, x, y);
+  read_records(r, cols, csv.lines, csv.src.size(), progress, x, y);
   check_has_rows(x, r, header_line);
   return x;
 }
