@@ -74,7 +74,12 @@ struct Pool {
   std::atomic<std::uint32_t> epoch{0};  // bumped per job; sleeping workers wait on it
   std::atomic<int> sleepers{0};         // workers asleep (or about to be) on epoch
   std::atomic<bool> busy{false};        // a thread is running a job
-  int workers = 0;                      // started so far (only the busy holder reads or writes)
+  std::atomic<int> late{0};             // a woken worker found its job done (1) or not (0)
+  // Only the busy holder reads or writes these:
+  int workers = 0;                      // started so far
+  double debt = 0;                      // grains run alone lately (see run_chunks)
+  double bar = detail::kWakeGrains;     // the debt that wakes the workers
+  std::chrono::steady_clock::time_point alone_end{};  // when the last such job ended
 };
 
 // Never destroyed: detached workers may still be waiting on it at exit.
@@ -129,6 +134,7 @@ void worker_main(Pool& p, int index, std::uint32_t seen) {
       continue;
     }
     const std::int64_t ran = run_claimed(p, true);
+    if (slept) p.late.store(ran > 0 ? 0 : 1, std::memory_order_relaxed);
     // Spin for the next job unless this one came while this worker was
     // spinning and it still found nothing: then it was not on a CPU.
     spin = ran > 0 || slept;
@@ -159,13 +165,25 @@ void run_chunks(std::int64_t chunks, ChunkFn fn, void* ctx, double grains) noexc
     serial();
     return;
   }
-  // Too small to wait ~55 us for a worker to wake (or start): on this thread,
-  // unless one is awake.
+  // No worker awake and a job too small to wait ~55 us for one to wake (or
+  // start): on this thread, unless such jobs keep coming (each within kSpin of
+  // the last) and add up to `bar` grains: then the workers are woken once and
+  // stay awake while the jobs keep coming. When the woken worker found its
+  // job already done, the bar doubles (to 64 kWakeGrains); when it helped,
+  // the bar halves back (to kWakeGrains).
   if (grains < kWakeGrains && p.sleepers.load() >= p.workers) {
-    p.busy.store(false, std::memory_order_release);
-    serial();
-    return;
+    if (std::chrono::steady_clock::now() - p.alone_end > kSpin) p.debt = 0;
+    p.debt += grains;
+    if (p.debt < p.bar) {
+      serial();
+      p.alone_end = std::chrono::steady_clock::now();
+      p.busy.store(false, std::memory_order_release);
+      return;
+    }
+    p.bar = p.late.load(std::memory_order_relaxed) != 0 ? std::min(2 * p.bar, 64 * kWakeGrains)
+                                                          : std::max(p.bar / 2, kWakeGrains);
   }
+  p.debt = 0;
   const std::uint32_t epoch = p.epoch.load(std::memory_order_relaxed);
   while (p.workers < threads - 1) {
     try {

@@ -12,13 +12,15 @@
 // get_num_threads() - 1 workers claim chunks from one shared counter, and the
 // caller waits only for chunks a worker has actually claimed, so a worker the
 // OS has not scheduled (a busy machine) never holds the caller up: the caller
-// runs those chunks itself. After a job a worker spins for the next one for a
-// short while (kSpin), then sleeps. Handing a job to an awake worker costs
-// about 0.5 us; waking a sleeping one costs the caller a system call (17 us
-// here) and the worker arrives about 55 us later, so sleeping workers are only
-// woken for jobs of kWakeGrains or more. A worker that was spinning yet found
-// nothing left to claim was not on a CPU when the job came (the machine is
-// busy) and goes to sleep straight after its next job instead of spinning.
+// runs those chunks itself. After a job a worker spins for the next one for
+// 50 us, then sleeps. Handing a job to an awake worker costs about 0.5 us;
+// waking a sleeping one costs the caller a system call (17 us here) and the
+// worker arrives about 55 us later. So sleeping workers are woken only for a
+// job of kWakeGrains or more, or for smaller jobs that follow each other
+// within the spin time (so a woken worker would stay awake) and add up to
+// kWakeGrains; until then they run on the caller. A worker that was spinning
+// yet found nothing left to claim was not on a CPU when the job came (the
+// machine is busy) and goes to sleep straight after its next job.
 // sigma's loops open no OpenMP regions, and matrix products call OpenBLAS
 // single-threaded (ops/linalg.cpp), so the pools in a process do not compete
 // for the cores.
@@ -38,8 +40,8 @@ int num_threads() noexcept;  // sigma::get_num_threads(), without the public hea
 // calling thread and the pool's workers, and returns when all have run;
 // `grains` estimates the work (see kWakeGrains). Runs them all on the calling
 // thread when sigma has one thread, inside an OpenMP parallel region, inside
-// a chunk (nested), while another thread is using the pool, or when the job
-// is too small to wake a sleeping worker and none is awake. fn must not throw.
+// a chunk (nested), while another thread is using the pool, or when no worker
+// is awake and the job is too small to wake one. fn must not throw.
 using ChunkFn = void (*)(void* ctx, std::int64_t chunk) noexcept;
 void run_chunks(std::int64_t chunks, ChunkFn fn, void* ctx, double grains) noexcept;
 
