@@ -10,6 +10,8 @@
 // claimed chunk does; so a worker that wakes late can never run a stale or a
 // half-published job, whatever it read before. Workers count each finished
 // chunk in `done`; the caller waits for done == the chunks it did not run.
+// After fork() the child has no workers, whatever the counts say: its jobs
+// run on the caller, which claims every chunk no worker does.
 #include <omp.h>
 
 #include <atomic>
