@@ -11,25 +11,29 @@
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
 //       order: per batch zero_grad, forward, loss, backward, step. Training
 //       carries on across iterations, as epochs do.
+//   MLPEpochBatch4096    the same on 49,152 synthetic rows (30 standard normal
+//       features, a noisy linear 0/1 target) in batches of 4096, as
+//       `sigma train --csv FILE --batch-size 4096` runs it: products and
+//       element-wise ops large enough to split across threads.
 //
 // Both libraries get the same weights (drawn here from std::mt19937 and
 // copied by PyTorch parameter name; the names must agree) and the same data.
 // The data are permuted once, before timing, with one permutation for both;
 // a batch is a narrow() view of the permuted tensors.
 //
-// Threads: everything runs on one thread: sigma::set_num_threads(1) (sigma's
-// kernels), omp_set_num_threads(1) (sigma's element-wise loops),
-// openblas_set_num_threads(1) (the BLAS both libraries call on Debian),
-// at::set_num_threads(1) and at::set_num_interop_threads(1) (LibTorch).
+// Threads: each case runs twice. BM_<Case>/... runs everything on one thread:
+// sigma::set_num_threads(1), omp_set_num_threads(1), openblas_set_num_threads(1)
+// (the BLAS both libraries call on Debian), at::set_num_threads(1) and
+// at::set_num_interop_threads(1) (LibTorch). BM_<Case>_DefaultThreads/...
+// runs both libraries as a user who sets nothing gets them: every count as
+// the process started (single_thread.h). The targets for the
+// defaults: no slower than one thread, and <= 0.8x LibTorch's defaults.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <exception>
 #include <fstream>
-#include <mutex>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -52,7 +56,12 @@
 
 namespace {
 
-using sigma_bench::single_thread;
+enum class Threads { kOne, kDefault };
+
+void use_threads(Threads t) {
+  if (t == Threads::kOne) sigma_bench::single_thread();
+  else sigma_bench::default_threads();
+}
 
 // ---- Shared weights: for each parameter, in named_parameters() order,
 // uniform values in [-bound, bound] with bound = 1/sqrt(fan), fan = the last
@@ -150,6 +159,33 @@ const Dataset& breast_cancer() {
 }
 
 constexpr std::int64_t kBatch = 32;
+constexpr std::int64_t kLargeRows = 49152, kLargeBatch = 4096;
+
+const Dataset& synthetic_large() {
+  static const Dataset data = [] {
+    Dataset d;
+    d.rows = kLargeRows;
+    d.features = 30;
+    std::mt19937 gen(11);
+    std::normal_distribution<float> normal;
+    std::vector<float> w(30);
+    for (auto& e : w) e = normal(gen);
+    d.x.resize(static_cast<std::size_t>(d.rows * d.features));
+    d.y.resize(static_cast<std::size_t>(d.rows));
+    for (std::size_t i = 0; i < d.y.size(); ++i) {
+      float s = normal(gen);
+      for (std::size_t j = 0; j < 30; ++j) s += w[j] * (d.x[i * 30 + j] = normal(gen));
+      d.y[i] = s > 0 ? 1.0f : 0.0f;
+    }
+    return d;
+  }();
+  return data;
+}
+
+// The data and batch size of an MLP case.
+enum class Mlp { kBreastCancer, kBatch4096 };
+const Dataset& mlp_data(Mlp m) { return m == Mlp::kBreastCancer ? breast_cancer() : synthetic_large(); }
+std::int64_t mlp_batch(Mlp m) { return m == Mlp::kBreastCancer ? kBatch : kLargeBatch; }
 constexpr std::int64_t kSeq = 50, kLstmBatch = 32, kLstmInput = 64, kLstmHidden = 128;
 
 std::vector<float> lstm_input() {
@@ -185,8 +221,8 @@ void load(torch::nn::Module& m, const std::vector<NamedValues>& w) {
 
 // ---- sigma.
 
-void LSTMForwardBackward_sigma(benchmark::State& state) {
-  single_thread();
+void LSTMForwardBackward_sigma(benchmark::State& state, Threads threads) {
+  use_threads(threads);
   sigma::nn::LSTM lstm(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
   load(*lstm, draw_weights(*lstm, 1));
   const sigma::Tensor x = sigma::tensor(lstm_input()).reshape({kSeq, kLstmBatch, kLstmInput});
@@ -199,9 +235,10 @@ void LSTMForwardBackward_sigma(benchmark::State& state) {
   }
 }
 
-void MLPEpoch_sigma(benchmark::State& state) {
-  single_thread();
-  const Dataset& d = breast_cancer();
+void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
+  use_threads(threads);
+  const Dataset& d = mlp_data(which);
+  const std::int64_t batch = mlp_batch(which);
   sigma::nn::Sequential model = sigma_mlp();
   load(*model, draw_weights(*model, 2));
   const sigma::Tensor x = sigma::tensor(d.x).reshape({d.rows, d.features});
@@ -209,8 +246,8 @@ void MLPEpoch_sigma(benchmark::State& state) {
   sigma::nn::BCEWithLogitsLoss criterion;
   sigma::optim::Adam optimizer(model->parameters(), sigma::optim::AdamOptions(1e-3));
   for (auto _ : state) {
-    for (std::int64_t start = 0; start < d.rows; start += kBatch) {
-      const std::int64_t len = std::min(kBatch, d.rows - start);
+    for (std::int64_t start = 0; start < d.rows; start += batch) {
+      const std::int64_t len = std::min(batch, d.rows - start);
       optimizer.zero_grad();
       sigma::Tensor loss = criterion(model(x.narrow(0, start, len)), y.narrow(0, start, len));
       loss.backward();
@@ -223,8 +260,8 @@ void MLPEpoch_sigma(benchmark::State& state) {
 // ---- LibTorch.
 #ifdef SIGMA_BENCH_HAVE_TORCH
 
-void LSTMForwardBackward_torch(benchmark::State& state) {
-  single_thread();
+void LSTMForwardBackward_torch(benchmark::State& state, Threads threads) {
+  use_threads(threads);
   sigma::nn::LSTM twin(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
   torch::nn::LSTM lstm(torch::nn::LSTMOptions(kLstmInput, kLstmHidden));
   load(*lstm, draw_weights(*twin, 1));
@@ -238,9 +275,10 @@ void LSTMForwardBackward_torch(benchmark::State& state) {
   }
 }
 
-void MLPEpoch_torch(benchmark::State& state) {
-  single_thread();
-  const Dataset& d = breast_cancer();
+void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
+  use_threads(threads);
+  const Dataset& d = mlp_data(which);
+  const std::int64_t batch = mlp_batch(which);
   sigma::nn::Sequential twin = sigma_mlp();
   torch::nn::Sequential model(torch::nn::Linear(30, 32), torch::nn::ReLU(), torch::nn::Linear(32, 1));
   load(*model, draw_weights(*twin, 2));
@@ -249,8 +287,8 @@ void MLPEpoch_torch(benchmark::State& state) {
   torch::nn::BCEWithLogitsLoss criterion;
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
   for (auto _ : state) {
-    for (std::int64_t start = 0; start < d.rows; start += kBatch) {
-      const std::int64_t len = std::min(kBatch, d.rows - start);
+    for (std::int64_t start = 0; start < d.rows; start += batch) {
+      const std::int64_t len = std::min(batch, d.rows - start);
       optimizer.zero_grad();
       torch::Tensor loss = criterion(model->forward(x.narrow(0, start, len)), y.narrow(0, start, len));
       loss.backward();
@@ -265,12 +303,17 @@ void MLPEpoch_torch(benchmark::State& state) {
 }  // namespace
 
 #ifdef SIGMA_BENCH_HAVE_TORCH
-#define SIGMA_BENCH_PAIR(name)                         \
-  BENCHMARK(name##_sigma)->Name("BM_" #name "/sigma"); \
-  BENCHMARK(name##_torch)->Name("BM_" #name "/torch")
+#define SIGMA_BENCH_PAIR(fn, name, ...)                                      \
+  BENCHMARK_CAPTURE(fn##_sigma, name, __VA_ARGS__)->Name("BM_" #name "/sigma"); \
+  BENCHMARK_CAPTURE(fn##_torch, name, __VA_ARGS__)->Name("BM_" #name "/torch")
 #else
-#define SIGMA_BENCH_PAIR(name) BENCHMARK(name##_sigma)->Name("BM_" #name "/sigma")
+#define SIGMA_BENCH_PAIR(fn, name, ...) \
+  BENCHMARK_CAPTURE(fn##_sigma, name, __VA_ARGS__)->Name("BM_" #name "/sigma")
 #endif
 
-SIGMA_BENCH_PAIR(LSTMForwardBackward);
-SIGMA_BENCH_PAIR(MLPEpoch);
+SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward, Threads::kOne);
+SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
+SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
+SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);
+SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch_DefaultThreads, Threads::kDefault, Mlp::kBreastCancer);
+SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096_DefaultThreads, Threads::kDefault, Mlp::kBatch4096);

@@ -211,11 +211,13 @@ void reset_target();
 
 }  // namespace kernels
 
-// Threads sigma uses: its OpenMP loops (kernels, element-wise ops,
-// reductions, optimizer updates) and OpenBLAS's matrix products. 0 or less
-// restores the defaults (OMP_NUM_THREADS or the number of cores; OpenBLAS's
-// own count). Element-wise results do not depend on it. Small models often run
-// fastest with 1: threads that wait for work spin on the cores the work needs.
+// Threads sigma uses, the calling thread included, for its kernels,
+// element-wise ops, reductions, optimizer updates and matrix products (whose
+// tiles call OpenBLAS single-threaded). 0 or less restores the default:
+// omp_get_max_threads(), i.e. OMP_NUM_THREADS, else the number of CPUs. No
+// result depends on it, bitwise. Work below a measured size runs on the
+// calling thread whatever the count, and idle threads sleep after a 50 us
+// spin, so the default is not slower than 1 (docs/PERFORMANCE.md, "Threads").
 void set_num_threads(int n);
 int get_num_threads();
 

@@ -215,7 +215,7 @@ void run_bce(std::span<const T> x, std::span<const T> t, std::span<T> loss, std:
   const T* wp = optional_input(op, "weight", w, x.size(), loss.data());
   const T* pp = optional_input(op, "pos_weight", pw, x.size(), loss.data());
   detail::init_dispatch();
-  detail::parallel_for(x.size(), [&](std::size_t b, std::size_t e) {
+  detail::parallel_for_kernel(x.size(), [&](std::size_t b, std::size_t e) {
     kernel(x.data() + b, t.data() + b, wp ? wp + b : nullptr, pp ? pp + b : nullptr,
            loss.data() + b, e - b);
   });
@@ -234,7 +234,7 @@ void run_bce_backward(std::span<const T> g, std::span<const T> x, std::span<cons
   const T* wp = optional_input(op, "weight", w, x.size(), dx.data());
   const T* pp = optional_input(op, "pos_weight", pw, x.size(), dx.data());
   detail::init_dispatch();
-  detail::parallel_for(x.size(), [&](std::size_t b, std::size_t e) {
+  detail::parallel_for_kernel(x.size(), [&](std::size_t b, std::size_t e) {
     kernel(g.data() + b, x.data() + b, t.data() + b, wp ? wp + b : nullptr, pp ? pp + b : nullptr,
            dx.data() + b, e - b);
   });

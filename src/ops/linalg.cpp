@@ -7,12 +7,19 @@
 // other layout is made contiguous first. bf16/f16 are converted to f32, multiplied
 // with sgemm and rounded once. matmul is composed from dot/mm/bmm and views
 // following PyTorch's rules, so it needs no backward of its own.
+//
+// Threads: OpenBLAS runs single-threaded while sigma calls it (its own pool
+// would compete with sigma's, and its results depend on its thread count).
+// A product is cut into tiles of C, rows or columns, whose number depends on
+// m, n and k only; the tiles of all products of a batch go to sigma's pool
+// (kernels/parallel.h). So a product gives the same bits for any thread count.
 #include <cblas.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <mutex>
 
 #include "autograd/function.h"
 #include "sigma/ops.h"
@@ -96,17 +103,70 @@ void check_blas_size(const char* op, std::initializer_list<std::int64_t> values)
                   " exceeds what the BLAS library accepts");
 }
 
+// OpenBLAS single-threaded while any sigma call into it is in flight, then
+// back to the count it had (its default, or what the program set).
+class BlasOneThread {
+ public:
+  BlasOneThread() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (depth_++ == 0) {
+      saved_ = openblas_get_num_threads();
+      if (saved_ != 1) openblas_set_num_threads(1);
+    }
+  }
+  ~BlasOneThread() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--depth_ == 0 && saved_ != 1) openblas_set_num_threads(saved_);
+  }
+  BlasOneThread(const BlasOneThread&) = delete;
+  BlasOneThread& operator=(const BlasOneThread&) = delete;
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int depth_ = 0;
+  static inline int saved_ = 1;
+};
+
+// ld of C is ldc (a tile of C's columns keeps the full row stride).
 template <class T>
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, Layout la, const T* b,
-          Layout lb, T* c) {
+          Layout lb, T* c, std::int64_t ldc) {
   const auto bm = static_cast<blasint>(m), bn = static_cast<blasint>(n),
              bk = static_cast<blasint>(k);
   const auto lda = static_cast<blasint>(la.ld), ldb = static_cast<blasint>(lb.ld),
-             ldc = static_cast<blasint>(std::max<std::int64_t>(1, n));
+             bldc = static_cast<blasint>(std::max<std::int64_t>(1, ldc));
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, la.trans, lb.trans, bm, bn, bk, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    cblas_sgemm(CblasRowMajor, la.trans, lb.trans, bm, bn, bk, 1.0f, a, lda, b, ldb, 0.0f, c, bldc);
   else
-    cblas_dgemm(CblasRowMajor, la.trans, lb.trans, bm, bn, bk, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+    cblas_dgemm(CblasRowMajor, la.trans, lb.trans, bm, bn, bk, 1.0, a, lda, b, ldb, 0.0, c, bldc);
+}
+
+// The products' grain (docs/PERFORMANCE.md, "Threads"), in multiply-adds: a
+// tile, or a group of a batch's products, is at least this much work.
+constexpr std::int64_t kGemmGrain = std::int64_t{1} << 19;
+constexpr std::int64_t kMaxTiles = 8;
+constexpr std::int64_t kTileAlign = 16;  // rows / columns, a multiple of the kernels' unroll
+
+// How an m x n product is cut: `tiles` tiles of `per` rows (by_rows) or
+// columns, the last one shorter; from the sizes alone.
+struct Tiling {
+  bool by_rows = true;
+  std::int64_t tiles = 1, per = 0;
+};
+Tiling tiling(std::int64_t m, std::int64_t n, std::int64_t k) {
+  Tiling t;
+  t.by_rows = m >= n;
+  const std::int64_t len = t.by_rows ? m : n;
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const auto wanted = static_cast<std::int64_t>(std::min(work / double(kGemmGrain), double(kMaxTiles)));
+  const std::int64_t tiles = std::min(wanted, len / kTileAlign);
+  if (tiles < 2) {
+    t.per = len;
+    return t;
+  }
+  t.per = ((len + tiles - 1) / tiles + kTileAlign - 1) / kTileAlign * kTileAlign;
+  t.tiles = (len + t.per - 1) / t.per;
+  return t;
 }
 
 // out[i] = a[i] b[i] for i < batch (a: [batch,] m x k, b: [batch,] k x n),
@@ -132,13 +192,25 @@ Tensor batched_product(const char* op, const Tensor& a, const Tensor& b, std::in
     const T* ap = static_cast<const T*>(pa.t.unsafeGetTensorImpl()->data());
     const T* bp = static_cast<const T*>(pb.t.unsafeGetTensorImpl()->data());
     T* cp = static_cast<T*>(out.unsafeGetTensorImpl()->data());
-    // Small products run single-threaded inside OpenBLAS: spread the batch
-    // over threads instead. Larger ones let BLAS use the threads.
-    const bool small = m * n * k <= 32768;
-#pragma omp parallel for if (small && batch >= 4) num_threads(sigma::detail::num_threads()) schedule(static)
-    for (std::int64_t i = 0; i < batch; ++i)
-      gemm<T>(m, n, k, ap + i * pa.batch_stride, pa.layout, bp + i * pb.batch_stride, pb.layout,
-              cp + i * m * n);
+    const Tiling t = tiling(m, n, k);
+    // Element (i, j) of operand x with layout l.
+    const auto at = [](const T* x, Layout l, std::int64_t i, std::int64_t j) {
+      return l.trans == CblasNoTrans ? x + i * l.ld + j : x + j * l.ld + i;
+    };
+    BlasOneThread one_thread;
+    detail::parallel_items(batch * t.tiles, m * n * k / t.tiles, kGemmGrain, [&](std::int64_t w) {
+      const std::int64_t i = w / t.tiles, first = (w % t.tiles) * t.per;
+      const T* a0 = ap + i * pa.batch_stride;
+      const T* b0 = bp + i * pb.batch_stride;
+      T* c0 = cp + i * m * n;
+      if (t.by_rows) {
+        const std::int64_t rows = std::min(t.per, m - first);
+        gemm<T>(rows, n, k, at(a0, pa.layout, first, 0), pa.layout, b0, pb.layout, c0 + first * n, n);
+      } else {
+        const std::int64_t cols = std::min(t.per, n - first);
+        gemm<T>(m, cols, k, a0, pa.layout, at(b0, pb.layout, 0, first), pb.layout, c0 + first, n);
+      }
+    });
   });
   return dtype == compute ? out : detail::cast_data(out, dtype);
 }
@@ -260,6 +332,7 @@ Tensor dot(const Tensor& a, const Tensor& b) {
       const double* pa = a.data_ptr<double>();
       const double* pb = b.data_ptr<double>();
       double r = 0.0;
+      BlasOneThread one_thread;
       if (n > 0 && a.stride(0) > 0 && b.stride(0) > 0 &&
           n <= static_cast<std::int64_t>(std::numeric_limits<blasint>::max()) &&
           a.stride(0) <= static_cast<std::int64_t>(std::numeric_limits<blasint>::max()) &&

@@ -89,6 +89,9 @@ template <class T> double load_double(T v) noexcept {
 }
 
 inline constexpr std::int64_t kBlock = std::int64_t{1} << 14;
+// The reductions' grain (docs/PERFORMANCE.md, "Threads"): a thread's share of
+// a reduction is at least this many elements.
+inline constexpr std::int64_t kReduceGrain = std::int64_t{1} << 16;
 
 // Reduces n contiguous elements with 8 interleaved accumulators (which the
 // compiler can vectorise) merged in a fixed order.
@@ -115,10 +118,10 @@ Acc reduce_long_run(const T* p, std::int64_t n, const Load& load) {
   if (n <= kBlock) return reduce_run<Acc>(p, n, load);
   const std::int64_t nb = (n + kBlock - 1) / kBlock;
   std::vector<Acc> part(static_cast<std::size_t>(nb));
-#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
-  for (std::int64_t b = 0; b < nb; ++b)
+  detail::parallel_items(nb, kBlock, kReduceGrain, [&](std::int64_t b) {
     part[static_cast<std::size_t>(b)] =
         reduce_run<Acc>(p + b * kBlock, std::min(kBlock, n - b * kBlock), load);
+  });
   Acc total = part[0];
   for (std::int64_t b = 1; b < nb; ++b) total.merge(part[static_cast<std::size_t>(b)]);
   return total;
@@ -214,20 +217,20 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
   if (g.empty() || (g.size() == 1 && g[0].first)) {
     o[0] = store(reduce_long_run<Acc>(px, count, load), count);
   } else if (g.size() == 1) {  // nothing to reduce: every group has size 1
-#pragma omp parallel for if (kept >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
-    for (std::int64_t i = 0; i < kept; ++i) {
+    detail::parallel_items(kept, 1, kReduceGrain, [&](std::int64_t i) {
       Acc a;
       a.add(load(px[i]));
       o[i] = store(a, 1);
-    }
+    });
   } else if (g.size() == 2 && !g[0].first) {  // [kept, reduced]: contiguous runs
     const std::int64_t n = g[1].second;
     if (n >= 4 * kBlock) {
       for (std::int64_t i = 0; i < kept; ++i)
         o[i] = store(reduce_long_run<Acc>(px + i * n, n, load), n);
     } else {
-#pragma omp parallel for if (kept * n >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
-      for (std::int64_t i = 0; i < kept; ++i) o[i] = store(reduce_run<Acc>(px + i * n, n, load), n);
+      detail::parallel_items(kept, n, kReduceGrain, [&](std::int64_t i) {
+        o[i] = store(reduce_run<Acc>(px + i * n, n, load), n);
+      });
     }
   } else {  // [reduced, kept] or [kept, reduced, kept]: columns
     const std::int64_t outer = g.size() == 3 ? g[0].second : 1;
@@ -236,8 +239,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
     constexpr std::int64_t kCols = 256;
     const std::int64_t col_blocks = (inner + kCols - 1) / kCols;
     const std::int64_t tasks = outer * col_blocks;
-#pragma omp parallel for if (kept * r >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
-    for (std::int64_t t = 0; t < tasks; ++t) {
+    detail::parallel_items(tasks, kept * r / tasks, kReduceGrain, [&](std::int64_t t) {
       const std::int64_t ob = t / col_blocks, c0 = (t % col_blocks) * kCols;
       const std::int64_t w = std::min(kCols, inner - c0);
       Acc acc[kCols];
@@ -245,7 +247,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
       for (std::int64_t k = 0; k < r; ++k)
         for (std::int64_t c = 0; c < w; ++c) acc[c].add(load(base[k * inner + c]));
       for (std::int64_t c = 0; c < w; ++c) o[ob * inner + c0 + c] = store(acc[c], r);
-    }
+    });
   }
 }
 
@@ -482,8 +484,7 @@ void extreme_dim_kernel(const Tensor& x, std::int64_t d, Tensor* values_out, con
     using V = ValueType<T>;
     const T* px = static_cast<const T*>(c.unsafeGetTensorImpl()->data());
     T* pv = values_out ? static_cast<T*>(values_out->unsafeGetTensorImpl()->data()) : nullptr;
-#pragma omp parallel for if (a.outer > 1 && c.numel() >= detail::kParallelGrain) num_threads(sigma::detail::num_threads()) schedule(static)
-    for (std::int64_t o = 0; o < a.outer; ++o) {
+    detail::parallel_items(a.outer, a.size * a.inner, kReduceGrain, [&](std::int64_t o) {
       std::vector<V> best(static_cast<std::size_t>(a.inner));
       std::int64_t* bi = pi + o * a.inner;
       const T* row = px + o * a.size * a.inner;
@@ -507,7 +508,7 @@ void extreme_dim_kernel(const Tensor& x, std::int64_t d, Tensor* values_out, con
       if (pv)
         for (std::int64_t i = 0; i < a.inner; ++i)
           pv[o * a.inner + i] = detail::convert_value<T>(best[static_cast<std::size_t>(i)]);
-    }
+    });
   });
 }
 

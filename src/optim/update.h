@@ -57,6 +57,10 @@ inline void update_one(T* pp, const T* gp, const std::array<T*, sizeof...(K)>& s
   ((sp[K][i] = sigma::detail::convert_value<T>(sv[K])), ...);
 }
 
+// The update loop's grain (docs/PERFORMANCE.md, "Threads"): a range of
+// elements one thread updates is at least this long.
+inline constexpr std::int64_t kUpdateGrain = std::int64_t{1} << 11;
+
 template <class F, class... S>
 void update_elements(const char* op, const Tensor& param, const Tensor& grad, F&& f,
                      const S&... states) {
@@ -86,12 +90,9 @@ void update_elements(const char* op, const Tensor& param, const Tensor& grad, F&
       auto body = [&](std::int64_t i) {
         update_one(pp, gp, sp, i, f, std::index_sequence_for<S...>{});
       };
-      if (n < sigma::detail::kParallelGrain) {
-        for (std::int64_t i = 0; i < n; ++i) body(i);
-      } else {
-#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
-        for (std::int64_t i = 0; i < n; ++i) body(i);
-      }
+      sigma::detail::parallel_for(n, kUpdateGrain, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) body(i);
+      });
     }
   });
   if (dense_param) {

@@ -3,8 +3,9 @@
 // Ops cast their operands to one compute type first (float for bf16/f16),
 // expand them to the output shape (stride 0 on broadcast dimensions) and call
 // map_elements with a scalar lambda. Contiguous operands take a flat loop the
-// compiler vectorises (OpenMP-parallel above kParallelGrain elements); others
-// walk the strided index space with the innermost dimension as the inner loop.
+// compiler vectorises (split across sigma's threads from 2 * kParallelGrain
+// elements, kernels/parallel.h); others walk the strided index space with the
+// innermost dimension as the inner loop.
 #pragma once
 
 #include <array>
@@ -20,6 +21,8 @@
 
 namespace sigma::detail {
 
+// The element-wise map's grain (docs/PERFORMANCE.md, "Threads"): a range of a
+// contiguous map is at least this many elements.
 inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 16;
 
 // The broadcast of two shapes, or sigma::Error:
@@ -111,14 +114,9 @@ void map_elements_impl(std::index_sequence<Js...>, const Tensor& out, F& f, cons
   O* o = static_cast<O*>(out.unsafeGetTensorImpl()->data());
   const std::tuple<const I*...> base{static_cast<const I*>(in.unsafeGetTensorImpl()->data())...};
   if ((out.is_contiguous() && ... && in.is_contiguous())) {
-    // Small arrays stay out of the OpenMP region: entering it, even with a
-    // false if-clause, wakes the thread pool (~0.4 us per op).
-    if (n < kParallelGrain) {
-      for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));
-      return;
-    }
-#pragma omp parallel for num_threads(sigma::detail::num_threads()) schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));
+    parallel_for(n, kParallelGrain, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));
+    });
     return;
   }
   constexpr std::size_t K = sizeof...(I) + 1;

@@ -299,6 +299,25 @@ TEST(RnnModules, LargerSizesMatchReference) {
   check_module(Kind::Gru, c, false, sigma::kFloat, 7, 5);
 }
 
+// One forward and backward of LSTM(64, 128) over [50, 32, 64], the case
+// bench/nn_bench.cpp times: products cut into tiles, gate kernels, sums and
+// gradient accumulation give the same bits for any thread count.
+TEST(RnnModules, LstmForwardBackwardSameBitsForAnyThreadCount) {
+  sigma::manual_seed(11);
+  nn::LSTM lstm(nn::LSTMOptions(64, 128));
+  const Tensor x = random_tensor({50, 32, 64}, sigma::kFloat32, 12);
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [&] {
+        lstm->zero_grad();
+        auto [out, hc] = lstm(x);
+        out.sum().backward();
+        std::vector<Tensor> r{out, std::get<0>(hc), std::get<1>(hc)};
+        for (const Tensor& p : lstm->parameters()) r.push_back(p.grad());
+        return r;
+      },
+      "LSTM forward + backward");
+}
+
 TEST(RnnModules, UnbatchedInputIsBatchOfOne) {
   for (Kind kind : kAllKinds)
     for (bool batch_first : {false, true}) {

@@ -148,6 +148,22 @@ void check_grad(const Fn& fn, const std::vector<Shape>& shapes,
 
 // ---- Forward values.
 
+// Element-wise ops above the map's grain (kParallelGrain), contiguous and
+// broadcast, and the kernel-backed activations: the same bits for any
+// thread count.
+TEST(BinaryForward, SameBitsForAnyThreadCount) {
+  const Tensor a = sigma::test::random_tensor({1 << 20}, sigma::kFloat32, 1);
+  const Tensor b = sigma::test::random_tensor({1 << 20}, sigma::kFloat32, 2, 0.5, 2.0);
+  const Tensor c = sigma::test::random_tensor({512, 1024}, sigma::kFloat64, 3);
+  const Tensor bias = sigma::test::random_tensor({1024}, sigma::kFloat64, 4);
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [&] {
+        return std::vector<Tensor>{a * b + a, (a - b) / b, c + bias, c * c.t().contiguous().t(),
+                                   a.sigmoid(), a.tanh(), (a * b).exp()};
+      },
+      "element-wise");
+}
+
 TEST(BinaryForward, BroadcastMatchesLoopsF64) {
   const Shape sa{2, 1, 3}, sb{4, 1};
   const auto va = values(sa), vb = values(sb, 0.5);

@@ -16,6 +16,9 @@
 #include "sigma/tensor.h"
 #include "tensor_checks.h"
 
+extern "C" int openblas_get_num_threads(void);
+extern "C" void openblas_set_num_threads(int num_threads);
+
 namespace {
 
 using sigma::Tensor;
@@ -174,6 +177,52 @@ TEST(Mm, LayoutsMatchNaiveLoops) {
 TEST(Mm, LargeMatrices) {
   Tensor a = random_tensor({123, 301}, sigma::kFloat32, 3), b = random_tensor({150, 301}, sigma::kFloat32, 4);
   expect_matches(a.mm(b.t()), ref_matmul(a, b.t()), "large");
+}
+
+// Products large enough to be cut into tiles of C (kGemmGrain in
+// src/ops/linalg.cpp): by rows (m >= n) and by columns, with transposed
+// operands as BLAS takes them without a copy.
+TEST(Mm, TiledProductsMatchNaiveLoops) {
+  Tensor a = random_tensor({300, 200}, sigma::kFloat32, 11), b = random_tensor({256, 200}, sigma::kFloat32, 12);
+  expect_matches(a.mm(b.t()), ref_matmul(a, b.t()), "tiles of rows");
+  Tensor c = random_tensor({300, 40}, sigma::kFloat32, 13), d = random_tensor({300, 600}, sigma::kFloat32, 14);
+  expect_matches(c.t().mm(d), ref_matmul(c.t(), d), "tiles of columns");
+  Tensor e = random_tensor({3, 100, 300}, sigma::kFloat64, 15), f = random_tensor({3, 300, 130}, sigma::kFloat64, 16);
+  expect_matches(e.bmm(f), ref_matmul(e, f), "batched tiles");
+}
+
+// The LSTM's products (tanh/sigmoid training of LSTM(64, 128), batch 32,
+// 50 steps) and a batch of small ones: the same bits for any thread count.
+TEST(Mm, SameBitsForAnyThreadCount) {
+  const Tensor x = random_tensor({1600, 64}, sigma::kFloat32, 21);
+  const Tensor w_ih = random_tensor({512, 64}, sigma::kFloat32, 22);
+  const Tensor w_hh = random_tensor({512, 128}, sigma::kFloat32, 23);
+  const Tensor h = random_tensor({32, 128}, sigma::kFloat32, 24);
+  const Tensor dg = random_tensor({32, 512}, sigma::kFloat32, 25);
+  const Tensor dgs = random_tensor({1600, 512}, sigma::kFloat32, 26);
+  const Tensor hs = random_tensor({1600, 128}, sigma::kFloat32, 27);
+  const Tensor ba = random_tensor({64, 4, 4}, sigma::kFloat64, 28), bb = random_tensor({64, 4, 4}, sigma::kFloat64, 29);
+  const Tensor va = random_tensor({100000}, sigma::kFloat64, 30), vb = random_tensor({100000}, sigma::kFloat64, 31);
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [&] {
+        return std::vector<Tensor>{x.mm(w_ih.t()),   h.mm(w_hh.t()),    dg.mm(w_hh),
+                                   dgs.t().mm(hs),   dgs.t().mm(x),     dgs.mm(w_ih),
+                                   ba.bmm(bb),       va.dot(vb)};
+      },
+      "LSTM products");
+}
+
+// sigma calls OpenBLAS single-threaded and puts the program's setting back.
+TEST(Mm, LeavesOpenBlasThreadCountAsItFoundIt) {
+  const int saved = openblas_get_num_threads();
+  for (int n : {1, 2, 3}) {
+    openblas_set_num_threads(n);
+    Tensor a = random_tensor({200, 300}, sigma::kFloat32, 1), b = random_tensor({300, 400}, sigma::kFloat32, 2);
+    (void)a.mm(b);
+    (void)random_tensor({5000}, sigma::kFloat64, 3).dot(random_tensor({5000}, sigma::kFloat64, 4));
+    EXPECT_EQ(openblas_get_num_threads(), n);
+  }
+  openblas_set_num_threads(saved);
 }
 
 TEST(Mm, SixteenBitComputesInFloat32) {

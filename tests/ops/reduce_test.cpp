@@ -121,6 +121,24 @@ TEST(Sum, SameBitsForOneToEightThreads) {
   omp_set_num_threads(saved);
 }
 
+// Every parallel reduction loop (src/ops/reduce.cpp), above its grain: one
+// long run, rows, columns, a dimension in the middle, mean, and max/min
+// along a dimension with their indices.
+TEST(Reductions, SameBitsForAnyThreadCount) {
+  const Tensor x = random_tensor({3, 1 << 19}, sigma::kFloat32, 6);
+  const Tensor y = random_tensor({512, 1024}, sigma::kFloat32, 7);
+  const Tensor z = random_tensor({64, 300, 40}, sigma::kFloat64, 8);
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [&] {
+        const auto [zmax, zarg] = z.max(1);
+        const auto [ymin, yarg] = y.min(0);
+        return std::vector<Tensor>{x.sum(),     x.sum({1}),  x.t().sum({1}), y.sum({0}),
+                                   y.sum({1}),  z.sum({1}),  z.mean({0, 2}), zmax,
+                                   zarg,        ymin,        yarg,           y.reshape({-1}).sum()};
+      },
+      "reductions");
+}
+
 struct DimsCase {
   Shape shape;
   Shape dims;

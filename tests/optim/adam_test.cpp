@@ -212,6 +212,22 @@ TEST(AdamTest, OptionChecks) {
                {"AdamW", "weight_decay"});
 }
 
+// A parameter above the update loop's grain (kUpdateGrain): the same bits
+// for any thread count.
+TEST(AdamTest, SameBitsForAnyThreadCount) {
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [] {
+        Tensor p = sigma::test::random_tensor({1 << 17}, sigma::kFloat32, 1).requires_grad_();
+        optim::Adam opt({p}, optim::AdamOptions(1e-2).amsgrad(true));
+        for (std::uint64_t step = 0; step < 3; ++step) {
+          p.mutable_grad() = sigma::test::random_tensor({1 << 17}, sigma::kFloat32, 10 + step);
+          opt.step();
+        }
+        return std::vector<Tensor>{p.detach()};
+      },
+      "Adam");
+}
+
 TEST(AdamTest, ConvergesOnAQuadratic) {
   const Tensor c = sigma::tensor({1.5, -2.0, 0.25, 3.0}, sigma::kFloat64);
   const Tensor s = sigma::tensor({1.0, 0.5, 2.0, 0.1}, sigma::kFloat64);

@@ -4,7 +4,8 @@
 // from an index formula, seeded inputs (std::mt19937_64 uniforms and a
 // splitmix64 stream independent of sigma::rand), the bf16 rounding of a float
 // done independently of sigma, and check_grad: autograd gradients of
-// sum(fn(inputs) * w) against central differences in float64.
+// sum(fn(inputs) * w) against central differences in float64, and
+// expect_same_bits_for_any_thread_count.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,9 +17,11 @@
 #include <initializer_list>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sigma/autograd.h"
+#include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "sigma/tensor.h"
 
@@ -139,6 +142,35 @@ inline void check_grad(const std::function<sigma::Tensor(const sigma::TensorList
           << "input " << j << " element " << i;
     }
   }
+}
+
+
+// Runs make() with sigma::set_num_threads(1), then 2, 3 and the default (0),
+// and expects the same tensors (shapes and every bit of every value) each
+// time; restores the default. make returns the tensors to compare.
+inline void expect_same_bits_for_any_thread_count(
+    const std::function<std::vector<sigma::Tensor>()>& make, const std::string& what) {
+  const auto bits = [&] {
+    std::vector<std::pair<std::vector<std::int64_t>, std::vector<double>>> r;
+    for (const sigma::Tensor& t : make()) r.emplace_back(t.sizes().vec(), values(t));
+    return r;
+  };
+  sigma::set_num_threads(1);
+  const auto one = bits();
+  for (int n : {2, 3, 0}) {
+    sigma::set_num_threads(n);
+    const auto got = bits();
+    ASSERT_EQ(got.size(), one.size()) << what;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(got[i].first, one[i].first) << what << ", tensor " << i << ", threads " << n;
+      const auto& a = got[i].second;
+      const auto& b = one[i].second;
+      EXPECT_TRUE(a.size() == b.size() &&
+                  std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0)
+          << what << ", tensor " << i << ": threads " << n << " differ from 1 thread";
+    }
+  }
+  sigma::set_num_threads(0);
 }
 
 }  // namespace sigma::test

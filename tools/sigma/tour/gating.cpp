@@ -333,12 +333,13 @@ plot::Series histogram(const std::string& title, const std::vector<double>& valu
   return s;
 }
 
-// Runs the section on one thread (sigma's OpenMP loops and OpenBLAS) and
-// goes back to the defaults on exit; the tour sets no thread count otherwise.
-// Every tensor here is small ([64, 128] gates per step): with two threads the
-// idle one spins on the core the work needs. Measured on 2 cores (--quick):
-// 1 thread took ~6 s of CPU, the defaults 12-17 s for the same or longer wall
-// time, and up to 2.4x the wall time with the other core busy.
+// Runs the section on one thread and goes back to the defaults on exit; the
+// tour sets no thread count otherwise. Every tensor here is small ([64, 128]
+// gates per step). Measured on 2 cores (--quick) before sigma had its own
+// thread pool (docs/PERFORMANCE.md, "Threads"), when idle OpenMP and OpenBLAS
+// workers spun on the core the work needed: 1 thread took ~6 s of CPU, the
+// defaults 12-17 s for the same or longer wall time, and up to 2.4x the wall
+// time with the other core busy. Not measured again since.
 class SingleThread {
  public:
   SingleThread() { set_num_threads(1); }
