@@ -6,14 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <regex>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli_run.h"
@@ -44,6 +46,37 @@ std::vector<std::vector<std::string>> table_rows(const std::string& out) {
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Small literal-text parsers for the CLI's reports (no std::regex: GCC 12's
+// <regex> trips -Wmaybe-uninitialized in sanitizer builds).
+
+// What follows the first `key` in `s`, leading spaces skipped.
+std::optional<std::string> after(const std::string& s, std::string_view key) {
+  const auto at = s.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  std::string rest = s.substr(at + key.size());
+  rest.erase(0, rest.find_first_not_of(' '));
+  return rest;
+}
+
+// The unsigned integer `s` starts with, if it starts with a digit.
+std::optional<std::uint64_t> leading_uint(const std::string& s) {
+  std::size_t n = 0;
+  while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+  if (n == 0) return std::nullopt;
+  return std::stoull(s.substr(0, n));
+}
+
+// The integer written just before the first `suffix` that follows digits
+// ("12 inputs" for suffix " inputs").
+std::optional<std::uint64_t> uint_before(const std::string& s, std::string_view suffix) {
+  for (auto at = s.find(suffix); at != std::string::npos; at = s.find(suffix, at + 1)) {
+    std::size_t begin = at;
+    while (begin > 0 && std::isdigit(static_cast<unsigned char>(s[begin - 1]))) --begin;
+    if (begin < at) return std::stoull(s.substr(begin, at - begin));
+  }
+  return std::nullopt;
+}
 
 TEST(SigmaCli, EvalPrintsTheSeedsValues) {
   const CliRun r = run("eval -3 -1 0 1 3");
@@ -204,10 +237,15 @@ TEST(SigmaCli, SubcommandHelpNamesWhatTheOptionsTake) {
   EXPECT_NE(r.out.find("Usage: sigma eval [OPTIONS] [X...]"), std::string::npos) << r.out;
   r = run("accuracy --help");
   EXPECT_EQ(r.code, 0);
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("--op .*Op: (.*)"))) << r.out;
+  // The --op line ends "Op: name, name, ...".
+  std::optional<std::string> op_list;
+  std::istringstream help_lines(r.out);
+  for (std::string line; std::getline(help_lines, line) && !op_list;)
+    if (const auto op = line.find("--op"); op != std::string::npos)
+      if (const auto at = line.rfind("Op: "); at != std::string::npos && at > op) op_list = line.substr(at + 4);
+  ASSERT_TRUE(op_list) << r.out;
   std::vector<std::string> listed, all(sigma::op_names.begin(), sigma::op_names.end());
-  std::istringstream names(m[1].str());
+  std::istringstream names(*op_list);
   for (std::string n; std::getline(names >> std::ws, n, ',');) listed.push_back(n);
   EXPECT_EQ(listed, all) << r.out;
   r = run("bench --help");
@@ -255,15 +293,16 @@ AccuracyReport accuracy(const std::string& args) {
   AccuracyReport a;
   a.text = r.out + r.err;
   EXPECT_EQ(r.code, 0) << args << "\n" << a.text;
-  std::smatch m;
-  if (std::regex_search(r.out, m, std::regex(R"(: (\d+) inputs)"))) a.inputs = std::stoull(m[1]);
-  if (std::regex_search(r.out, m, std::regex(R"(max error +(\S+) ULP)"))) a.max_ulp = std::stod(m[1]);
-  if (std::regex_search(r.out, m, std::regex(R"(NaN outputs for non-NaN inputs +(\d+))")))
-    a.nan_out = std::stoull(m[1]);
+  if (const auto n = uint_before(r.out, " inputs")) a.inputs = *n;
+  if (const auto e = after(r.out, "max error ")) a.max_ulp = std::stod(e->substr(0, e->find_first_of(" \n")));
+  if (const auto n = after(r.out, "NaN outputs for non-NaN inputs "); n && leading_uint(*n))
+    a.nan_out = *leading_uint(*n);
   else
     ADD_FAILURE() << "no NaN-output line\n" << a.text;
-  if (std::regex_search(r.out, m, std::regex(R"(NaN inputs giving NaN +(\d+) of (\d+))")))
-    a.nan_kept = std::stoull(m[1]), a.nan_in = std::stoull(m[2]);
+  if (const auto kept = after(r.out, "NaN inputs giving NaN "); kept && leading_uint(*kept)) {
+    a.nan_kept = *leading_uint(*kept);
+    if (const auto of = after(*kept, " of "); of && leading_uint(*of)) a.nan_in = *leading_uint(*of);
+  }
   return a;
 }
 
@@ -274,12 +313,15 @@ struct DocFigure {
 };
 
 DocFigure parse_figure(const std::string& cell) {
-  std::smatch m;
   DocFigure f;
-  if (std::regex_search(cell, m, std::regex(R"(\d+(\.(\d+))?)"))) {
-    f.value = std::stod(m[0]);
-    f.half_unit = 0.5 * std::pow(10.0, -double(m[2].length()));
-  }
+  const auto begin = std::find_if(cell.begin(), cell.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (begin == cell.end()) return f;
+  auto end = std::find_if_not(begin, cell.end(), [](unsigned char c) { return std::isdigit(c); });
+  int decimals = 0;
+  if (end != cell.end() && *end == '.' && end + 1 != cell.end() && std::isdigit(static_cast<unsigned char>(end[1])))
+    for (++end; end != cell.end() && std::isdigit(static_cast<unsigned char>(*end)); ++end) ++decimals;
+  f.value = std::stod(std::string(begin, end));
+  f.half_unit = 0.5 * std::pow(10.0, -double(decimals));
   return f;
 }
 
@@ -304,10 +346,10 @@ std::vector<std::pair<std::string, DocRow>> accuracy_doc_table() {
     for (std::string c; std::getline(s, c, '|');) cells.push_back(c);
     if (cells.size() < 5) continue;
     DocRow r{parse_figure(cells[1]), 0, parse_figure(cells[3]), parse_figure(cells[4])};
-    std::smatch m;
     if (cells[2].find("all 2^32") != std::string::npos) r.f32_step = 1;
-    else if (std::regex_search(cells[2], m, std::regex(R"(one in (\d+))"))) r.f32_step = std::stoll(m[1]);
-    const std::string op = std::regex_replace(cells[0], std::regex(R"([\s`]+)"), "");
+    else if (const auto n = after(cells[2], "one in "); n && leading_uint(*n)) r.f32_step = std::int64_t(*leading_uint(*n));
+    std::string op = cells[0];
+    std::erase_if(op, [](unsigned char c) { return std::isspace(c) || c == '`'; });
     if (!std::isnan(r.f32.value)) rows.emplace_back(op, r);
   }
   return rows;
