@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sigma/reduction.h"
 #include "sigma/tensor.h"
 
 namespace sigma {
@@ -111,12 +112,15 @@ Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 Tensor silu(const Tensor& x);
 Tensor log_sigmoid(const Tensor& x);
 Tensor softplus(const Tensor& x, const Scalar& beta = 1, const Scalar& threshold = 20);
-// Element-wise loss of sigma/kernels.h's bce_with_logits; reduction is
-// "none", "mean" or "sum". weight broadcasts to the input's shape, pos_weight
-// along its last dimension.
+// Element-wise loss of sigma/kernels.h's bce_with_logits, reduced by
+// kNone, kMean or kSum (or PyTorch's strings "none", "mean", "sum"). weight
+// broadcasts to the input's shape, pos_weight along its last dimension.
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight = {}, const Tensor& pos_weight = {},
-                                        const std::string& reduction = "mean");
+                                        Reduction reduction = kMean);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        const std::string& reduction);
 
 // ---- Linear algebra (CBLAS sgemm/dgemm; bf16/f16 computed in f32).
 Tensor matmul(const Tensor& a, const Tensor& b);

@@ -5,7 +5,7 @@
 // offset) of a storage that views share, with a version counter that every
 // in-place write bumps so autograd can tell when a saved tensor changed.
 // Members forward to the free functions of sigma/ops.h; both spellings work
-// (x.sigmoid() and sigma::sigmoid(x)).
+// (x.sigmoid() and sigma::sigmoid(x)). Tensors live on a Device (the CPU).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sigma/device.h"
 #include "sigma/error.h"
 #include "sigma/scalar_type.h"
 #include "sigma/tensor_options.h"
@@ -50,6 +51,11 @@ class Tensor {
   std::int64_t numel() const;
   ScalarType dtype() const;
   ScalarType scalar_type() const { return dtype(); }
+  // Where the data lives: always the CPU in this build (sigma/device.h).
+  Device device() const;
+  bool is_cpu() const { return device().is_cpu(); }
+  bool is_cuda() const { return device().is_cuda(); }
+  // The tensor's dtype and device (requires_grad off, as LibTorch).
   TensorOptions options() const;
   std::size_t element_size() const;
   std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * element_size(); }
@@ -99,7 +105,11 @@ class Tensor {
 
   // ---- Conversion and copies.
   Tensor to(ScalarType t, bool copy = false) const;
+  // Options may name a dtype and a device; a device without a backend
+  // throws sigma::Error (x.to(sigma::kCPU) returns x itself).
   Tensor to(const TensorOptions& o, bool copy = false) const;
+  Tensor to(Device device, ScalarType t, bool copy = false) const;
+  Tensor cpu() const { return to(TensorOptions(kCPU)); }
   Tensor type_as(const Tensor& other) const { return to(other.dtype()); }
   Tensor contiguous() const;
   Tensor clone() const;

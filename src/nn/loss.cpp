@@ -15,6 +15,8 @@
 #include "sigma/nn/modules/loss.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "tensor/dense.h"
+#include "core/compensated_sum.h"
 #include "tensor/loops.h"
 
 namespace sigma::nn {
@@ -31,33 +33,8 @@ void check_same_shape(const char* op, const Tensor& input, const Tensor& target)
                 " must match input shape " + shape_string(input.sizes()));
 }
 
-// x's values as a contiguous tensor of dtype t, without autograd.
-Tensor dense(const Tensor& x, ScalarType t) {
-  if (x.dtype() == t && x.is_contiguous()) return x;
-  Tensor out = make_tensor(x.sizes(), t);
-  sigma::detail::copy_elements(out, x);
-  return out;
-}
-
-template <class C> const C* cdata(const Tensor& t) {
-  return static_cast<const C*>(t.unsafeGetTensorImpl()->data());
-}
-template <class C>
-C* mdata(const Tensor& t) {
-  return static_cast<C*>(t.unsafeGetTensorImpl()->data());
-}
-
-// The sum of n values by compensated (Neumaier) summation in double.
-template <class C> double accurate_sum(const C* p, std::int64_t n) {
-  double s = 0, c = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double v = static_cast<double>(p[i]);
-    const double u = s + v;
-    c += std::fabs(s) >= std::fabs(v) ? (s - u) + v : (v - u) + s;
-    s = u;
-  }
-  return s + c;
-}
+using sigma::detail::data_of;
+using sigma::detail::dense;
 
 // ---- binary_cross_entropy: x probabilities in [0, 1], t targets, w weights.
 //   loss = w [(t - 1) max(log1p(-x), -100) - t max(log x, -100)]
@@ -101,10 +78,10 @@ TensorList BinaryCrossEntropyBackward::apply(TensorList&& g) {
   sigma::detail::dispatch_floating(op, ct, [&](auto tag) {
     using C = typename decltype(tag)::type;
     constexpr C kEpsilon = static_cast<C>(1e-12f);
-    const C* xs = cdata<C>(xc);
-    const C* ts = cdata<C>(tc);
-    const C* ws = wc.defined() ? cdata<C>(wc) : nullptr;
-    const C* gs = gc.defined() ? cdata<C>(gc) : nullptr;
+    const C* xs = data_of<const C>(xc);
+    const C* ts = data_of<const C>(tc);
+    const C* ws = wc.defined() ? data_of<const C>(wc) : nullptr;
+    const C* gs = gc.defined() ? data_of<const C>(gc) : nullptr;
     const C gv = static_cast<C>(g_all);
     auto grad_at = [&](std::int64_t i) {
       const C gi = gs ? gs[i] : gv;
@@ -112,13 +89,13 @@ TensorList BinaryCrossEntropyBackward::apply(TensorList&& g) {
     };
     if (need_x) {
       dx = make_tensor(xc.sizes(), ct);
-      C* o = mdata<C>(dx);
+      C* o = data_of<C>(dx);
       for (std::int64_t i = 0; i < n; ++i)
         o[i] = grad_at(i) * (xs[i] - ts[i]) / std::max((C(1) - xs[i]) * xs[i], kEpsilon);
     }
     if (need_t) {
       dt = make_tensor(xc.sizes(), ct);
-      C* o = mdata<C>(dt);
+      C* o = data_of<C>(dt);
       for (std::int64_t i = 0; i < n; ++i)
         o[i] = grad_at(i) *
                (std::max(std::log1p(-xs[i]), C(-100)) - std::max(std::log(xs[i]), C(-100)));
@@ -151,10 +128,10 @@ Tensor binary_cross_entropy_op(const Tensor& input, const Tensor& target, const 
   Tensor out;
   sigma::detail::dispatch_floating(op, ct, [&](auto tag) {
     using C = typename decltype(tag)::type;
-    const C* xs = cdata<C>(xc);
-    const C* ts = cdata<C>(tc);
-    const C* ws = w.defined() ? cdata<C>(w) : nullptr;
-    C* l = mdata<C>(loss);
+    const C* xs = data_of<const C>(xc);
+    const C* ts = data_of<const C>(tc);
+    const C* ws = w.defined() ? data_of<const C>(w) : nullptr;
+    C* l = data_of<C>(loss);
     for (std::int64_t i = 0; i < n; ++i) {
       const C x = xs[i];
       if (!(x >= C(0) && x <= C(1))) {
@@ -171,10 +148,10 @@ Tensor binary_cross_entropy_op(const Tensor& input, const Tensor& target, const 
       out = loss;
       return;
     }
-    double s = accurate_sum(l, n);
+    double s = sigma::detail::compensated_sum(l, n);
     if (red == Reduction::Mean) s /= static_cast<double>(n);
     out = make_tensor({}, ct);
-    *mdata<C>(out) = static_cast<C>(s);
+    *data_of<C>(out) = static_cast<C>(s);
   });
   if (out.dtype() != out_t) out = sigma::detail::cast_data(out, out_t);
   if (auto node = autograd::make_node<BinaryCrossEntropyBackward>({&input, &target}, red,
@@ -196,7 +173,7 @@ namespace functional {
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const BinaryCrossEntropyWithLogitsFuncOptions& options) {
   return sigma::binary_cross_entropy_with_logits(
-      input, target, options.weight(), options.pos_weight(), to_string(options.reduction()));
+      input, target, options.weight(), options.pos_weight(), options.reduction());
 }
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,

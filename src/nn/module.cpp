@@ -19,17 +19,6 @@
 
 namespace sigma {
 
-const char* to_string(Reduction r) noexcept {
-  switch (r) {
-    case Reduction::None:
-      return "none";
-    case Reduction::Mean:
-      return "mean";
-    case Reduction::Sum:
-      return "sum";
-  }
-  return "mean";
-}
 
 namespace nn {
 

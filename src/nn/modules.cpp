@@ -15,20 +15,14 @@
 #include "sigma/nn/modules/container.h"
 #include "sigma/nn/modules/dropout.h"
 #include "sigma/nn/modules/linear.h"
+#include "core/python_repr.h"
 #include "sigma/ops.h"
 
 namespace sigma::nn {
 
 namespace {
-// Python's repr of a float: shortest round-trip digits, "20.0" not "20".
-std::string python_float(double v) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, res.ptr);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-const char* python_bool(bool b) { return b ? "True" : "False"; }
+using sigma::detail::python_bool;
+using sigma::detail::python_float;
 
 void check_dropout_p(const char* op, double p) {
   if (!(p >= 0.0 && p <= 1.0))

@@ -7,11 +7,11 @@
 // Legend: T steps, B batch, H hidden size, G gates, L layers, D directions.
 #include "sigma/nn/modules/rnn.h"
 
-#include <charconv>
 #include <cmath>
 #include <ostream>
 #include <string>
 
+#include "core/python_repr.h"
 #include "ops/rnn_cell.h"
 #include "sigma/autograd.h"
 #include "sigma/nn/functional.h"
@@ -24,13 +24,7 @@ namespace {
 using Mode = detail::RNNOptionsBase::Mode;
 using sigma::detail::RecurrentKind;
 
-std::string python_float(double v) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, res.ptr);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
+using sigma::detail::python_float;
 
 std::int64_t num_gates(Mode mode) {
   switch (mode) {

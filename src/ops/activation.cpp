@@ -2,8 +2,10 @@
 // log_sigmoid, softplus, binary_cross_entropy_with_logits) on the SIMD kernels
 // of sigma/kernels.h, plus relu and gelu, each forward beside its backward.
 //
-// The kernels take contiguous spans, so operands are made dense first (a
-// no-op when they already are). A backward from the saved output, y (1 - y)
+// The kernel ops run through the element-wise pipeline: TensorIterator
+// (tensor/iterator.h) makes the operands dense spans of one dtype and
+// provides the output, and the op's kernel comes from the kernel table
+// (kernels/table.h), so an op here is its node plus a call. A backward from the saved output, y (1 - y)
 // or 1 - y^2, cancels once |y| > 1/2: 1 - y keeps only the bits y lacks, and
 // none at all once y has rounded to 1 (f32 sigmoid from x = 17.33). Those
 // elements are computed from the input instead, so the gradient stays within
@@ -11,14 +13,19 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <vector>
 
 #include "autograd/function.h"
+#include "core/compensated_sum.h"
+#include "kernels/table.h"
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "tensor/dense.h"
+#include "tensor/iterator.h"
 #include "tensor/loops.h"
 
 namespace sigma {
@@ -26,43 +33,17 @@ namespace sigma {
 using autograd::make_node;
 using autograd::SavedVariable;
 using autograd::set_history;
+using detail::KernelParams;
 using detail::TypeTag;
 
 namespace {
 
-// ---- Helpers: dense operands and spans over them.
+// ---- Helpers: dense operands and spans over them (tensor/dense.h).
+using detail::dense;
+using detail::in_span;
+using detail::out_span;
 
-// x's values as a contiguous tensor of dtype t, without autograd; x itself
-// when it already is one.
-Tensor dense(const Tensor& x, ScalarType t) {
-  if (x.dtype() == t && x.is_contiguous()) return x;
-  Tensor out = make_tensor(x.sizes(), t);
-  detail::copy_elements(out, x);
-  return out;
-}
-
-template <class T> std::span<const T> in_span(const Tensor& t) {
-  return {static_cast<const T*>(t.unsafeGetTensorImpl()->data()),
-          static_cast<std::size_t>(t.numel())};
-}
-template <class T> std::span<T> out_span(const Tensor& t) {
-  return {static_cast<T*>(t.unsafeGetTensorImpl()->data()), static_cast<std::size_t>(t.numel())};
-}
-
-// Calls f(TypeTag<T>{}) for the floating storage types the kernels take.
-template <class F> decltype(auto) dispatch_kernel_type(const char* op, ScalarType t, F&& f) {
-  switch (t) {
-    case kFloat: return f(TypeTag<float>{});
-    case kDouble: return f(TypeTag<double>{});
-    case kBFloat16: return f(TypeTag<bfloat16>{});
-    case kHalf: return f(TypeTag<float16>{});
-    default: detail::throw_dtype(op, t, "a floating-point dtype");
-  }
-}
-
-void check_defined(const char* op, const Tensor& x, const char* what = "input") {
-  if (!x.defined()) throw Error(std::string(op) + ": the " + what + " tensor is undefined");
-}
+using detail::dispatch_floating_storage;
 
 // The input as a floating tensor: integer and bool inputs become the default
 // dtype where PyTorch promotes them (sigmoid, tanh), else sigma::Error.
@@ -73,33 +54,38 @@ Tensor floating_input(const char* op, const Tensor& x, bool promote_integral) {
   detail::throw_dtype(op, x.dtype(), "a floating-point dtype");
 }
 
-// y = k(x) element-wise with a kernel k(span<const T>, span<T>).
-template <class K> Tensor unary_kernel(const char* op, const Tensor& x, K&& k) {
-  const ScalarType t = x.dtype();
-  Tensor xc = dense(x, t);
-  Tensor y = make_tensor(x.sizes(), t);
-  dispatch_kernel_type(op, t, [&](auto tag) {
+// ---- The kernel ops through the element-wise pipeline: tensors in, the
+// op's kernel from the table (kernels/table.h), a tensor out.
+
+// y = op(x); int64 and bool x compute in the default dtype where promote
+// (sigmoid, tanh, as PyTorch), else they are an error. With out, the result
+// is written there (in place when out is x).
+Tensor kernel_forward(Op op, const Tensor& x, bool promote, const KernelParams& p = {},
+                      const Tensor& out = {}) {
+  detail::TensorIterator it(op_name(op).data());
+  if (out.defined()) it.add_output(out);
+  it.add_input(x).promote_integer_inputs_to_float(promote).build();
+  it.for_each_span<1>([&](auto tag, auto y, auto xs) {
     using T = typename decltype(tag)::type;
-    k(in_span<T>(xc), out_span<T>(y));
+    detail::unary_kernel<T>(op, it.device())(xs, y, p);
   });
-  return y;
+  return it.output();
 }
 
-// dx = k(dy, s) element-wise with a backward kernel k(span dy, span s, span
-// dx), s being the saved input or output (of dx's dtype).
-template <class K>
-Tensor backward_kernel(const char* op, const Tensor& dy, const Tensor& s, K&& k) {
-  const ScalarType t = s.dtype();
-  Tensor dyc = dense(dy, t), sc = dense(s, t);
-  Tensor dx = make_tensor(s.sizes(), t);
-  dispatch_kernel_type(op, t, [&](auto tag) {
+// dx = op(dy, s) for a backward kernel, s being the saved input or output;
+// computed in dtype t (s's by default).
+Tensor kernel_backward(Op op, const Tensor& dy, const Tensor& s, const KernelParams& p = {},
+                       std::optional<ScalarType> t = std::nullopt) {
+  detail::TensorIterator it(op_name(op).data());
+  it.add_input(dy, "grad_output").add_input(s, "saved").compute_dtype(t ? *t : s.dtype()).build();
+  it.for_each_span<2>([&](auto tag, auto dx, auto dys, auto ss) {
     using T = typename decltype(tag)::type;
-    k(in_span<T>(dyc), in_span<T>(sc), out_span<T>(dx));
+    detail::binary_kernel<T>(op, it.device())(dys, ss, dx, p);
   });
-  return dx;
+  return it.output();
 }
 
-template <class T> using compute_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+using detail::compute_t;
 
 // Whether the backward from y cancels at v = y: v > 1/2 (|v| > 1/2 for tanh).
 template <class C> bool cancels(C v, bool two_sided) {
@@ -108,7 +94,7 @@ template <class C> bool cancels(C v, bool two_sided) {
 
 // Whether any element of y (of dtype y.dtype(), contiguous) cancels.
 bool any_saturated(const Tensor& y, bool two_sided) {
-  return dispatch_kernel_type("saturated", y.dtype(), [&](auto tag) {
+  return dispatch_floating_storage("saturated", y.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = static_cast<const T*>(y.unsafeGetTensorImpl()->data());
     const std::int64_t n = y.numel();
@@ -125,9 +111,10 @@ bool any_saturated(const Tensor& y, bool two_sided) {
 // input x with sigmoid_backward_from_input: dx = 4 dy s(2x) s(-2x) =
 // dy (1 - tanh(x)^2). Only those elements are gathered, in the compute type
 // (f32 for bf16/f16), so the result is rounded once to the storage type.
-void recompute_tanh_saturated(const Tensor& dx, const Tensor& dyc, const Tensor& yc,
+void recompute_tanh_saturated(const Tensor& dx, const Tensor& grad, const Tensor& yv,
                               const Tensor& x) {
-  dispatch_kernel_type("tanh_backward", dx.dtype(), [&](auto tag) {
+  const Tensor dyc = dense(grad, dx.dtype()), yc = dense(yv, dx.dtype());
+  dispatch_floating_storage("tanh_backward", dx.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using C = compute_t<T>;
     const T* y = static_cast<const T*>(yc.unsafeGetTensorImpl()->data());
@@ -168,23 +155,9 @@ struct SigmoidBackward final : autograd::Node {
   std::string name() const override { return "SigmoidBackward"; }
   TensorList apply(TensorList&& g) override {
     Tensor yv = y.unpack(this);
-    const ScalarType t = yv.dtype();
-    Tensor dyc = dense(g[0], t);
-    Tensor dx = make_tensor(yv.sizes(), t);
-    if (x.defined()) {
-      Tensor xc = dense(x.unpack(this), t);
-      dispatch_kernel_type("sigmoid_backward", t, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        sigmoid_backward_from_input(in_span<T>(dyc), in_span<T>(xc), out_span<T>(dx));
-      });
-      return {dx};
-    }
-    Tensor yc = dense(yv, t);
-    dispatch_kernel_type("sigmoid_backward", t, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      sigmoid_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
-    });
-    return {dx};
+    if (x.defined())
+      return {kernel_backward(Op::sigmoid_backward_from_input, g[0], x.unpack(this), {}, yv.dtype())};
+    return {kernel_backward(Op::sigmoid_backward, g[0], yv)};
   }
   void release_variables() override {
     y.reset();
@@ -198,14 +171,8 @@ struct TanhBackward final : autograd::Node {
   std::string name() const override { return "TanhBackward"; }
   TensorList apply(TensorList&& g) override {
     Tensor yv = y.unpack(this);
-    const ScalarType t = yv.dtype();
-    Tensor dyc = dense(g[0], t), yc = dense(yv, t);
-    Tensor dx = make_tensor(yv.sizes(), t);
-    dispatch_kernel_type("tanh_backward", t, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      tanh_backward(in_span<T>(dyc), in_span<T>(yc), out_span<T>(dx));
-    });
-    if (x.defined()) recompute_tanh_saturated(dx, dyc, yc, x.unpack(this));
+    Tensor dx = kernel_backward(Op::tanh_backward, g[0], yv);
+    if (x.defined()) recompute_tanh_saturated(dx, g[0], yv, x.unpack(this));
     return {dx};
   }
   void release_variables() override {
@@ -214,10 +181,9 @@ struct TanhBackward final : autograd::Node {
   }
 };
 
-// Forward of sigmoid / tanh with its node; x is floating.
-template <class N, class K>
-Tensor saturating_forward(const char* op, const Tensor& x, bool two_sided, K&& k) {
-  Tensor y = unary_kernel(op, x, k);
+// Forward of sigmoid / tanh with its node.
+template <class N> Tensor saturating_forward(Op op, const Tensor& x, bool two_sided) {
+  Tensor y = kernel_forward(op, x, /*promote=*/true);
   if (auto node = make_node<N>({&x})) {
     node->y = SavedVariable(y);
     if (any_saturated(y, two_sided)) node->x = SavedVariable(x);
@@ -226,14 +192,8 @@ Tensor saturating_forward(const char* op, const Tensor& x, bool two_sided, K&& k
   return y;
 }
 
-Tensor sigmoid_impl(const Tensor& x) {
-  return saturating_forward<SigmoidBackward>(
-      "sigmoid", x, false, [](auto in, auto out) { sigmoid(in, out); });
-}
-Tensor tanh_impl(const Tensor& x) {
-  return saturating_forward<TanhBackward>("tanh", x, true,
-                                          [](auto in, auto out) { tanh(in, out); });
-}
+Tensor sigmoid_impl(const Tensor& x) { return saturating_forward<SigmoidBackward>(Op::sigmoid, x, false); }
+Tensor tanh_impl(const Tensor& x) { return saturating_forward<TanhBackward>(Op::tanh, x, true); }
 
 // ---- relu: y = max(x, 0) (NaN stays NaN); dx = dy where y > 0, else 0.
 template <class T> T relu_value(T v) {
@@ -253,7 +213,7 @@ struct ReluBackward final : autograd::Node {
     const ScalarType t = yv.dtype();
     Tensor dy = detail::cast_data(g[0], t);
     Tensor dx = make_tensor(yv.sizes(), t);
-    dispatch_kernel_type("relu_backward", t, [&](auto tag) {
+    dispatch_floating_storage("relu_backward", t, [&](auto tag) {
       using T = typename decltype(tag)::type;
       detail::map_elements<T, T, T>(
           dx, [](T d, T v) { return detail::to_double_value(v) > 0 ? d : T{}; }, dy, yv);
@@ -278,11 +238,12 @@ Tensor relu_values(const Tensor& x) {
 }
 
 // An in-place activation: with recording, computed out of place from a clone
-// (so what backward saves is never overwritten) and copied back; without, on
-// a contiguous tensor, by kernel k writing over its input (the kernels allow
-// that), else out of place and copied back. k may be nullptr.
-template <class F, class K>
-Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f, K&& k) {
+// (so what backward saves is never overwritten) and copied back; without, by
+// the kernel op through the pipeline with self as output (the kernels allow
+// y == x), else out of place and copied back.
+template <class F>
+Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f,
+                std::optional<Op> kernel_op) {
   check_defined(op, self);
   autograd::check_inplace(op, self);
   if (floating_only && !self.is_floating_point())
@@ -295,15 +256,9 @@ Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f, K&& k) 
     autograd::rebase_history(self, result);
     return self;
   }
-  if constexpr (!std::is_null_pointer_v<std::decay_t<K>>) {
-    if (self.is_contiguous()) {
-      dispatch_kernel_type(op, self.dtype(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        k(in_span<T>(self), out_span<T>(self));
-      });
-      bump_version(self);
-      return self;
-    }
+  if (kernel_op) {
+    kernel_forward(*kernel_op, self, false, {}, self);
+    return self;
   }
   Tensor result = f(self);
   detail::copy_elements(self, result);
@@ -316,8 +271,7 @@ struct SiluBackward final : autograd::Node {
   SavedVariable x;
   std::string name() const override { return "SiluBackward"; }
   TensorList apply(TensorList&& g) override {
-    return {backward_kernel("silu_backward", g[0], x.unpack(this),
-                            [](auto dy, auto xs, auto dx) { silu_backward(dy, xs, dx); })};
+    return {kernel_backward(Op::silu_backward, g[0], x.unpack(this))};
   }
   void release_variables() override { x.reset(); }
 };
@@ -326,8 +280,7 @@ struct LogSigmoidBackward final : autograd::Node {
   SavedVariable x;
   std::string name() const override { return "LogSigmoidBackward"; }
   TensorList apply(TensorList&& g) override {
-    return {backward_kernel("log_sigmoid_backward", g[0], x.unpack(this),
-                            [](auto dy, auto xs, auto dx) { log_sigmoid_backward(dy, xs, dx); })};
+    return {kernel_backward(Op::log_sigmoid_backward, g[0], x.unpack(this))};
   }
   void release_variables() override { x.reset(); }
 };
@@ -338,20 +291,15 @@ struct SoftplusBackward final : autograd::Node {
   SoftplusBackward(double b, double t) : beta(b), threshold(t) {}
   std::string name() const override { return "SoftplusBackward"; }
   TensorList apply(TensorList&& g) override {
-    const double b = beta, th = threshold;
-    return {backward_kernel("softplus_backward", g[0], x.unpack(this),
-                            [b, th](auto dy, auto xs, auto dx) {
-                              using C = compute_t<typename decltype(dx)::value_type>;
-                              softplus_backward(dy, xs, dx, static_cast<C>(b), static_cast<C>(th));
-                            })};
+    return {kernel_backward(Op::softplus_backward, g[0], x.unpack(this), {beta, threshold})};
   }
   void release_variables() override { x.reset(); }
 };
 
 // Forward of an op whose backward needs only x (saved as x).
-template <class N, class K, class... A>
-Tensor input_saving_forward(const char* op, const Tensor& x, K&& k, A&&... args) {
-  Tensor y = unary_kernel(op, x, k);
+template <class N, class... A>
+Tensor input_saving_forward(Op op, const Tensor& x, const KernelParams& p, A&&... args) {
+  Tensor y = kernel_forward(op, x, /*promote=*/false, p);
   if (auto node = make_node<N>({&x}, std::forward<A>(args)...)) {
     node->x = SavedVariable(x);
     set_history(y, node);
@@ -407,7 +355,7 @@ struct GeluBackward final : autograd::Node {
     Tensor dy = detail::cast_data(g[0], t);
     Tensor dx = make_tensor(xv.sizes(), t);
     const bool tf = tanh_form;
-    dispatch_kernel_type("gelu_backward", t, [&](auto tag) {
+    dispatch_floating_storage("gelu_backward", t, [&](auto tag) {
       using T = typename decltype(tag)::type;
       detail::map_elements<T, T, T>(
           dx,
@@ -425,22 +373,6 @@ struct GeluBackward final : autograd::Node {
 };
 
 // ---- binary_cross_entropy_with_logits.
-enum class Reduction { None, Mean, Sum };
-
-Reduction parse_reduction(const char* op, const std::string& r) {
-  if (r == "none") return Reduction::None;
-  if (r == "mean") return Reduction::Mean;
-  if (r == "sum") return Reduction::Sum;
-  throw Error(std::string(op) + ": reduction must be \"none\", \"mean\" or \"sum\", got \"" + r +
-              "\"");
-}
-
-// loss, dx and dt in the compute type C (f32 or f64) over dense operands;
-// w and pw may be undefined (all ones).
-template <class C> std::span<const C> optional_span(const Tensor& t) {
-  return t.defined() ? in_span<C>(t) : std::span<const C>();
-}
-
 struct BinaryCrossEntropyWithLogitsBackward final : autograd::Node {
   SavedVariable x, t, w, pw;  // x, t as given; w, pw dense, broadcast to x's shape
   Reduction reduction;
@@ -484,7 +416,7 @@ TensorList BinaryCrossEntropyWithLogitsBackward::apply(TensorList&& g) {
   Tensor dx, dt;
   detail::dispatch_floating(op, ct, [&](auto tag) {
     using C = typename decltype(tag)::type;
-    const auto ws = optional_span<C>(wv), pws = optional_span<C>(pwv);
+    const auto ws = in_span<C>(wv), pws = in_span<C>(pwv);
     if (need_x) {
       dx = make_tensor(xc.sizes(), ct);
       bce_with_logits_backward(in_span<C>(dl), in_span<C>(xc), in_span<C>(tc), out_span<C>(dx), ws,
@@ -530,8 +462,8 @@ TensorList BinaryCrossEntropyWithLogitsBackward::apply(TensorList&& g) {
 
 }  // namespace
 
-Tensor sigmoid(const Tensor& x) { return sigmoid_impl(floating_input("sigmoid", x, true)); }
-Tensor tanh(const Tensor& x) { return tanh_impl(floating_input("tanh", x, true)); }
+Tensor sigmoid(const Tensor& x) { return sigmoid_impl(x); }
+Tensor tanh(const Tensor& x) { return tanh_impl(x); }
 
 Tensor relu(const Tensor& x) {
   check_defined("relu", x);
@@ -544,29 +476,22 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor& Tensor::sigmoid_() {
-  return inplace(
-      "sigmoid_", *this, true, [](const Tensor& x) { return sigmoid_impl(x); },
-      [](auto in, auto out) { sigma::sigmoid(in, out); });
+  return inplace("sigmoid_", *this, true, [](const Tensor& x) { return sigmoid_impl(x); },
+                 Op::sigmoid);
 }
 Tensor& Tensor::tanh_() {
-  return inplace(
-      "tanh_", *this, true, [](const Tensor& x) { return tanh_impl(x); },
-      [](auto in, auto out) { sigma::tanh(in, out); });
+  return inplace("tanh_", *this, true, [](const Tensor& x) { return tanh_impl(x); }, Op::tanh);
 }
 Tensor& Tensor::relu_() {
-  return inplace("relu_", *this, false, [](const Tensor& x) { return sigma::relu(x); }, nullptr);
+  return inplace("relu_", *this, false, [](const Tensor& x) { return sigma::relu(x); },
+                 std::nullopt);
 }
 
 
-Tensor silu(const Tensor& x) {
-  return input_saving_forward<SiluBackward>("silu", floating_input("silu", x, false),
-                                            [](auto in, auto out) { silu(in, out); });
-}
+Tensor silu(const Tensor& x) { return input_saving_forward<SiluBackward>(Op::silu, x, {}); }
 
 Tensor log_sigmoid(const Tensor& x) {
-  return input_saving_forward<LogSigmoidBackward>(
-      "log_sigmoid", floating_input("log_sigmoid", x, false),
-      [](auto in, auto out) { log_sigmoid(in, out); });
+  return input_saving_forward<LogSigmoidBackward>(Op::log_sigmoid, x, {});
 }
 
 Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
@@ -577,14 +502,7 @@ Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
       << ", threshold=" << th << ")";
     throw Error(m.str());
   }
-  const Tensor xf = floating_input("softplus", x, false);
-  return input_saving_forward<SoftplusBackward>(
-      "softplus", xf,
-      [b, th](auto in, auto out) {
-        using C = compute_t<typename decltype(out)::value_type>;
-        softplus(in, out, static_cast<C>(b), static_cast<C>(th));
-      },
-      b, th);
+  return input_saving_forward<SoftplusBackward>(Op::softplus, x, {b, th}, b, th);
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
@@ -593,7 +511,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   const bool tf = approximate == "tanh";
   const Tensor xf = floating_input("gelu", x, false);
   Tensor y = make_tensor(xf.sizes(), xf.dtype());
-  dispatch_kernel_type("gelu", xf.dtype(), [&](auto tag) {
+  dispatch_floating_storage("gelu", xf.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     detail::map_elements<T, T>(
         y,
@@ -614,8 +532,15 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight, const Tensor& pos_weight,
                                         const std::string& reduction) {
+  return binary_cross_entropy_with_logits(
+      input, target, weight, pos_weight,
+      parse_reduction("binary_cross_entropy_with_logits", reduction));
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        Reduction red) {
   const char* op = "binary_cross_entropy_with_logits";
-  const Reduction red = parse_reduction(op, reduction);
   check_defined(op, input, "input");
   check_defined(op, target, "target");
   if (!(target.sizes() == input.sizes()))
@@ -644,22 +569,14 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   Tensor out;
   detail::dispatch_floating(op, ct, [&](auto tag) {
     using C = typename decltype(tag)::type;
-    bce_with_logits(in_span<C>(xc), in_span<C>(tc), out_span<C>(loss), optional_span<C>(w),
-                    optional_span<C>(pw));
+    bce_with_logits(in_span<C>(xc), in_span<C>(tc), out_span<C>(loss), in_span<C>(w),
+                    in_span<C>(pw));
     if (red == Reduction::None) {
       out = loss;
       return;
     }
-    // Compensated (Neumaier) summation in double, rounded once.
-    const C* p = in_span<C>(loss).data();
-    double s = 0, c = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double v = static_cast<double>(p[i]);
-      const double u = s + v;
-      c += std::fabs(s) >= std::fabs(v) ? (s - u) + v : (v - u) + s;
-      s = u;
-    }
-    s += c;
+    // Compensated summation in double, rounded once.
+    double s = detail::compensated_sum(in_span<C>(loss).data(), n);
     if (red == Reduction::Mean) s /= static_cast<double>(n);
     out = make_tensor({}, ct);
     *static_cast<C*>(out.unsafeGetTensorImpl()->data()) = static_cast<C>(s);

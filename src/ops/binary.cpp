@@ -292,7 +292,7 @@ void record_scale(const Tensor& x, Tensor& out, const char* name, const Scalar& 
 }
 
 Tensor rsub(const Tensor& x, const Scalar& s, const Scalar& alpha) {
-  detail::check_defined("sub", x);
+  check_defined("sub", x);
   const ScalarType common = detail::result_type(x, s);
   check_not_bool("sub", common, "ne() for a logical xor");
   check_alpha("sub", common, alpha);
@@ -302,7 +302,7 @@ Tensor rsub(const Tensor& x, const Scalar& s, const Scalar& alpha) {
 }
 
 Tensor rdiv(const Scalar& s, const Tensor& x) {
-  detail::check_defined("div", x);
+  check_defined("div", x);
   const ScalarType common = detail::float_result(detail::result_type(x, s));
   Tensor out = detail::unary_op<Types::Floating>("div", x, common, [&s](auto tag) {
     using C = typename decltype(tag)::type;
@@ -318,8 +318,8 @@ Tensor rdiv(const Scalar& s, const Tensor& x) {
 
 // add and sub of two tensors (sub: alpha negated in the element function).
 Tensor add_sub(const char* op, const Tensor& a, const Tensor& b, const Scalar& alpha, bool sub) {
-  detail::check_defined(op, a);
-  detail::check_defined(op, b);
+  check_defined(op, a);
+  check_defined(op, b);
   const ScalarType common = detail::result_type(a, b);
   if (sub) check_not_bool(op, common, "ne() for a logical xor");
   check_alpha(op, common, alpha);
@@ -345,7 +345,7 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
-  detail::check_defined("add", a);
+  check_defined("add", a);
   const ScalarType common = detail::result_type(a, b);
   check_alpha("add", common, alpha);
   Tensor out = detail::unary_op<Types::All>("add", a, common, add_scalar_maker(b, alpha));
@@ -354,7 +354,7 @@ Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 }
 
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
-  detail::check_defined("sub", a);
+  check_defined("sub", a);
   const ScalarType common = detail::result_type(a, b);
   check_not_bool("sub", common, "ne() for a logical xor");
   check_alpha("sub", common, alpha);
@@ -364,8 +364,8 @@ Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  detail::check_defined("mul", a);
-  detail::check_defined("mul", b);
+  check_defined("mul", a);
+  check_defined("mul", b);
   Tensor out = detail::binary_op<Types::All>("mul", a, b, detail::result_type(a, b), mul_maker());
   if (auto node = make_node<MulBackward>({&a, &b})) {
     if (needs_grad(*node, 1)) node->a = SavedVariable(a);
@@ -378,15 +378,15 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Scalar& b) {
-  detail::check_defined("mul", a);
+  check_defined("mul", a);
   Tensor out = detail::unary_op<Types::All>("mul", a, detail::result_type(a, b), mul_scalar_maker(b));
   record_scale(a, out, "MulBackward", b);
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  detail::check_defined("div", a);
-  detail::check_defined("div", b);
+  check_defined("div", a);
+  check_defined("div", b);
   const ScalarType common = detail::float_result(detail::result_type(a, b));
   Tensor out = detail::binary_op<Types::Floating>("div", a, b, common, div_maker());
   if (auto node = make_node<DivBackward>({&a, &b})) {
@@ -400,7 +400,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Scalar& b) {
-  detail::check_defined("div", a);
+  check_defined("div", a);
   const ScalarType common = detail::float_result(detail::result_type(a, b));
   Tensor out = detail::unary_op<Types::Floating>("div", a, common, div_scalar_maker(b));
   record_scale(a, out, "DivBackward", b, /*divide=*/true);
@@ -408,7 +408,7 @@ Tensor div(const Tensor& a, const Scalar& b) {
 }
 
 Tensor neg(const Tensor& x) {
-  detail::check_defined("neg", x);
+  check_defined("neg", x);
   check_not_bool("neg", x.dtype(), "x == false to invert a mask");
   Tensor out = detail::unary_op<Types::All>("neg", x, x.dtype(), neg_maker());
   record_scale(x, out, "NegBackward", -1);
@@ -533,7 +533,7 @@ struct PowScalarBaseBackward final : autograd::Node {
 }  // namespace
 
 Tensor pow(const Tensor& base, const Scalar& exponent) {
-  detail::check_defined("pow", base);
+  check_defined("pow", base);
   const ScalarType common = detail::result_type(base, exponent);
   if (!is_floating_point(common) && exponent.is_integral() && exponent.to_long() < 0)
     throw Error("pow: integers to negative integer powers are not allowed (" +
@@ -571,8 +571,8 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
 }
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
-  detail::check_defined("pow", base);
-  detail::check_defined("pow", exponent);
+  check_defined("pow", base);
+  check_defined("pow", exponent);
   Tensor out =
       detail::binary_op<Types::All>("pow", base, exponent, detail::result_type(base, exponent), pow_maker());
   if (auto node = make_node<PowBackward>({&base, &exponent})) {
@@ -586,7 +586,7 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
 }
 
 Tensor pow(const Scalar& base, const Tensor& exponent) {
-  detail::check_defined("pow", exponent);
+  check_defined("pow", exponent);
   const ScalarType common = detail::result_type(exponent, base);
   Tensor out = detail::unary_op<Types::All>("pow", exponent, common, [&base](auto tag) {
     using C = typename decltype(tag)::type;
@@ -658,8 +658,8 @@ template <bool is_max> struct ExtremumBackward final : autograd::Node {
 };
 
 template <bool is_max> Tensor extremum(const char* op, const Tensor& a, const Tensor& b) {
-  detail::check_defined(op, a);
-  detail::check_defined(op, b);
+  check_defined(op, a);
+  check_defined(op, b);
   Tensor out = detail::binary_op<Types::All>(op, a, b, detail::result_type(a, b), extremum_maker<is_max>());
   if (auto node = make_node<ExtremumBackward<is_max>>({&a, &b})) {
     node->a = SavedVariable(a);
@@ -697,7 +697,7 @@ Tensor operator/(const Scalar& a, const Tensor& b) { return rdiv(a, b); }
 
 Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
   detail::check_self("add_", *this);
-  detail::check_defined("add_", o);
+  check_defined("add_", o);
   const ScalarType common = detail::result_type(*this, o);
   check_alpha("add_", common, alpha);
   const IntArrayRef os = o.sizes();
@@ -711,7 +711,7 @@ Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
 
 Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
   detail::check_self("sub_", *this);
-  detail::check_defined("sub_", o);
+  check_defined("sub_", o);
   const ScalarType common = detail::result_type(*this, o);
   check_not_bool("sub_", common, "ne() for a logical xor");
   check_alpha("sub_", common, alpha);
@@ -751,7 +751,7 @@ Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
 
 Tensor& Tensor::mul_(const Tensor& o) {
   detail::check_self("mul_", *this);
-  detail::check_defined("mul_", o);
+  check_defined("mul_", o);
   const ScalarType common = detail::result_type(*this, o);
   const IntArrayRef os = o.sizes();
   detail::check_inplace_operands("mul_", *this, &os, common);
@@ -775,7 +775,7 @@ Tensor& Tensor::mul_(const Scalar& o) {
 
 Tensor& Tensor::div_(const Tensor& o) {
   detail::check_self("div_", *this);
-  detail::check_defined("div_", o);
+  check_defined("div_", o);
   const ScalarType common = detail::float_result(detail::result_type(*this, o));
   const IntArrayRef os = o.sizes();
   detail::check_inplace_operands("div_", *this, &os, common);

@@ -33,8 +33,8 @@ template <Cmp c, class C> bool compare(C x, C y) noexcept {
 }
 
 template <Cmp c> Tensor compare_tensors(const char* op, const Tensor& a, const Tensor& b) {
-  detail::check_defined(op, a);
-  detail::check_defined(op, b);
+  check_defined(op, a);
+  check_defined(op, b);
   return detail::binary_op<Types::All, Out::Bool>(op, a, b, detail::result_type(a, b), [](auto tag) {
     using C = typename decltype(tag)::type;
     return [](C x, C y) { return compare<c>(x, y); };
@@ -42,7 +42,7 @@ template <Cmp c> Tensor compare_tensors(const char* op, const Tensor& a, const T
 }
 
 template <Cmp c> Tensor compare_scalar(const char* op, const Tensor& a, const Scalar& s) {
-  detail::check_defined(op, a);
+  check_defined(op, a);
   return detail::unary_op<Types::All, Out::Bool>(op, a, detail::result_type(a, s), [&s](auto tag) {
     using C = typename decltype(tag)::type;
     const C v = scalar_as<C>(s);
@@ -82,7 +82,7 @@ Tensor operator>(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::
 Tensor operator>=(const Tensor& a, const Scalar& b) { return compare_scalar<Cmp::Ge>("ge", a, b); }
 
 Tensor isnan(const Tensor& x) {
-  detail::check_defined("isnan", x);
+  check_defined("isnan", x);
   return detail::unary_op<Types::All, Out::Bool>("isnan", x, x.dtype(), [](auto tag) {
     using C = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<C>) return [](C v) { return v != v; };
@@ -91,7 +91,7 @@ Tensor isnan(const Tensor& x) {
 }
 
 Tensor isfinite(const Tensor& x) {
-  detail::check_defined("isfinite", x);
+  check_defined("isfinite", x);
   return detail::unary_op<Types::All, Out::Bool>("isfinite", x, x.dtype(), [](auto tag) {
     using C = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<C>) return [](C v) { return std::isfinite(v); };
@@ -104,7 +104,7 @@ Tensor isfinite(const Tensor& x) {
 namespace {
 
 void check_condition(const Tensor& cond) {
-  detail::check_defined("where", cond);
+  check_defined("where", cond);
   if (cond.dtype() != kBool)
     throw Error(std::string("where: expected a bool condition, got ") + to_string(cond.dtype()));
 }
@@ -141,8 +141,8 @@ struct WhereBackward final : autograd::Node {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_condition(cond);
-  detail::check_defined("where", a);
-  detail::check_defined("where", b);
+  check_defined("where", a);
+  check_defined("where", b);
   const ScalarType common = detail::result_type(a, b);
   const auto shape = detail::broadcast_shapes("where", cond.sizes(), detail::output_shape("where", a, b));
   Tensor out = make_tensor(shape, common);
@@ -164,7 +164,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   check_condition(cond);
-  detail::check_defined("where", a);
+  check_defined("where", a);
   const ScalarType common = detail::result_type(a, b);
   const auto shape = detail::broadcast_shapes("where", cond.sizes(), a.sizes());
   Tensor out = make_tensor(shape, common);
@@ -187,16 +187,16 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
 // (broadcasting), or a == b; NaN is never close.
 
 bool equal(const Tensor& a, const Tensor& b) {
-  detail::check_defined("equal", a);
-  detail::check_defined("equal", b);
+  check_defined("equal", a);
+  check_defined("equal", b);
   if (!(a.sizes() == b.sizes())) return false;
   NoGradGuard no_grad;
   return all_true(eq(a, b));
 }
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
-  detail::check_defined("allclose", a);
-  detail::check_defined("allclose", b);
+  check_defined("allclose", a);
+  check_defined("allclose", b);
   NoGradGuard no_grad;
   const Tensor close = detail::binary_op<Types::All, Out::Bool>(
       "allclose", a, b, detail::result_type(a, b), [rtol, atol](auto tag) {
@@ -215,14 +215,14 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
 // all/any: whether every / some element is non-zero (NaN counts as non-zero),
 // as a zero-dimensional bool tensor.
 Tensor all(const Tensor& x) {
-  detail::check_defined("all", x);
+  check_defined("all", x);
   NoGradGuard no_grad;
   const Tensor nz = x.dtype() == kBool ? x.contiguous() : ne(x, scalar_tensor(0, dtype(x.dtype())));
   return scalar_tensor(all_true(nz), dtype(kBool));
 }
 
 Tensor any(const Tensor& x) {
-  detail::check_defined("any", x);
+  check_defined("any", x);
   NoGradGuard no_grad;
   const Tensor z = eq(x, scalar_tensor(0, dtype(x.dtype())));
   return scalar_tensor(!all_true(z), dtype(kBool));

@@ -24,18 +24,11 @@
 
 namespace sigma::detail {
 
-template <class S>
-using compute_t =
-    std::conditional_t<std::is_same_v<S, bfloat16> || std::is_same_v<S, float16>, float, S>;
 template <class T, class> using first_t = T;
 
 // Which common dtypes an op accepts, and whether it writes that dtype or bool.
 enum class Types { Floating, All };
 enum class Out { Same, Bool };
-
-inline void check_defined(const char* op, const Tensor& t) {
-  if (!t.defined()) throw Error(std::string(op) + ": an operand is an undefined tensor");
-}
 
 // The shape both operands broadcast to; sigma::Error naming op if none.
 inline std::vector<std::int64_t> output_shape(const char* op, const Tensor& a, const Tensor& b) {
@@ -60,13 +53,7 @@ inline Tensor expand_data(const Tensor& t, IntArrayRef shape) {
 // The storage type's C++ type, for the common dtypes an op accepts.
 template <Types types, class F> decltype(auto) dispatch_common(const char* op, ScalarType t, F&& f) {
   if constexpr (types == Types::Floating) {
-    switch (t) {
-      case kFloat: return f(TypeTag<float>{});
-      case kDouble: return f(TypeTag<double>{});
-      case kBFloat16: return f(TypeTag<bfloat16>{});
-      case kHalf: return f(TypeTag<float16>{});
-      default: throw_dtype(op, t, "a floating point dtype");
-    }
+    return dispatch_floating_storage(op, t, std::forward<F>(f));
   } else {
     return dispatch_storage(t, std::forward<F>(f));
   }
@@ -149,8 +136,8 @@ Tensor compute_new(const char* op, IntArrayRef shape, ScalarType common, Maker&&
 template <Types types, Out out_kind = Out::Same, class Maker>
 Tensor binary_op(const char* op, const Tensor& a, const Tensor& b, ScalarType common,
                  Maker&& maker) {
-  check_defined(op, a);
-  check_defined(op, b);
+  check_defined(op, a, "self");
+  check_defined(op, b, "other");
   if (a.sizes() == b.sizes())
     return compute_new<types, out_kind>(op, a.sizes(), common, std::forward<Maker>(maker), a, b);
   const auto shape = broadcast_shapes(op, a.sizes(), b.sizes());

@@ -38,7 +38,8 @@ using Shape = std::vector<std::int64_t>;
 
 // ---- Checks shared by the products.
 void check_defined(const char* op, const Tensor& a, const Tensor& b) {
-  if (!a.defined() || !b.defined()) throw Error(std::string(op) + ": an operand is undefined");
+  sigma::check_defined(op, a, "first");
+  sigma::check_defined(op, b, "second");
 }
 
 void check_dtypes(const char* op, const Tensor& a, const Tensor& b) {

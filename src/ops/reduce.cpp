@@ -22,6 +22,7 @@
 #include "autograd/function.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "core/compensated_sum.h"
 #include "tensor/loops.h"
 
 namespace sigma {
@@ -34,10 +35,6 @@ namespace {
 
 using Shape = std::vector<std::int64_t>;
 
-void check_defined(const char* op, const Tensor& x) {
-  if (!x.defined()) throw Error(std::string(op) + ": the tensor is undefined");
-}
-
 // ---- Accumulators: add(v), merge(other), value().
 struct PlainAcc {
   double s = 0.0;
@@ -46,21 +43,8 @@ struct PlainAcc {
   double value() const noexcept { return s; }
 };
 
-// Neumaier's compensated sum: error about 2 ulp of sum |x| for any length.
-struct CompensatedAcc {
-  double s = 0.0, c = 0.0;
-  void add(double v) noexcept {
-    const double t = s + v;
-    c += std::fabs(s) >= std::fabs(v) ? (s - t) + v : (v - t) + s;
-    s = t;
-  }
-  void merge(const CompensatedAcc& o) noexcept {
-    add(o.s);
-    c += o.c;
-  }
-  // Once s is infinite or NaN the compensation is meaningless (inf - inf).
-  double value() const noexcept { return std::isfinite(s) ? s + c : s; }
-};
+// Neumaier's compensated sum (core/compensated_sum.h).
+using CompensatedAcc = detail::CompensatedSum;
 
 // int64 sums wrap around as in PyTorch (unsigned arithmetic: no UB).
 struct IntAcc {
@@ -809,6 +793,24 @@ Tensor norm(const Tensor& x, const Scalar& p) {
 Tensor norm(const Tensor& x, const Scalar& p, IntArrayRef dims, bool keepdim) {
   check_defined("norm", x);
   return norm_impl(x, p, reduce_mask("norm", x, dims), keepdim);
+}
+
+// ---- Loss reductions (sigma/reduction.h).
+
+const char* to_string(Reduction r) noexcept {
+  switch (r) {
+    case Reduction::None: return "none";
+    case Reduction::Mean: return "mean";
+    case Reduction::Sum: return "sum";
+  }
+  return "mean";
+}
+
+Reduction parse_reduction(const char* op, std::string_view r) {
+  for (Reduction k : {kNone, kMean, kSum})
+    if (r == to_string(k)) return k;
+  throw Error(std::string(op) + ": reduction must be \"none\", \"mean\" or \"sum\", got \"" +
+              std::string(r) + "\"");
 }
 
 }  // namespace sigma

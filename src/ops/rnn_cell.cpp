@@ -25,6 +25,7 @@
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "tensor/dense.h"
 #include "tensor/loops.h"
 
 namespace sigma::detail {
@@ -34,10 +35,6 @@ using autograd::SavedVariable;
 using autograd::set_history;
 
 namespace {
-
-template <class T> T* data_of(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.unsafeGetTensorImpl()->data()) : nullptr;
-}
 
 // t when its rows have unit element stride, else a contiguous copy of its
 // data (no autograd). Undefined stays undefined.

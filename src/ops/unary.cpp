@@ -20,7 +20,7 @@ namespace {
 
 // f(x) for a floating f, in x's dtype or the default float dtype.
 template <class Maker> Tensor float_unary(const char* op, const Tensor& x, Maker&& maker) {
-  detail::check_defined(op, x);
+  check_defined(op, x);
   return detail::unary_op<Types::Floating>(op, x, detail::float_result(x.dtype()),
                                            std::forward<Maker>(maker));
 }
@@ -133,7 +133,7 @@ Tensor reciprocal(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
-  detail::check_defined("abs", x);
+  check_defined("abs", x);
   if (x.dtype() == kBool) throw Error("abs: not supported for bool tensors");
   Tensor y = detail::unary_op<Types::All>("abs", x, x.dtype(), [](auto tag) {
     using C = typename decltype(tag)::type;
@@ -210,7 +210,7 @@ struct ClampBackward final : autograd::Node {
 };
 
 Tensor clamp_impl(const char* op, const Tensor& x, Bounds b) {
-  detail::check_defined(op, x);
+  check_defined(op, x);
   const ScalarType common = clamp_type(op, x, b);
   Tensor y = detail::unary_op<Types::All>(op, x, common, clamp_maker(b));
   if (auto node = make_node<ClampBackward>({&x}, std::move(b))) {

@@ -86,9 +86,14 @@ Tensor Tensor::to(ScalarType t, bool copy) const {
 }
 
 Tensor Tensor::to(const TensorOptions& o, bool copy) const {
+  if (o.has_device()) check_backend("to", o.device());
   Tensor out = o.has_dtype() ? to(o.dtype(), copy) : (copy ? clone() : *this);
   if (o.requires_grad()) out.requires_grad_(true);
   return out;
+}
+
+Tensor Tensor::to(Device d, ScalarType t, bool copy) const {
+  return to(TensorOptions(t).device(d), copy);
 }
 
 Tensor Tensor::contiguous() const {

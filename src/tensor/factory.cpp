@@ -6,6 +6,7 @@
 #include "sigma/autograd.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "tensor/tensor_impl.h"
 
 namespace sigma {
 
@@ -64,44 +65,56 @@ void set_default_dtype(ScalarType t) {
 }
 
 Tensor tensor(std::initializer_list<float> v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.begin(), {len(v.size())}, get_default_dtype(), o);
 }
 Tensor tensor(std::initializer_list<double> v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.begin(), {len(v.size())}, get_default_dtype(), o);
 }
 Tensor tensor(std::initializer_list<int> v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   std::vector<std::int64_t> w(v.begin(), v.end());
   return from_values(w.data(), {len(w.size())}, kLong, o);
 }
 Tensor tensor(std::initializer_list<std::int64_t> v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.begin(), {len(v.size())}, kLong, o);
 }
 Tensor tensor(std::initializer_list<bool> v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   std::vector<char> w(v.begin(), v.end());
   std::vector<std::int64_t> as_int(w.begin(), w.end());
   const TensorOptions oo = o.has_dtype() ? o : o.dtype(kBool);
   return from_values(as_int.data(), {len(as_int.size())}, kBool, oo);
 }
 Tensor tensor(std::initializer_list<std::initializer_list<float>> rows, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_rows(rows, get_default_dtype(), o);
 }
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_rows(rows, get_default_dtype(), o);
 }
 Tensor tensor(std::initializer_list<std::initializer_list<int>> rows, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_rows(rows, kLong, o);
 }
 Tensor tensor(const std::vector<float>& v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.data(), {len(v.size())}, get_default_dtype(), o);
 }
 Tensor tensor(const std::vector<double>& v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.data(), {len(v.size())}, get_default_dtype(), o);
 }
 Tensor tensor(const std::vector<std::int64_t>& v, const TensorOptions& o) {
+  check_backend("tensor", o.device());
   return from_values(v.data(), {len(v.size())}, kLong, o);
 }
 
 Tensor scalar_tensor(const Scalar& v, const TensorOptions& o) {
+  check_backend("scalar_tensor", o.device());
   const ScalarType natural =
       v.is_floating_point() ? get_default_dtype() : (v.is_boolean() ? kBool : kLong);
   if (v.is_floating_point()) {
@@ -113,6 +126,7 @@ Tensor scalar_tensor(const Scalar& v, const TensorOptions& o) {
 }
 
 Tensor from_data(const void* data, ScalarType data_type, IntArrayRef shape, const TensorOptions& o) {
+  check_backend("from_data", o.device());
   if (data == nullptr && checked_numel("from_data", shape) > 0)
     throw Error("from_data: data is null for shape " + shape_string(shape));
   return detail::dispatch_storage(data_type, [&](auto tag) {
@@ -122,17 +136,21 @@ Tensor from_data(const void* data, ScalarType data_type, IntArrayRef shape, cons
 }
 
 Tensor empty(IntArrayRef shape, const TensorOptions& o) {
+  check_backend("empty", o.device());
   return finish(make_tensor(shape, o.dtype()), o);
 }
 Tensor zeros(IntArrayRef shape, const TensorOptions& o) {
+  check_backend("zeros", o.device());
   Tensor t = make_tensor(shape, o.dtype());
   if (t.numel() > 0) std::memset(t.data_ptr(), 0, t.nbytes());
   return finish(t, o);
 }
 Tensor ones(IntArrayRef shape, const TensorOptions& o) {
+  check_backend("ones", o.device());
   return full(shape, 1, o.has_dtype() ? o : o.dtype(get_default_dtype()));
 }
 Tensor full(IntArrayRef shape, const Scalar& value, const TensorOptions& o) {
+  check_backend("full", o.device());
   TensorOptions oo = o;
   if (!o.has_dtype() && !value.is_floating_point())
     oo = o.dtype(value.is_boolean() ? kBool : kLong);
@@ -145,6 +163,7 @@ Tensor full(IntArrayRef shape, const Scalar& value, const TensorOptions& o) {
   return finish(t, oo);
 }
 Tensor eye(std::int64_t n, const TensorOptions& o) {
+  check_backend("eye", o.device());
   if (n < 0) throw Error("eye: n must be non-negative, got " + std::to_string(n));
   Tensor t = zeros({n, n}, o.requires_grad(false));
   NoGradGuard no_grad;
@@ -154,9 +173,11 @@ Tensor eye(std::int64_t n, const TensorOptions& o) {
 
 Tensor arange(const Scalar& end, const TensorOptions& o) { return arange(0, end, 1, o); }
 Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& o) {
+  check_backend("arange", o.device());
   return arange(start, end, 1, o);
 }
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& o) {
+  check_backend("arange", o.device());
   const double a = start.to_double(), b = end.to_double(), s = step.to_double();
   if (!std::isfinite(a) || !std::isfinite(b) || !std::isfinite(s) || s == 0.0)
     throw Error("arange: start, end and step must be finite and step non-zero (got start=" +
@@ -180,6 +201,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
 }
 
 Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& o) {
+  check_backend("linspace", o.device());
   if (steps < 0) throw Error("linspace: steps must be non-negative, got " + std::to_string(steps));
   const double a = start.to_double(), b = end.to_double();
   std::vector<double> v(static_cast<std::size_t>(steps));
@@ -196,13 +218,15 @@ Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, cons
 
 namespace {
 TensorOptions like(const Tensor& t, const TensorOptions& o) {
-  return o.has_dtype() ? o : o.dtype(t.dtype());
+  const TensorOptions d = o.has_device() ? o : o.device(t.device());
+  return o.has_dtype() ? d : d.dtype(t.dtype());
 }
 }  // namespace
 Tensor empty_like(const Tensor& t, const TensorOptions& o) { return empty(t.sizes(), like(t, o)); }
 Tensor zeros_like(const Tensor& t, const TensorOptions& o) { return zeros(t.sizes(), like(t, o)); }
 Tensor ones_like(const Tensor& t, const TensorOptions& o) { return ones(t.sizes(), like(t, o)); }
 Tensor full_like(const Tensor& t, const Scalar& v, const TensorOptions& o) {
+  check_backend("full_like", o.device());
   return full(t.sizes(), v, like(t, o));
 }
 

@@ -35,6 +35,11 @@ Tensor broadcast_to(const char* op, const Tensor& t, IntArrayRef shape);
 inline ScalarType compute_type(ScalarType t) noexcept {
   return (t == kBFloat16 || t == kHalf) ? kFloat : t;
 }
+// The same at compile time: the C++ type element-wise math runs in for
+// storage type S (float for bfloat16 and float16).
+template <class S>
+using compute_t =
+    std::conditional_t<std::is_same_v<S, bfloat16> || std::is_same_v<S, float16>, float, S>;
 // PyTorch's result type of a binary op between tensors, where a
 // zero-dimensional operand only wins if it is of a higher category.
 ScalarType result_type(const Tensor& a, const Tensor& b) noexcept;
@@ -51,6 +56,9 @@ template <class T> struct TypeTag { using type = T; };
 // Calls f(TypeTag<T>{}) for T = float or double; sigma::Error naming op for
 // any other (compute) dtype.
 template <class F> decltype(auto) dispatch_floating(const char* op, ScalarType t, F&& f);
+// Calls f(TypeTag<T>{}) for the floating storage types (float, double,
+// bfloat16, float16); sigma::Error naming op for int64 and bool.
+template <class F> decltype(auto) dispatch_floating_storage(const char* op, ScalarType t, F&& f);
 // Also int64 and bool.
 template <class F> decltype(auto) dispatch_all(const char* op, ScalarType t, F&& f);
 [[noreturn]] void throw_dtype(const char* op, ScalarType t, const char* expected);
@@ -60,6 +68,15 @@ template <class F> decltype(auto) dispatch_floating(const char* op, ScalarType t
     case kFloat: return f(TypeTag<float>{});
     case kDouble: return f(TypeTag<double>{});
     default: throw_dtype(op, t, "float32 or float64");
+  }
+}
+template <class F> decltype(auto) dispatch_floating_storage(const char* op, ScalarType t, F&& f) {
+  switch (t) {
+    case kFloat: return f(TypeTag<float>{});
+    case kDouble: return f(TypeTag<double>{});
+    case kBFloat16: return f(TypeTag<bfloat16>{});
+    case kHalf: return f(TypeTag<float16>{});
+    default: throw_dtype(op, t, "a floating-point dtype");
   }
 }
 template <class F> decltype(auto) dispatch_all(const char* op, ScalarType t, F&& f) {

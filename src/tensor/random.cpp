@@ -18,6 +18,7 @@
 #include "autograd/function.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
+#include "tensor/tensor_impl.h"
 
 namespace sigma {
 
@@ -133,7 +134,8 @@ Tensor finish(Tensor t, const TensorOptions& o) {
 
 TensorOptions like(const Tensor& t, const TensorOptions& o) {
   if (!t.defined()) throw Error("random: the tensor given as a template is undefined");
-  return o.has_dtype() ? o : o.dtype(t.dtype());
+  const TensorOptions d = o.has_device() ? o : o.device(t.device());
+  return o.has_dtype() ? d : d.dtype(t.dtype());
 }
 
 }  // namespace
@@ -145,6 +147,7 @@ void manual_seed(std::uint64_t seed) {
 }
 
 Tensor rand(IntArrayRef shape, const TensorOptions& o) {
+  check_backend("rand", o.device());
   require_floating("rand", o.dtype());
   Tensor t = make_tensor(shape, o.dtype());
   fill_uniform(t, 0.0, 1.0);
@@ -152,6 +155,7 @@ Tensor rand(IntArrayRef shape, const TensorOptions& o) {
 }
 
 Tensor randn(IntArrayRef shape, const TensorOptions& o) {
+  check_backend("randn", o.device());
   require_floating("randn", o.dtype());
   Tensor t = make_tensor(shape, o.dtype());
   fill_normal(t, 0.0, 1.0);
@@ -159,10 +163,12 @@ Tensor randn(IntArrayRef shape, const TensorOptions& o) {
 }
 
 Tensor randint(std::int64_t high, IntArrayRef shape, const TensorOptions& o) {
+  check_backend("randint", o.device());
   return randint(0, high, shape, o);
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape, const TensorOptions& o) {
+  check_backend("randint", o.device());
   if (low >= high) {
     std::ostringstream m;
     m << "randint: low (" << low << ") must be less than high (" << high << ")";
@@ -185,6 +191,7 @@ Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape, const Ten
 }
 
 Tensor randperm(std::int64_t n, const TensorOptions& o) {
+  check_backend("randperm", o.device());
   if (n < 0) throw Error("randperm: n must be non-negative, got " + std::to_string(n));
   const ScalarType dt = o.has_dtype() ? o.dtype() : kLong;
   Tensor values = make_tensor({n}, kLong);

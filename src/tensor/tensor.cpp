@@ -32,7 +32,8 @@ std::int64_t Tensor::stride(std::int64_t d) const {
 std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(checked(impl_, "dim").sizes.size()); }
 std::int64_t Tensor::numel() const { return checked(impl_, "numel").numel(); }
 ScalarType Tensor::dtype() const { return checked(impl_, "dtype").dtype; }
-TensorOptions Tensor::options() const { return TensorOptions(dtype()); }
+Device Tensor::device() const { return checked(impl_, "device").storage->device; }
+TensorOptions Tensor::options() const { return TensorOptions(dtype()).device(device()); }
 std::size_t Tensor::element_size() const { return sigma::element_size(dtype()); }
 std::int64_t Tensor::storage_offset() const { return checked(impl_, "storage_offset").offset; }
 bool Tensor::is_contiguous() const { return checked(impl_, "is_contiguous").is_contiguous(); }

@@ -17,6 +17,8 @@
 
 namespace sigma {
 
+// The bytes of one or more tensors on a device. The CPU is the only backend:
+// a second one would add its allocator here, keyed by the device.
 struct Storage {
   explicit Storage(std::size_t nbytes);
   ~Storage();
@@ -26,6 +28,7 @@ struct Storage {
   std::byte* data = nullptr;
   std::size_t nbytes = 0;
   std::atomic<std::uint32_t> version{0};
+  Device device{kCPU};
 };
 
 struct TensorImpl {
@@ -53,6 +56,9 @@ struct TensorImpl {
   }
 };
 
+// sigma::Error naming op unless sigma has a backend for device d (today: the CPU).
+void check_backend(const char* op, Device d);
+
 // Contiguous row-major strides for a shape.
 std::vector<std::int64_t> contiguous_strides(IntArrayRef shape);
 // Product of the sizes; sigma::Error (naming op) on a negative size or overflow.
@@ -66,6 +72,10 @@ Tensor make_view(const Tensor& base, std::vector<std::int64_t> sizes,
 
 // Marks an in-place write: bumps the storage version.
 void bump_version(const Tensor& t);
+
+// sigma::Error "op: the <what> tensor is undefined" unless t is defined
+// (what: "input", "target", "other", ...).
+void check_defined(const char* op, const Tensor& t, const char* what = "input");
 
 // Wraps a dimension index (negative counts from the end) for a tensor of
 // rank `rank`; sigma::Error naming op otherwise. Rank 0 accepts -1 and 0.

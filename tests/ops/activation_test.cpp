@@ -818,6 +818,38 @@ TEST(BCEWithLogits, InfiniteLogits) {
   EXPECT_LE(ulp_error<double>(x2.grad().to_vector<double>()[0], -std::exp(-100.0L)), 4.0);
 }
 
+// An infinite element loss makes the mean and the sum +inf, as the
+// mathematics (and PyTorch) give, not NaN from compensating inf - inf.
+TEST(BCEWithLogits, InfiniteLossReducesToInfinity) {
+  for (const char* r : {"mean", "sum"}) {
+    const Tensor x = f64({HUGE_VAL, 0.5, -2.0});
+    const Tensor t = f64({0.0, 1.0, 0.0});
+    EXPECT_EQ(sigma::binary_cross_entropy_with_logits(x, t, {}, {}, r).item<double>(), HUGE_VAL) << r;
+    const Tensor xf = f32({kInf, 0.5f});
+    EXPECT_EQ(sigma::binary_cross_entropy_with_logits(xf, f32({0.f, 1.f}), {}, {}, r).item<float>(),
+              kInf)
+        << r;
+  }
+}
+
+// The enum and PyTorch's strings name the same reductions.
+TEST(BCEWithLogits, ReductionEnumAndStringsAgree) {
+  const Tensor x = f64({-3.0, 0.25, 7.5}), t = f64({0.0, 1.0, 0.3});
+  const std::pair<sigma::Reduction, const char*> names[] = {
+      {sigma::kNone, "none"}, {sigma::kMean, "mean"}, {sigma::kSum, "sum"}};
+  for (const auto& [k, s] : names) {
+    EXPECT_EQ(sigma::to_string(k), std::string(s));
+    EXPECT_EQ(sigma::parse_reduction("op", s), k);
+    EXPECT_TRUE(sigma::binary_cross_entropy_with_logits(x, t, {}, {}, k)
+                    .equal(sigma::binary_cross_entropy_with_logits(x, t, {}, {}, s)))
+        << s;
+  }
+  // The default is the mean.
+  EXPECT_TRUE(sigma::binary_cross_entropy_with_logits(x, t).equal(
+      sigma::binary_cross_entropy_with_logits(x, t, {}, {}, "mean")));
+  expect_error([] { sigma::parse_reduction("my_loss", "avg"); }, {"my_loss", "\"avg\"", "mean"});
+}
+
 TEST(BCEWithLogits, GradientsMatchCentralDifferences) {
   const std::vector<double> x = {-2.0, -0.3, 0.6, 1.9, 3.3, -1.1};
   const std::vector<double> t = {0.0, 0.2, 1.0, 0.6, 0.0, 0.9};

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "sigma/reduction.h"
 #include "sigma/tensor.h"
 
 // Declares option `name` of type T: name(value) sets it and returns *this,
@@ -30,15 +31,6 @@
   T name##_
 
 namespace sigma {
-
-// How a loss reduces its element-wise values: kNone keeps them, kMean
-// averages them, kSum adds them.
-enum class Reduction : std::int8_t { None, Mean, Sum };
-inline constexpr Reduction kNone = Reduction::None;
-inline constexpr Reduction kMean = Reduction::Mean;
-inline constexpr Reduction kSum = Reduction::Sum;
-// "none", "mean", "sum".
-const char* to_string(Reduction r) noexcept;
 
 // Which fan the Kaiming initializers scale by.
 enum class FanMode : std::int8_t { FanIn, FanOut };

@@ -1,0 +1,38 @@
+// table.h: the element-wise kernel table, keyed by (op, device, dtype)
+// (internal).
+//
+// Every op of SIGMA_OP_LIST has one entry per device and storage type: a
+// function on spans with one uniform signature, so the tensor layer never
+// names a kernel, it looks one up. Ops with parameters (softplus's beta and
+// threshold) read them from KernelParams; the others ignore it. The CPU is
+// the only column today; a second backend adds its column in table.cpp (and
+// its allocator, src/tensor/device.cpp) and nothing else changes.
+#pragma once
+
+#include <span>
+
+#include "sigma/device.h"
+#include "sigma/dtypes.h"
+#include "sigma/op_list.h"
+
+namespace sigma::detail {
+
+struct KernelParams {
+  double beta = 1.0;        // softplus, softplus_backward
+  double threshold = 20.0;  // softplus, softplus_backward
+};
+
+// Arity 1: y = f(x). Arity 2: dx = f(dy, saved).
+template <class T>
+using UnaryFn = void (*)(std::span<const T>, std::span<T>, const KernelParams&);
+template <class T>
+using BinaryFn = void (*)(std::span<const T>, std::span<const T>, std::span<T>,
+                          const KernelParams&);
+
+// The kernel of op for storage type T (float, double, bfloat16, float16) on
+// device d. sigma::Error naming the op for a device without a backend, or for
+// an op of the other arity.
+template <class T> UnaryFn<T> unary_kernel(Op op, Device d);
+template <class T> BinaryFn<T> binary_kernel(Op op, Device d);
+
+}  // namespace sigma::detail

@@ -1,0 +1,101 @@
+// iterator.cpp: TensorIterator's checks, promotion, broadcasting and output
+// handling (see iterator.h).
+#include "tensor/iterator.h"
+
+#include <string>
+
+#include "sigma/error.h"
+#include "tensor/tensor_impl.h"
+
+namespace sigma::detail {
+
+TensorIterator& TensorIterator::add_output(const Tensor& out) {
+  check_defined(op_, out, "output");
+  given_out_ = out;
+  given_ = true;
+  return *this;
+}
+
+TensorIterator& TensorIterator::add_input(const Tensor& in, const char* what) {
+  check_defined(op_, in, what);
+  inputs_.push_back(in);
+  names_.push_back(what);
+  return *this;
+}
+
+TensorIterator& TensorIterator::build() {
+  if (inputs_.empty()) throw Error(std::string(op_) + ": an element-wise op needs an input");
+  // One device for every operand, and a backend for it.
+  device_ = inputs_[0].device();
+  for (std::size_t i = 0; i < inputs_.size(); ++i)
+    if (!(inputs_[i].device() == device_))
+      throw Error(std::string(op_) + ": expected every tensor on one device, but the " +
+                  names_[0] + " is on " + device_.str() + " and the " + names_[i] + " on " +
+                  inputs_[i].device().str());
+  if (given_ && !(given_out_.device() == device_))
+    throw Error(std::string(op_) + ": the output is on " + given_out_.device().str() +
+                " but the inputs are on " + device_.str());
+  check_backend(op_, device_);
+
+  // The dtype the kernel runs in.
+  ScalarType promoted = inputs_[0].dtype();
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    const ScalarType t = inputs_[i].dtype();
+    if (!is_floating_point(t) && !promote_integral_) throw_dtype(op_, t, "a floating-point dtype");
+    if (i > 0) promoted = promote_types(promoted, t);
+  }
+  if (!is_floating_point(promoted)) promoted = get_default_dtype();
+  dtype_ = forced_dtype_ ? *forced_dtype_ : promoted;
+  if (!is_floating_point(dtype_)) throw_dtype(op_, dtype_, "a floating-point dtype");
+
+  // The shape: the inputs' broadcast, which a given output must have.
+  shape_ = inputs_[0].sizes().vec();
+  for (std::size_t i = 1; i < inputs_.size(); ++i)
+    if (!(inputs_[i].sizes() == IntArrayRef(shape_)))
+      shape_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
+  if (given_) {
+    if (!is_floating_point(given_out_.dtype()))
+      throw_dtype(op_, given_out_.dtype(), "a floating-point output (the result is written there)");
+    if (!(given_out_.sizes() == IntArrayRef(shape_)))
+      throw Error(std::string(op_) + ": the output has shape " + shape_string(given_out_.sizes()) +
+                  " but the inputs' shape is " + shape_string(shape_) + " (it is not resized)");
+  }
+  numel_ = checked_numel(op_, shape_);
+
+  // Dense inputs of dtype_ (no copy when an input already is one).
+  dense_.clear();
+  for (const Tensor& in : inputs_) {
+    const Tensor full = in.sizes() == IntArrayRef(shape_) ? in : broadcast_to(op_, in.detach(), shape_);
+    dense_.push_back(dense(full, dtype_));
+  }
+
+  // The output: written directly when it is dense, of dtype_ and either
+  // disjoint from every input or exactly one of them (kernels allow y == x).
+  out_ = Tensor();
+  if (given_ && given_out_.dtype() == dtype_ && given_out_.is_contiguous()) {
+    bool direct = true;
+    for (const Tensor& d : dense_)
+      if (d.is_alias_of(given_out_) &&
+          d.unsafeGetTensorImpl()->data() != given_out_.unsafeGetTensorImpl()->data())
+        direct = false;
+    if (direct) out_ = given_out_;
+  }
+  if (!out_.defined()) out_ = make_tensor(shape_, dtype_);
+  built_ = true;
+  return *this;
+}
+
+void TensorIterator::check_inputs(std::size_t n) const {
+  if (!built_) throw Error(std::string(op_) + ": TensorIterator used before build()");
+  if (n != inputs_.size())
+    throw Error(std::string(op_) + ": the kernel takes " + std::to_string(n) + " inputs, " +
+                std::to_string(inputs_.size()) + " given");
+}
+
+void TensorIterator::finish() {
+  if (!given_) return;
+  if (!out_.is_same(given_out_)) copy_elements(given_out_, out_);
+  bump_version(given_out_);
+}
+
+}  // namespace sigma::detail
