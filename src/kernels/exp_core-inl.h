@@ -91,18 +91,6 @@ HWY_INLINE hn::Vec<D> TableLookup16(D d, hn::Vec<D> lo, hn::Vec<D> hi,
   }
 }
 
-// Older form: table in one register when it holds 16 lanes, else gathered.
-template <class D, class VI>
-HWY_INLINE hn::Vec<D> TableLookup16(D d, hn::Vec<D> in_register, const hn::TFromD<D>* table,
-                                    VI j) {
-  if constexpr (hn::MaxLanes(D()) == 16) {
-    (void)table;
-    return hn::TableLookupLanes(in_register, hn::IndicesFromVec(d, j));
-  } else {
-    (void)in_register;
-    return hn::GatherIndex(d, table, j);
-  }
-}
 
 template <bool kSlow, class D>
 HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {

@@ -194,6 +194,9 @@ struct ExpVecs {
   using F = FamilyConsts<T>;
   using VI = hn::Vec<hn::RebindToSigned<D>>;
   static constexpr std::size_t kDeg = sizeof(F::kExpG) / sizeof(F::kExpG[0]);
+  // Where the second register of a 16-entry table starts: entry 8 when a
+  // vector holds 8 lanes (TableLookup16 then permutes two registers).
+  static constexpr std::size_t kUpper = hn::MaxLanes(D()) == 8 ? 8 : 0;
 
   explicit ExpVecs(D d)
       : inv_l(hn::Set(d, C::kInvL)),
@@ -205,13 +208,15 @@ struct ExpVecs {
         neg_fast_z(hn::Set(d, -F::kFastZ)),
         table_hi(hn::LoadU(d, C::kTabHi)),
         table_lo(hn::LoadU(d, C::kTabLo)),
+        table_hi2(hn::LoadU(d, C::kTabHi + kUpper)),
+        table_lo2(hn::LoadU(d, C::kTabLo + kUpper)),
         j_mask(hn::Set(hn::RebindToSigned<D>(), typename C::Bits{15})),
         m_mask(hn::Set(hn::RebindToSigned<D>(), C::kMagicMMask)),
         one_bits(hn::Set(hn::RebindToSigned<D>(), C::kOneBits)) {
     for (std::size_t i = 0; i < kDeg; ++i) g[i] = hn::Set(d, F::kExpG[i]);
   }
   hn::Vec<D> inv_l, magic, l_hi, l_lo, one, fast_z, neg_fast_z;
-  hn::Vec<D> table_hi, table_lo;
+  hn::Vec<D> table_hi, table_lo, table_hi2, table_lo2;
   VI j_mask, m_mask, one_bits;
   hn::Vec<D> g[kDeg];
 };
@@ -236,8 +241,8 @@ HWY_INLINE ExpParts<D> ExpNeg(D d, const ExpVecs<D>& k, hn::Vec<D> z, hn::Vec<D>
   if constexpr (kLo) t = hn::Sub(t, zlo);
   const auto p = Fma(d, hn::Mul(t, t), Horner(d, k.g, t), t);  // e^t - 1
   const auto j = hn::And(bits, k.j_mask);
-  const auto th = TableLookup16(d, k.table_hi, C::kTabHi, j);
-  const auto tl = TableLookup16(d, k.table_lo, C::kTabLo, j);
+  const auto th = TableLookup16(d, k.table_hi, k.table_hi2, C::kTabHi, j);
+  const auto tl = TableLookup16(d, k.table_lo, k.table_lo2, C::kTabLo, j);
   const auto q = Fma(d, th, p, tl);
   ExpParts<D> r;
   r.ph = hn::Add(th, q);
@@ -336,14 +341,18 @@ struct LogVecs {
   using T = hn::TFromD<D>;
   using F = FamilyConsts<T>;
   static constexpr std::size_t kDeg = sizeof(F::kLogQ) / sizeof(F::kLogQ[0]);
+  static constexpr std::size_t kUpper = ExpVecs<D>::kUpper;
   explicit LogVecs(D d)
       : scale(hn::Set(d, F::kLogScale)),
         invc(hn::LoadU(d, F::kInvC)),
         logc_hi(hn::LoadU(d, F::kLogCHi)),
-        logc_lo(hn::LoadU(d, F::kLogCLo)) {
+        logc_lo(hn::LoadU(d, F::kLogCLo)),
+        invc2(hn::LoadU(d, F::kInvC + kUpper)),
+        logc_hi2(hn::LoadU(d, F::kLogCHi + kUpper)),
+        logc_lo2(hn::LoadU(d, F::kLogCLo + kUpper)) {
     SetAll(d, q, F::kLogQ);
   }
-  hn::Vec<D> scale, invc, logc_hi, logc_lo;
+  hn::Vec<D> scale, invc, logc_hi, logc_lo, invc2, logc_hi2, logc_lo2;
   hn::Vec<D> q[kDeg];
 };
 
@@ -356,14 +365,14 @@ HWY_INLINE Pair<D> Log1pExp(D d, const ExpVecs<D>& ek, const LogVecs<D>& k, hn::
   const hn::RebindToSigned<D> di;
   const auto jbits = hn::BitCast(di, Fma(d, uh, k.scale, ek.magic));
   const auto j = hn::And(jbits, ek.j_mask);
-  const auto invc = TableLookup16(d, k.invc, F::kInvC, j);
+  const auto invc = TableLookup16(d, k.invc, k.invc2, F::kInvC, j);
   const auto p = hn::Mul(uh, invc);
   const auto rh = hn::Add(p, hn::Sub(invc, ek.one));         // exact
   const auto rl = Fma(d, ul, invc, FmaSub(d, uh, invc, p));  // r = rh + rl
   // log1p(rh + rl) = rh + rh^2 Q(rh) + rl (1 - rh) + O(rl rh^2)
   const auto tail = Fma(d, hn::Mul(rh, rh), Horner(d, k.q, rh), FmaNeg(d, rh, rl, rl));
-  const auto lch = TableLookup16(d, k.logc_hi, F::kLogCHi, j);
-  const auto lcl = TableLookup16(d, k.logc_lo, F::kLogCLo, j);
+  const auto lch = TableLookup16(d, k.logc_hi, k.logc_hi2, F::kLogCHi, j);
+  const auto lcl = TableLookup16(d, k.logc_lo, k.logc_lo2, F::kLogCLo, j);
   const Pair<D> s = FastTwoSum<D>(lch, rh);  // |lch| >= |rh| or lch = 0
   return {s.hi, hn::Add(s.lo, hn::Add(lcl, tail))};
 }
