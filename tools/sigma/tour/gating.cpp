@@ -212,7 +212,7 @@ double tail_mean(const std::vector<double>& v) {
 struct Gates {
   std::int64_t T = 0, N = 0, H = 0;
   std::vector<double> f, i;  // [T, N, H] flattened
-  std::vector<double> c;     // c_T [N, H]
+  std::vector<double> c;     // c_t [T, N, H]
   double max_h_error = 0;    // max |h recomputed - h of the layer| over all steps
 };
 
@@ -235,10 +235,10 @@ Gates recompute_gates(nn::LSTM lstm, const Tensor& x) {
     h = out * tanh(c);
     for (double v : forget.contiguous().to_vector<double>()) g.f.push_back(v);
     for (double v : in.contiguous().to_vector<double>()) g.i.push_back(v);
+    for (double v : c.contiguous().to_vector<double>()) g.c.push_back(v);
     const double e = (h - layer_h[t]).abs().max().item<double>();
     if (!std::isnan(g.max_h_error) && !(e <= g.max_h_error)) g.max_h_error = e;  // NaN sticks
   }
-  g.c = c.contiguous().to_vector<double>();
   return g;
 }
 
@@ -253,18 +253,6 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
   return va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
 }
 
-// The unit whose final cell state c_T tracks the target best (|correlation|).
-std::int64_t memory_unit(const Gates& g, const std::vector<double>& target) {
-  std::int64_t best = 0;
-  double best_r = -1;
-  for (std::int64_t k = 0; k < g.H; ++k) {
-    std::vector<double> ck;
-    for (std::int64_t n = 0; n < g.N; ++n) ck.push_back(g.c[static_cast<std::size_t>(n * g.H + k)]);
-    const double r = std::abs(correlation(ck, target));
-    if (r > best_r) best = k, best_r = r;
-  }
-  return best;
-}
 
 // Gate values of one unit (every unit when unit < 0), at marker steps, at
 // the other steps, or at all steps (marker empty).
@@ -311,6 +299,54 @@ double mean(const std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;
   return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+}
+
+// Over the sequences: the first marked value, and unit k's cell state on
+// the first marker's step (just after writing it).
+std::vector<double> first_values(const Gates& g, const AddingBatch& b) {
+  std::vector<double> v;
+  for (std::int64_t n = 0; n < g.N; ++n)
+    v.push_back(b.raw[static_cast<std::size_t>((b.first[static_cast<std::size_t>(n)] * g.N + n) * 2)]);
+  return v;
+}
+std::vector<double> cell_at_first_marker(const Gates& g, const AddingBatch& b, std::int64_t k) {
+  std::vector<double> v;
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    const std::int64_t t = b.first[static_cast<std::size_t>(n)];
+    v.push_back(g.c[static_cast<std::size_t>((t * g.N + n) * g.H + k)]);
+  }
+  return v;
+}
+
+// Share of what a unit's cell held at the first marker that is still there
+// on the step before the second: the product of its forget gates in
+// between, averaged over the sequences.
+double gap_retention(const Gates& g, const AddingBatch& b, std::int64_t k) {
+  double sum = 0;
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    double keep = 1;
+    const auto s = static_cast<std::size_t>(n);
+    for (std::int64_t t = b.first[s] + 1; t < b.second[s]; ++t)
+      keep *= g.f[static_cast<std::size_t>((t * g.N + n) * g.H + k)];
+    sum += keep;
+  }
+  return sum / static_cast<double>(g.N);
+}
+
+// The memory unit: the one that stores the first marked value and keeps it
+// in its own cell, scored by |correlation| of its cell state at the first
+// marker with that value times its gap retention. (The value soon spreads to
+// other units' cell states through h, so correlation alone also picks units
+// that are merely refreshed from the memory unit at every step.)
+std::int64_t memory_unit(const Gates& g, const AddingBatch& b) {
+  const std::vector<double> u1 = first_values(g, b);
+  std::int64_t best = 0;
+  double best_score = -1;
+  for (std::int64_t k = 0; k < g.H; ++k) {
+    const double score = std::abs(correlation(cell_at_first_marker(g, b, k), u1)) * gap_retention(g, b, k);
+    if (score > best_score) best = k, best_score = score;
+  }
+  return best;
 }
 
 // Fraction of the finite values in each bin of width 0.02 over [0, 1], as steps.
@@ -476,8 +512,7 @@ void run_with(Report& r, const Settings& s) {
       "gates recomputed in double from weight_ih_l0, weight_hh_l0 and the biases reproduce "
       "the LSTM's h",
       fmt("%.2e", g.max_h_error), "max |h - h_layer| < 1e-5", g.max_h_error < 1e-5);
-  const std::vector<float> yf = probe.y.contiguous().to_vector<float>();
-  const std::int64_t unit = memory_unit(g, std::vector<double>(yf.begin(), yf.end()));
+  const std::int64_t unit = memory_unit(g, probe);
   gate_figure(r, g, probe, unit);
 
   const double f_mean = mean(g.f);
@@ -501,7 +536,9 @@ void run_with(Report& r, const Settings& s) {
       " units keep their average above 0.9 on the steps between the two markers: most units forget "
       "within a few steps and are not memory. Unit " +
       std::to_string(unit) +
-      ", whose final cell state tracks the target best, keeps its forget gate at " +
+      ", the one that stores the first marked value and keeps it in its own cell (best "
+      "product of the correlation of its cell state with that value at the first marker and "
+      "the share of that state still there before the second), keeps its forget gate at " +
       fmt("%.3f", f_unit) +
       " on average over those steps, after the first marker and before the second; its input "
       "gate averages " +
