@@ -23,6 +23,7 @@
 #include "kernels/table.h"
 #include "sigma/kernels.h"
 #include "sigma/ops.h"
+#include "ops/elementwise.h"
 #include "tensor/convert.h"
 #include "tensor/dense.h"
 #include "tensor/iterator.h"
@@ -237,33 +238,25 @@ Tensor relu_values(const Tensor& x) {
   return y;
 }
 
-// An in-place activation: with recording, computed out of place from a clone
-// (so what backward saves is never overwritten) and copied back; without, by
-// the kernel op through the pipeline with self as output (the kernels allow
-// y == x), else out of place and copied back.
+// An in-place activation, on the one in-place scheme (detail::run_inplace):
+// recorded, f on a clone of self; unrecorded, the kernel op through the
+// pipeline with self as its output (the kernels allow y == x), or f(self)
+// copied back for an op without a kernel (relu).
 template <class F>
 Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f,
                 std::optional<Op> kernel_op) {
-  check_defined(op, self);
-  autograd::check_inplace(op, self);
+  detail::check_self(op, self);
   if (floating_only && !self.is_floating_point())
     detail::throw_dtype(op, self.dtype(),
                         "a floating-point dtype (the result is written in place)");
-  if (autograd::compute_requires_grad({&self})) {
-    Tensor result = f(self.clone());
-    detail::copy_elements(self, result);
-    bump_version(self);
-    autograd::rebase_history(self, result);
-    return self;
-  }
-  if (kernel_op) {
-    kernel_forward(*kernel_op, self, false, {}, self);
-    return self;
-  }
-  Tensor result = f(self);
-  detail::copy_elements(self, result);
-  bump_version(self);
-  return self;
+  return detail::run_inplace(self, {&self}, f, [&] {
+    if (kernel_op) {
+      kernel_forward(*kernel_op, self, false, {}, self);
+    } else {
+      detail::copy_elements(self, f(self));
+      bump_version(self);
+    }
+  });
 }
 
 // ---- silu, log_sigmoid, softplus: kernels forward and backward, from x.

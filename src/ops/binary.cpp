@@ -693,119 +693,105 @@ Tensor operator/(const Scalar& a, const Tensor& b) { return rdiv(a, b); }
 
 // ---- In place: unrecorded, the result is computed straight into self;
 // recorded, out of place from a clone of self, then copied back (see
-// autograd::rebase_history).
+// autograd::rebase_history). The one scheme: detail::run_inplace.
+
+namespace {
+
+// self = f(self[, o]) for the arithmetic ops: o is the tensor operand (none
+// when the maker holds a scalar one), common the result dtype (checked
+// castable to self's), out_of_place the recorded form on a clone of self.
+template <Types types, class OutOfPlace, class Maker, class... O>
+Tensor& arith_inplace(const char* op, Tensor& self, ScalarType common, OutOfPlace&& out_of_place,
+                      Maker&& maker, const O&... o) {
+  static_assert(sizeof...(O) <= 1, "one tensor operand at most");
+  if constexpr (sizeof...(O) == 1) {
+    const IntArrayRef os = (o.sizes(), ...);
+    detail::check_inplace_operands(op, self, &os, common);
+  } else {
+    detail::check_inplace_operands(op, self, nullptr, common);
+  }
+  return detail::run_inplace(self, {&self, &o...}, out_of_place, [&] {
+    detail::compute_inplace<types>(op, self, common, maker, o...);
+  });
+}
+
+// The checks every in-place op with a tensor operand starts with, and its
+// result dtype.
+ScalarType inplace_common(const char* op, const Tensor& self, const Tensor& o) {
+  detail::check_self(op, self);
+  check_defined(op, o, "other");
+  return detail::result_type(self, o);
+}
+ScalarType inplace_common(const char* op, const Tensor& self, const Scalar& o) {
+  detail::check_self(op, self);
+  return detail::result_type(self, o);
+}
+
+}  // namespace
 
 Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
-  detail::check_self("add_", *this);
-  check_defined("add_", o);
-  const ScalarType common = detail::result_type(*this, o);
+  const ScalarType common = inplace_common("add_", *this, o);
   check_alpha("add_", common, alpha);
-  const IntArrayRef os = o.sizes();
-  detail::check_inplace_operands("add_", *this, &os, common);
-  if (autograd::compute_requires_grad({this, &o}))
-    detail::finish_inplace(*this, sigma::add(clone(), o, alpha));
-  else
-    detail::compute_inplace<Types::All>("add_", *this, common, add_maker(alpha), o);
-  return *this;
+  return arith_inplace<Types::All>(
+      "add_", *this, common, [&](const Tensor& c) { return sigma::add(c, o, alpha); },
+      add_maker(alpha), o);
 }
 
 Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
-  detail::check_self("sub_", *this);
-  check_defined("sub_", o);
-  const ScalarType common = detail::result_type(*this, o);
+  const ScalarType common = inplace_common("sub_", *this, o);
   check_not_bool("sub_", common, "ne() for a logical xor");
   check_alpha("sub_", common, alpha);
-  const IntArrayRef os = o.sizes();
-  detail::check_inplace_operands("sub_", *this, &os, common);
-  if (autograd::compute_requires_grad({this, &o}))
-    detail::finish_inplace(*this, sigma::sub(clone(), o, alpha));
-  else
-    detail::compute_inplace<Types::All>("sub_", *this, common, add_maker(negate(alpha)), o);
-  return *this;
+  return arith_inplace<Types::All>(
+      "sub_", *this, common, [&](const Tensor& c) { return sigma::sub(c, o, alpha); },
+      add_maker(negate(alpha)), o);
 }
 
 Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
-  detail::check_self("add_", *this);
-  const ScalarType common = detail::result_type(*this, o);
+  const ScalarType common = inplace_common("add_", *this, o);
   check_alpha("add_", common, alpha);
-  detail::check_inplace_operands("add_", *this, nullptr, common);
-  if (autograd::compute_requires_grad({this}))
-    detail::finish_inplace(*this, sigma::add(clone(), o, alpha));
-  else
-    detail::compute_inplace<Types::All>("add_", *this, common, add_scalar_maker(o, alpha));
-  return *this;
+  return arith_inplace<Types::All>(
+      "add_", *this, common, [&](const Tensor& c) { return sigma::add(c, o, alpha); },
+      add_scalar_maker(o, alpha));
 }
 
 Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
-  detail::check_self("sub_", *this);
-  const ScalarType common = detail::result_type(*this, o);
+  const ScalarType common = inplace_common("sub_", *this, o);
   check_not_bool("sub_", common, "ne() for a logical xor");
   check_alpha("sub_", common, alpha);
-  detail::check_inplace_operands("sub_", *this, nullptr, common);
-  if (autograd::compute_requires_grad({this}))
-    detail::finish_inplace(*this, sigma::sub(clone(), o, alpha));
-  else
-    detail::compute_inplace<Types::All>("sub_", *this, common, add_scalar_maker(o, negate(alpha)));
-  return *this;
+  return arith_inplace<Types::All>(
+      "sub_", *this, common, [&](const Tensor& c) { return sigma::sub(c, o, alpha); },
+      add_scalar_maker(o, negate(alpha)));
 }
 
 Tensor& Tensor::mul_(const Tensor& o) {
-  detail::check_self("mul_", *this);
-  check_defined("mul_", o);
-  const ScalarType common = detail::result_type(*this, o);
-  const IntArrayRef os = o.sizes();
-  detail::check_inplace_operands("mul_", *this, &os, common);
-  if (autograd::compute_requires_grad({this, &o}))
-    detail::finish_inplace(*this, sigma::mul(clone(), o));
-  else
-    detail::compute_inplace<Types::All>("mul_", *this, common, mul_maker(), o);
-  return *this;
+  return arith_inplace<Types::All>(
+      "mul_", *this, inplace_common("mul_", *this, o),
+      [&](const Tensor& c) { return sigma::mul(c, o); }, mul_maker(), o);
 }
 
 Tensor& Tensor::mul_(const Scalar& o) {
-  detail::check_self("mul_", *this);
-  const ScalarType common = detail::result_type(*this, o);
-  detail::check_inplace_operands("mul_", *this, nullptr, common);
-  if (autograd::compute_requires_grad({this}))
-    detail::finish_inplace(*this, sigma::mul(clone(), o));
-  else
-    detail::compute_inplace<Types::All>("mul_", *this, common, mul_scalar_maker(o));
-  return *this;
+  return arith_inplace<Types::All>(
+      "mul_", *this, inplace_common("mul_", *this, o),
+      [&](const Tensor& c) { return sigma::mul(c, o); }, mul_scalar_maker(o));
 }
 
 Tensor& Tensor::div_(const Tensor& o) {
-  detail::check_self("div_", *this);
-  check_defined("div_", o);
-  const ScalarType common = detail::float_result(detail::result_type(*this, o));
-  const IntArrayRef os = o.sizes();
-  detail::check_inplace_operands("div_", *this, &os, common);
-  if (autograd::compute_requires_grad({this, &o}))
-    detail::finish_inplace(*this, sigma::div(clone(), o));
-  else
-    detail::compute_inplace<Types::Floating>("div_", *this, common, div_maker(), o);
-  return *this;
+  return arith_inplace<Types::Floating>(
+      "div_", *this, detail::float_result(inplace_common("div_", *this, o)),
+      [&](const Tensor& c) { return sigma::div(c, o); }, div_maker(), o);
 }
 
 Tensor& Tensor::div_(const Scalar& o) {
-  detail::check_self("div_", *this);
-  const ScalarType common = detail::float_result(detail::result_type(*this, o));
-  detail::check_inplace_operands("div_", *this, nullptr, common);
-  if (autograd::compute_requires_grad({this}))
-    detail::finish_inplace(*this, sigma::div(clone(), o));
-  else
-    detail::compute_inplace<Types::Floating>("div_", *this, common, div_scalar_maker(o));
-  return *this;
+  return arith_inplace<Types::Floating>(
+      "div_", *this, detail::float_result(inplace_common("div_", *this, o)),
+      [&](const Tensor& c) { return sigma::div(c, o); }, div_scalar_maker(o));
 }
 
 Tensor& Tensor::neg_() {
   detail::check_self("neg_", *this);
   check_not_bool("neg_", dtype(), "x == false to invert a mask");
-  detail::check_inplace_operands("neg_", *this, nullptr, dtype());
-  if (autograd::compute_requires_grad({this}))
-    detail::finish_inplace(*this, sigma::neg(clone()));
-  else
-    detail::compute_inplace<Types::All>("neg_", *this, dtype(), neg_maker());
-  return *this;
+  return arith_inplace<Types::All>(
+      "neg_", *this, dtype(), [](const Tensor& c) { return sigma::neg(c); }, neg_maker());
 }
 
 }  // namespace sigma

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <initializer_list>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -201,6 +202,18 @@ void check_inplace_operands(const char* op, const Tensor& self, const IntArrayRe
 // After the recorded (out-of-place) version r of an in-place op on self:
 // self takes r's values and history.
 void finish_inplace(Tensor& self, const Tensor& r);
+
+// The one in-place scheme. Recorded (an operand requires grad and grad mode
+// is on): computed out of place from a clone of self, so nothing a backward
+// saved is overwritten, then copied back with its history (finish_inplace).
+// Unrecorded: in_place() writes straight into self.
+template <class OutOfPlace, class InPlace>
+Tensor& run_inplace(Tensor& self, std::initializer_list<const Tensor*> operands,
+                    OutOfPlace&& out_of_place, InPlace&& in_place) {
+  if (autograd::compute_requires_grad(operands)) finish_inplace(self, out_of_place(self.clone()));
+  else in_place();
+  return self;
+}
 
 // The unrecorded in-place path: self = f(self, other...) in place.
 template <Types types, class Maker, class... Ts>
