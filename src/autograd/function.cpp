@@ -200,4 +200,18 @@ Tensor sum_to(const Tensor& grad, IntArrayRef shape) {
   return r.reshape(shape);
 }
 
+void reset_grad(Tensor& grad, bool set_to_none) {
+  if (!grad.defined()) return;
+  if (set_to_none) {
+    grad = Tensor();
+    return;
+  }
+  NoGradGuard no_grad;
+  if (grad.grad_fn())
+    grad = grad.detach();
+  else
+    grad.requires_grad_(false);
+  grad.zero_();
+}
+
 }  // namespace sigma::autograd

@@ -88,4 +88,9 @@ void rebase_history(Tensor& t, const Tensor& result);
 // size-1 dimensions that broadcasting expanded.
 Tensor sum_to(const Tensor& grad, IntArrayRef shape);
 
+// What zero_grad does to one parameter's accumulated gradient: drops it
+// (set_to_none) or zeroes it in place, detached from any graph first. The
+// one rule for Module::zero_grad and Optimizer::zero_grad.
+void reset_grad(Tensor& grad, bool set_to_none);
+
 }  // namespace sigma::autograd

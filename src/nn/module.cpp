@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "autograd/function.h"
 #include "sigma/autograd.h"
 #include "sigma/nn/options.h"
 #include "tensor/tensor_impl.h"
@@ -250,20 +251,7 @@ void Module::to(ScalarType dtype, bool non_blocking) {
 }
 
 void Module::zero_grad(bool set_to_none) {
-  for (Tensor& p : parameters()) {
-    Tensor& grad = p.mutable_grad();
-    if (!grad.defined()) continue;
-    if (set_to_none) {
-      grad = Tensor();
-    } else {
-      NoGradGuard no_grad;
-      if (grad.grad_fn())
-        grad = grad.detach();
-      else
-        grad.requires_grad_(false);
-      grad.zero_();
-    }
-  }
+  for (Tensor& p : parameters()) autograd::reset_grad(p.mutable_grad(), set_to_none);
 }
 
 // ---- State dicts.

@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "autograd/function.h"
 #include "sigma/autograd.h"
 
 namespace sigma::optim {
@@ -74,20 +75,7 @@ void Optimizer::add_parameters(const std::vector<Tensor>& parameters) {
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : param_groups_)
-    for (Tensor& p : group.params()) {
-      Tensor& grad = p.mutable_grad();
-      if (!grad.defined()) continue;
-      if (set_to_none) {
-        grad = Tensor();
-        continue;
-      }
-      NoGradGuard no_grad;
-      if (grad.grad_fn())
-        grad = grad.detach();
-      else
-        grad.requires_grad_(false);
-      grad.zero_();
-    }
+    for (Tensor& p : group.params()) autograd::reset_grad(p.mutable_grad(), set_to_none);
 }
 
 const std::vector<Tensor>& Optimizer::parameters() const {
