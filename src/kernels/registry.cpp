@@ -1,5 +1,7 @@
-// The op registry: SIGMA_OP_LIST -> public kernel functions. A missing entry
-// is a compile error through the static_assert on the table size.
+// The op registry: SIGMA_OP_LIST -> public kernel functions behind one
+// signature per arity, for the tools. Rows are positional; the static_assert
+// below fails the build for a missing, extra or misplaced row, or a row
+// without the kernels of its op's arity.
 #include <array>
 
 #include "sigma/kernels.h"
@@ -32,7 +34,7 @@ constexpr BinaryKernel<T> bin(void (*f)(std::span<const T>, std::span<const T>, 
   OpKernels{Op::name,  nullptr, nullptr, nullptr, nullptr, bin<float>(&name), bin<double>(&name), \
             saved_output, Op::fwd}
 
-const std::array<OpKernels, op_count> kTable = {
+constexpr std::array<OpKernels, op_count> kTable = {
     SIGMA_UNARY_ENTRY(sigmoid),
     SIGMA_BINARY_ENTRY(sigmoid_backward, sigmoid, true),
     SIGMA_BINARY_ENTRY(sigmoid_backward_from_input, sigmoid, false),
@@ -48,6 +50,21 @@ const std::array<OpKernels, op_count> kTable = {
     SIGMA_UNARY_ENTRY(tanh),
     SIGMA_BINARY_ENTRY(tanh_backward, tanh, true),
 };
+
+// Row i is op i and holds the kernels of op i's arity.
+constexpr bool rows_match_the_list() {
+  for (int i = 0; i < op_count; ++i) {
+    const OpKernels& k = kTable[static_cast<std::size_t>(i)];
+    if (static_cast<int>(k.op) != i) return false;
+    const bool unary = k.f32 && k.f64 && k.bf16 && k.f16;
+    const bool binary = k.f32_backward && k.f64_backward;
+    if (op_arity[static_cast<std::size_t>(i)] == 1 ? !unary : !binary) return false;
+  }
+  return true;
+}
+static_assert(rows_match_the_list(),
+              "kTable must have one row per SIGMA_OP_LIST entry, in list order, with the "
+              "kernels of the op's arity");
 
 }  // namespace
 
