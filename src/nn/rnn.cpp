@@ -149,14 +149,14 @@ namespace {
 // [L*D, B, H] / [L*D, H] or undefined. Returns (output, h_n, c_n).
 std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& input, Tensor hx,
                                            Tensor cx, bool training,
-                                           const std::vector<Tensor>& weights) {
+                                           const std::vector<RNNImplBase::LayerWeights>& layers) {
   const RNNOptionsBase& o = m.options_base;
   const Mode mode = o.mode();
   const bool lstm = mode == Mode::LSTM;
   const std::string name = m.name();
   const char* op = name.c_str();
   const std::int64_t H = o.hidden_size(), L = o.num_layers(), D = o.bidirectional() ? 2 : 1;
-  const ScalarType param = weights.front().dtype();
+  const ScalarType param = layers.front().w_ih.dtype();
 
   if (!input.defined()) throw Error(name + ": the input is undefined");
   if (input.dim() != 2 && input.dim() != 3)
@@ -204,20 +204,19 @@ std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& i
   auto w = [&](const Tensor& t) { return !t.defined() || compute == param ? t : t.to(compute); };
 
   const RecurrentKind kind = kind_of(mode);
-  const std::size_t per_layer = o.bias() ? 4 : 2;
   Tensor layer_input = x;
   std::vector<Tensor> h_n, c_n;
   for (std::int64_t k = 0; k < L; ++k) {
     const Tensor x2 = layer_input.reshape({T * B, layer_input.size(2)});
     std::vector<Tensor> gi, w_hh, b_ih, b_hh, h0, c0;
     for (std::int64_t d = 0; d < D; ++d) {
-      const std::size_t base = static_cast<std::size_t>(k * D + d) * per_layer;
+      const RNNImplBase::LayerWeights& lw = layers[static_cast<std::size_t>(k * D + d)];
       // [T*B, G*H] = x W_ih^T for every step at once
-      const Tensor g = mm(x2, w(weights[base]).t());
+      const Tensor g = mm(x2, w(lw.w_ih).t());
       gi.push_back(g.view({T, B, g.size(1)}));
-      b_ih.push_back(o.bias() ? w(weights[base + 2]) : Tensor());
-      b_hh.push_back(o.bias() ? w(weights[base + 3]) : Tensor());
-      w_hh.push_back(w(weights[base + 1]));
+      b_ih.push_back(w(lw.b_ih));  // undefined without bias
+      b_hh.push_back(w(lw.b_hh));
+      w_hh.push_back(w(lw.w_hh));
       h0.push_back(hx.defined() ? hx.select(0, k * D + d) : Tensor());
       c0.push_back(cx.defined() ? cx.select(0, k * D + d) : Tensor());
     }
@@ -268,7 +267,7 @@ RNNImpl::RNNImpl(const RNNOptions& options_)
       options(options_) {}
 
 std::tuple<Tensor, Tensor> RNNImpl::forward(const Tensor& input, Tensor hx) {
-  auto [out, hn, cn] = detail::run_rnn(*this, input, std::move(hx), {}, is_training(), all_weights());
+  auto [out, hn, cn] = detail::run_rnn(*this, input, std::move(hx), {}, is_training(), layer_weights_);
   return {out, hn};
 }
 
@@ -285,7 +284,7 @@ std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTMImpl::forward(
     if (h0.defined() != c0.defined())
       throw Error("LSTM: expected both h0 and c0 to be defined, or neither");
   }
-  auto [out, hn, cn] = detail::run_rnn(*this, input, h0, c0, is_training(), all_weights());
+  auto [out, hn, cn] = detail::run_rnn(*this, input, h0, c0, is_training(), layer_weights_);
   return {out, {hn, cn}};
 }
 
@@ -294,7 +293,7 @@ GRUImpl::GRUImpl(const GRUOptions& options_)
       options(options_) {}
 
 std::tuple<Tensor, Tensor> GRUImpl::forward(const Tensor& input, Tensor hx) {
-  auto [out, hn, cn] = detail::run_rnn(*this, input, std::move(hx), {}, is_training(), all_weights());
+  auto [out, hn, cn] = detail::run_rnn(*this, input, std::move(hx), {}, is_training(), layer_weights_);
   return {out, hn};
 }
 

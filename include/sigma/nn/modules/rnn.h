@@ -155,12 +155,13 @@ class RNNImplBase : public Module {
 
   RNNOptionsBase options_base;
 
- protected:
   // The parameters of one layer and direction: w_ih, w_hh, b_ih, b_hh (the
   // biases undefined without bias).
   struct LayerWeights {
     Tensor w_ih, w_hh, b_ih, b_hh;
   };
+
+ protected:
   std::vector<LayerWeights> layer_weights_;  // index layer * D + direction
 };
 
