@@ -248,8 +248,7 @@ struct DivBackward final : autograd::Node {
     if (needs_grad(*this, 0)) ga = ia.reduce(g[0] / bv);
     if (needs_grad(*this, 1)) {
       const Tensor av = a.unpack(this);
-      gb = detail::compute_new<Types::Floating>(
-          "div_backward", g[0].sizes(), g[0].dtype(),
+      gb = detail::map_new<Types::Floating>("div_backward", g[0].dtype(),
           [](auto tag) {
             using C = typename decltype(tag)::type;
             return [](C gv, C x, C y) { return -gv * x / (y * y); };
@@ -273,8 +272,7 @@ struct RdivBackward final : autograd::Node {
   std::string name() const override { return "DivBackward"; }
   TensorList apply(TensorList&& g) override {
     const Tensor xv = x.unpack(this);
-    return {detail::compute_new<Types::Floating>(
-        "div_backward", g[0].sizes(), g[0].dtype(),
+    return {detail::map_new<Types::Floating>("div_backward", g[0].dtype(),
         [this](auto tag) {
           using C = typename decltype(tag)::type;
           const C sv = scalar_as<C>(s);
@@ -458,8 +456,7 @@ struct PowScalarBackward final : autograd::Node {
     const Tensor xv = x.unpack(this);
     const double ed = e.to_double();
     if (ed == 0.0) return {zeros_like(xv)};
-    return {detail::compute_new<Types::Floating>(
-        "pow_backward", g[0].sizes(), g[0].dtype(),
+    return {detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
         [ed](auto tag) {
           using C = typename decltype(tag)::type;
           const C ec = static_cast<C>(ed), em1 = static_cast<C>(ed - 1.0);
@@ -483,16 +480,14 @@ struct PowBackward final : autograd::Node {
     const Tensor bv = b.unpack(this), ev = e.unpack(this);
     Tensor gb, ge;
     if (needs_grad(*this, 0))
-      gb = ib.reduce(detail::compute_new<Types::Floating>(
-          "pow_backward", g[0].sizes(), g[0].dtype(),
+      gb = ib.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
           [](auto tag) {
             using C = typename decltype(tag)::type;
             return [](C gv, C x, C y) { return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1)); };
           },
           g[0], bv, ev));
     if (needs_grad(*this, 1))
-      ge = ie.reduce(detail::compute_new<Types::Floating>(
-          "pow_backward", g[0].sizes(), g[0].dtype(),
+      ge = ie.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
           [](auto tag) {
             using C = typename decltype(tag)::type;
             return [](C gv, C x, C y) {
@@ -516,8 +511,7 @@ struct PowScalarBaseBackward final : autograd::Node {
   std::string name() const override { return "PowBackward"; }
   TensorList apply(TensorList&& g) override {
     const Tensor ev = e.unpack(this);
-    return {detail::compute_new<Types::Floating>(
-        "pow_backward", g[0].sizes(), g[0].dtype(),
+    return {detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
         [this](auto tag) {
           using C = typename decltype(tag)::type;
           const C sv = scalar_as<C>(s), logs = std::log(sv);
@@ -635,8 +629,8 @@ template <bool is_max> struct ExtremumBackward final : autograd::Node {
     const Tensor av = a.unpack(this), bv = b.unpack(this);
     // The gradient of the first operand; swap the operands for the second.
     auto part = [&](const Tensor& x, const Tensor& y) {
-      return detail::compute_new<Types::Floating>(
-          is_max ? "maximum_backward" : "minimum_backward", g[0].sizes(), g[0].dtype(),
+      return detail::map_new<Types::Floating>(
+          is_max ? "maximum_backward" : "minimum_backward", g[0].dtype(),
           [](auto tag) {
             using C = typename decltype(tag)::type;
             return [](C gv, C u, C v) {

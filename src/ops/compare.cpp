@@ -109,16 +109,16 @@ void check_condition(const Tensor& cond) {
     throw Error(std::string("where: expected a bool condition, got ") + to_string(cond.dtype()));
 }
 
-// g where cond == keep, else 0; g has the broadcast shape.
+// g where cond == keep, else 0; g has the broadcast shape. The condition is
+// read converted to g's dtype (exact: 0 or 1), as in where.
 Tensor masked_grad(const Tensor& cond, const Tensor& g, bool keep) {
-  Tensor out = make_tensor(g.sizes(), g.dtype());
-  detail::dispatch_storage(g.dtype(), [&](auto tag) {
-    using S = typename decltype(tag)::type;
-    detail::map_elements<S, bool, S>(
-        out, [keep](bool c, S v) { return c == keep ? v : S{}; },
-        detail::expand_data(cond, g.sizes()), g);
-  });
-  return out;
+  return detail::map_new<Types::All>(
+      "where_backward", g.dtype(),
+      [keep](auto tag) {
+        using C = typename decltype(tag)::type;
+        return [keep](C c, C v) { return (c != C(0)) == keep ? v : C{}; };
+      },
+      cond, g);
 }
 
 struct WhereBackward final : autograd::Node {
@@ -143,16 +143,16 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_condition(cond);
   check_defined("where", a);
   check_defined("where", b);
-  const ScalarType common = detail::result_type(a, b);
-  const auto shape = detail::broadcast_shapes("where", cond.sizes(), detail::output_shape("where", a, b));
-  Tensor out = make_tensor(shape, common);
-  detail::dispatch_storage(common, [&](auto tag) {
-    using S = typename decltype(tag)::type;
-    detail::map_elements<S, bool, S, S>(
-        out, [](bool c, S x, S y) { return c ? x : y; }, detail::expand_data(cond, shape),
-        detail::expand_data(detail::cast_data(a, common), shape),
-        detail::expand_data(detail::cast_data(b, common), shape));
-  });
+  // The condition joins the element loop converted to the common dtype
+  // (exactly 0 or 1) and selects; no arithmetic touches the values.
+  Tensor out = detail::map_new<Types::All>(
+      "where", detail::result_type(a, b),
+      [](auto tag) {
+        using C = typename decltype(tag)::type;
+        return [](C c, C x, C y) { return c != C(0) ? x : y; };
+      },
+      cond, a, b);
+  const IntArrayRef shape = out.sizes();
   if (auto node = make_node<WhereBackward>({&a, &b})) {
     node->cond = SavedVariable(cond);
     node->ia = InputInfo(a, shape);
@@ -165,16 +165,15 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   check_condition(cond);
   check_defined("where", a);
-  const ScalarType common = detail::result_type(a, b);
-  const auto shape = detail::broadcast_shapes("where", cond.sizes(), a.sizes());
-  Tensor out = make_tensor(shape, common);
-  detail::dispatch_storage(common, [&](auto tag) {
-    using S = typename decltype(tag)::type;
-    const S v = detail::convert_value<S>(scalar_as<detail::compute_t<S>>(b));
-    detail::map_elements<S, bool, S>(
-        out, [v](bool c, S x) { return c ? x : v; }, detail::expand_data(cond, shape),
-        detail::expand_data(detail::cast_data(a, common), shape));
-  });
+  Tensor out = detail::map_new<Types::All>(
+      "where", detail::result_type(a, b),
+      [&b](auto tag) {
+        using C = typename decltype(tag)::type;
+        const C v = scalar_as<C>(b);
+        return [v](C c, C x) { return c != C(0) ? x : v; };
+      },
+      cond, a);
+  const IntArrayRef shape = out.sizes();
   if (auto node = make_node<WhereBackward>({&a})) {
     node->cond = SavedVariable(cond);
     node->ia = InputInfo(a, shape);

@@ -27,7 +27,7 @@ template <class Maker> Tensor float_unary(const char* op, const Tensor& x, Maker
 
 // g combined element-wise with a saved tensor v by f(g, v), in g's dtype.
 template <class Maker> Tensor grad_map(const char* op, const Tensor& g, const Tensor& v, Maker&& maker) {
-  return detail::compute_new<Types::Floating>(op, g.sizes(), g.dtype(), std::forward<Maker>(maker),
+  return detail::map_new<Types::Floating>(op, g.dtype(), std::forward<Maker>(maker),
                                               g, v);
 }
 

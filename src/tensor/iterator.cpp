@@ -37,16 +37,18 @@ TensorIterator& TensorIterator::build() {
                 " but the inputs are on " + device_.str());
   check_backend(op_, device_);
 
-  // The dtype the kernel runs in.
+  // The dtype the loop computes in.
   ScalarType promoted = inputs_[0].dtype();
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     const ScalarType t = inputs_[i].dtype();
-    if (!is_floating_point(t) && !promote_integral_) throw_dtype(op_, t, "a floating-point dtype");
+    if (!all_dtypes_ && !is_floating_point(t) && !promote_integral_)
+      throw_dtype(op_, t, "a floating-point dtype");
     if (i > 0) promoted = promote_types(promoted, t);
   }
-  if (!is_floating_point(promoted)) promoted = get_default_dtype();
+  if (!all_dtypes_ && !is_floating_point(promoted)) promoted = get_default_dtype();
   dtype_ = forced_dtype_ ? *forced_dtype_ : promoted;
-  if (!is_floating_point(dtype_)) throw_dtype(op_, dtype_, "a floating-point dtype");
+  if (!all_dtypes_ && !is_floating_point(dtype_)) throw_dtype(op_, dtype_, "a floating-point dtype");
+  out_dtype_ = bool_out_ ? kBool : dtype_;
 
   // The shape: the inputs' broadcast, which a given output must have.
   shape_ = inputs_[0].sizes().vec();
@@ -54,20 +56,40 @@ TensorIterator& TensorIterator::build() {
     if (!(inputs_[i].sizes() == IntArrayRef(shape_)))
       shape_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
   if (given_) {
-    if (!is_floating_point(given_out_.dtype()))
+    if (!all_dtypes_ && !bool_out_ && !is_floating_point(given_out_.dtype()))
       throw_dtype(op_, given_out_.dtype(), "a floating-point output (the result is written there)");
     if (!(given_out_.sizes() == IntArrayRef(shape_)))
       throw Error(std::string(op_) + ": the output has shape " + shape_string(given_out_.sizes()) +
                   " but the inputs' shape is " + shape_string(shape_) + " (it is not resized)");
   }
   numel_ = checked_numel(op_, shape_);
+  built_ = true;
+  return *this;
+}
 
+void TensorIterator::check_loop(std::size_t n, bool all_dtypes, bool bool_out) const {
+  if (!built_) throw Error(std::string(op_) + ": TensorIterator used before build()");
+  if (n != inputs_.size())
+    throw Error(std::string(op_) + ": the loop takes " + std::to_string(n) + " inputs, " +
+                std::to_string(inputs_.size()) + " given");
+  if (all_dtypes != all_dtypes_ || bool_out != bool_out_)
+    throw Error(std::string(op_) + ": the loop's dtypes differ from the iterator's (internal)");
+}
+
+namespace {
+
+// t seen with shape (which its shape broadcasts to): t itself, or a stride-0
+// view without autograd.
+Tensor expand_to(const char* op, const Tensor& t, IntArrayRef shape) {
+  return t.sizes() == shape ? t : broadcast_to(op, t.detach(), shape);
+}
+
+}  // namespace
+
+void TensorIterator::prepare_dense() {
   // Dense inputs of dtype_ (no copy when an input already is one).
   dense_.clear();
-  for (const Tensor& in : inputs_) {
-    const Tensor full = in.sizes() == IntArrayRef(shape_) ? in : broadcast_to(op_, in.detach(), shape_);
-    dense_.push_back(dense(full, dtype_));
-  }
+  for (const Tensor& in : inputs_) dense_.push_back(dense(expand_to(op_, in, shape_), dtype_));
 
   // The output: written directly when it is dense, of dtype_ and either
   // disjoint from every input or exactly one of them (kernels allow y == x).
@@ -75,21 +97,33 @@ TensorIterator& TensorIterator::build() {
   if (given_ && given_out_.dtype() == dtype_ && given_out_.is_contiguous()) {
     bool direct = true;
     for (const Tensor& d : dense_)
-      if (d.is_alias_of(given_out_) &&
-          d.unsafeGetTensorImpl()->data() != given_out_.unsafeGetTensorImpl()->data())
-        direct = false;
+      if (d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_)) direct = false;
     if (direct) out_ = given_out_;
   }
   if (!out_.defined()) out_ = make_tensor(shape_, dtype_);
-  built_ = true;
-  return *this;
 }
 
-void TensorIterator::check_inputs(std::size_t n) const {
-  if (!built_) throw Error(std::string(op_) + ": TensorIterator used before build()");
-  if (n != inputs_.size())
-    throw Error(std::string(op_) + ": the kernel takes " + std::to_string(n) + " inputs, " +
-                std::to_string(inputs_.size()) + " given");
+bool TensorIterator::prepare_strided(ScalarType ct) {
+  // The output: written directly when it has the output dtype, whatever its
+  // strides (the loop walks them).
+  out_ = given_ && given_out_.dtype() == out_dtype_ ? given_out_ : make_tensor(shape_, out_dtype_);
+  bool same = true;
+  for (const Tensor& in : inputs_) same = same && in.dtype() == dtype_;
+  strided_.clear();
+  for (const Tensor& in : inputs_) {
+    Tensor v = expand_to(op_, same ? in : cast_data(in, ct), shape_);
+    // Another view of the memory written would be overwritten while read:
+    // read a copy. The output itself, element for element, is fine.
+    if (given_ && out_.is_same(given_out_) && v.is_alias_of(out_) &&
+        !(v.storage_offset() == out_.storage_offset() && v.sizes() == out_.sizes() &&
+          v.strides() == out_.strides())) {
+      Tensor c = make_tensor(v.sizes(), v.dtype());
+      copy_elements(c, v);
+      v = c;
+    }
+    strided_.push_back(std::move(v));
+  }
+  return same;
 }
 
 void TensorIterator::finish() {

@@ -7,9 +7,16 @@
 // the op allows it), broadcasts the inputs to one shape, makes each a dense
 // span of that dtype (no copy when it already is one), and provides the
 // output: a new tensor, or a given one (in-place ops, out=) written directly
-// when it is dense and of the kernel's dtype and through a temporary
-// otherwise. After the kernel ran, finish() copies a temporary back and bumps
-// the given output's version.
+// when the loop can and through a temporary otherwise. After the loop ran,
+// a temporary is copied back and the given output's version bumped.
+//
+// Two loops, one front end:
+//  - for_each_span<N>(f): the inputs made dense spans of the compute dtype,
+//    for the SIMD kernels of the kernel table (src/kernels/table.h);
+//  - for_each_element<N, types, out>(maker): a scalar lambda per element over
+//    the broadcast (stride-0) views, no copies, for the arithmetic,
+//    comparison and math ops; maker(TypeTag<C>{}) returns the lambda on the
+//    compute type C (float for bf16/f16), each result rounded once.
 //
 //   TensorIterator it("sigmoid");
 //   it.add_input(x).promote_integer_inputs_to_float().build();
@@ -20,16 +27,74 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "sigma/device.h"
 #include "sigma/tensor.h"
+#include "tensor/convert.h"
 #include "tensor/dense.h"
 #include "tensor/loops.h"
 
 namespace sigma::detail {
+
+template <class T, class> using first_t = T;
+
+// Which compute dtypes an element loop accepts, and whether it writes that
+// dtype or bool.
+enum class Types { Floating, All };
+enum class Out { Same, Bool };
+
+// The storage type's C++ type, for the compute dtypes a loop accepts.
+template <Types types, class F> decltype(auto) dispatch_common(const char* op, ScalarType t, F&& f) {
+  if constexpr (types == Types::Floating) {
+    return dispatch_floating_storage(op, t, std::forward<F>(f));
+  } else {
+    return dispatch_storage(t, std::forward<F>(f));
+  }
+}
+
+// map_elements, with two fast paths: small contiguous operands in a plain
+// loop (too small to split across threads), and broadcast operands whose
+// innermost dimension is dense (a bias row added to every row) in a
+// vectorisable inner loop.
+template <class O, class... I, std::size_t... Js, class F, class... Ts>
+void map_fast_impl(std::index_sequence<Js...>, const Tensor& out, const F& f, const Ts&... in) {
+  const std::int64_t n = out.numel();
+  if (n == 0) return;
+  const bool contiguous = out.is_contiguous() && (in.is_contiguous() && ...);
+  if (contiguous && n >= kParallelGrain) {
+    map_elements<O, I...>(out, f, in...);
+    return;
+  }
+  O* o = data_of<O>(out);
+  const std::tuple<const I*...> p{data_of<const I>(in)...};
+  if (contiguous) {
+    for (std::int64_t i = 0; i < n; ++i) o[i] = f(std::get<Js>(p)[i]...);
+    return;
+  }
+  constexpr std::size_t K = sizeof...(I) + 1;
+  const std::array<const std::int64_t*, K> strides{out.strides().data(), in.strides().data()...};
+  strided_loop<K>(out.sizes(), strides,
+                  [&](const std::array<std::int64_t, K>& off, const std::array<std::int64_t, K>& st,
+                      std::int64_t len) {
+                    O* po = o + off[0];
+                    if (st[0] == 1 && ((st[Js + 1] == 1) && ...)) {
+                      const std::tuple<const I*...> q{std::get<Js>(p) + off[Js + 1]...};
+                      for (std::int64_t i = 0; i < len; ++i) po[i] = f(std::get<Js>(q)[i]...);
+                    } else {
+                      for (std::int64_t i = 0; i < len; ++i)
+                        po[i * st[0]] = f(std::get<Js>(p)[off[Js + 1] + i * st[Js + 1]]...);
+                    }
+                  });
+}
+template <class O, class... I, class F, class... Ts>
+void map_fast(const Tensor& out, const F& f, const Ts&... in) {
+  map_fast_impl<O, I...>(std::index_sequence_for<I...>{}, out, f, in...);
+}
 
 class TensorIterator {
  public:
@@ -47,9 +112,21 @@ class TensorIterator {
     return *this;
   }
   // The dtype to compute in, instead of the inputs' promoted type (a
-  // backward computes in its saved tensor's dtype).
+  // backward computes in its saved tensor's dtype; binary ops pass PyTorch's
+  // result_type, which weighs zero-dimensional and scalar operands).
   TensorIterator& compute_dtype(ScalarType t) {
     forced_dtype_ = t;
+    return *this;
+  }
+  // int64 and bool compute as themselves (arithmetic, comparisons); only
+  // for_each_element<N, Types::All> runs such an iterator.
+  TensorIterator& all_dtypes(bool on = true) {
+    all_dtypes_ = on;
+    return *this;
+  }
+  // The output is bool (comparisons); only for_each_element<N, t, Out::Bool>.
+  TensorIterator& bool_output(bool on = true) {
+    bool_out_ = on;
     return *this;
   }
   // Checks, promotes, broadcasts, densifies and provides the output.
@@ -65,10 +142,26 @@ class TensorIterator {
   // once over the dense operands, T being the storage type of dtype(), then
   // finish()es. N must be the number of inputs.
   template <std::size_t N, class F> void for_each_span(F&& f) {
-    check_inputs(N);
+    check_loop(N, false, false);
+    prepare_dense();
     dispatch_floating_storage(op_, dtype_, [&](auto tag) {
       using T = typename decltype(tag)::type;
       run_spans<T>(f, std::make_index_sequence<N>{});
+    });
+    finish();
+  }
+
+  // out[i] = maker(TypeTag<C>{})(in_0[i], ..., in_{N-1}[i]) over the
+  // broadcast shape, then finish()es. types and out_kind must match
+  // all_dtypes() and bool_output().
+  template <std::size_t N, Types types = Types::Floating, Out out_kind = Out::Same, class Maker>
+  void for_each_element(Maker&& maker) {
+    check_loop(N, types == Types::All, out_kind == Out::Bool);
+    dispatch_common<types>(op_, dtype_, [&](auto tag) {
+      using S = typename decltype(tag)::type;
+      using C = compute_t<S>;
+      using O = std::conditional_t<out_kind == Out::Bool, bool, S>;
+      run_elements<S, C, O>(maker(TypeTag<C>{}), std::make_index_sequence<N>{});
     });
     finish();
   }
@@ -80,7 +173,25 @@ class TensorIterator {
   template <class T, class F, std::size_t... I> void run_spans(F& f, std::index_sequence<I...>) {
     f(TypeTag<T>{}, out_span<T>(out_), in_span<T>(dense_[I])...);
   }
-  void check_inputs(std::size_t n) const;
+  // Inputs of one dtype are read as stored and converted to C per element;
+  // mixed ones are cast to C first.
+  template <class S, class C, class O, class F, std::size_t... I>
+  void run_elements(const F& f, std::index_sequence<I...>) {
+    constexpr ScalarType ct = CppTypeToScalarType<C>::value;
+    if (prepare_strided(ct)) {
+      map_fast<O, first_t<S, decltype(I)>...>(
+          out_, [f](first_t<S, decltype(I)>... x) { return convert_value<O>(f(convert_value<C>(x)...)); },
+          strided_[I]...);
+    } else {
+      map_fast<O, first_t<C, decltype(I)>...>(
+          out_, [f](first_t<C, decltype(I)>... x) { return convert_value<O>(f(x...)); }, strided_[I]...);
+    }
+  }
+  void check_loop(std::size_t n, bool all_dtypes, bool bool_out) const;
+  void prepare_dense();
+  // Fills strided_ and out_; whether every input is read in dtype_ (else
+  // they were cast to compute type ct).
+  bool prepare_strided(ScalarType ct);
   void finish();
 
   const char* op_;
@@ -90,14 +201,18 @@ class TensorIterator {
   bool given_ = false;
   bool promote_integral_ = false;
   std::optional<ScalarType> forced_dtype_;
+  bool all_dtypes_ = false;
+  bool bool_out_ = false;
   bool built_ = false;
 
   ScalarType dtype_ = kFloat;
   Device device_{kCPU};
   std::vector<std::int64_t> shape_;
   std::int64_t numel_ = 0;
-  std::vector<Tensor> dense_;  // the inputs as dense tensors of dtype_
-  Tensor out_;                 // what the kernel writes: given_out_ or a new tensor
+  ScalarType out_dtype_ = kFloat;  // dtype_, or bool
+  std::vector<Tensor> dense_;      // span loop: the inputs as dense tensors of dtype_
+  std::vector<Tensor> strided_;    // element loop: the inputs viewed with shape_
+  Tensor out_;                     // what the loop writes: given_out_ or a new tensor
 };
 
 }  // namespace sigma::detail

@@ -177,6 +177,83 @@ TEST(TensorIterator, Errors) {
   expect_error([&] { two.for_each_span<1>([](auto...) {}); }, {"my_op", "1 inputs", "2 given"});
 }
 
+// The element loop: a scalar lambda over the broadcast views, in any dtype
+// with all_dtypes(), writing bool with bool_output().
+TEST(TensorIterator, ElementLoopComputesInIntegralAndFloatingDtypes) {
+  // int64 a [3, 1] and b [4], wrapping arithmetic not needed: small values.
+  const Tensor a = sigma::arange(3, sigma::kLong).reshape({3, 1});
+  const Tensor b = sigma::arange(4, sigma::kLong);
+  TensorIterator it("test_op");
+  it.add_input(a).add_input(b).all_dtypes().build();
+  EXPECT_EQ(it.dtype(), sigma::kLong);
+  it.for_each_element<2, sigma::detail::Types::All>([](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C x, C y) { return C(2) * x + y; };
+  });
+  const Tensor out = it.output();
+  ASSERT_EQ(out.dtype(), sigma::kLong);
+  const auto v = values(out);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) EXPECT_EQ(v[static_cast<std::size_t>(r * 4 + c)], 2.0 * r + c);
+  // Mixed bf16 and float32 inputs compute in float32 (bf16 converted exactly).
+  TensorIterator mixed("test_op");
+  mixed.add_input(sigma::full({2}, 0.5, sigma::kBFloat16)).add_input(sigma::full({2}, 0.25)).build();
+  EXPECT_EQ(mixed.dtype(), sigma::kFloat);
+  mixed.for_each_element<2>([](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C x, C y) { return C(2) * x + y; };
+  });
+  EXPECT_EQ(values(mixed.output()), (std::vector<double>{1.25, 1.25}));
+}
+
+TEST(TensorIterator, ElementLoopWritesBool) {
+  TensorIterator it("test_op");
+  it.add_input(sigma::arange(4, sigma::kDouble)).add_input(sigma::full({1}, 1.5, sigma::kDouble))
+      .bool_output().build();
+  it.for_each_element<2, sigma::detail::Types::Floating, sigma::detail::Out::Bool>([](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C x, C y) { return x > y; };
+  });
+  ASSERT_EQ(it.output().dtype(), sigma::kBool);
+  EXPECT_EQ(values(it.output()), (std::vector<double>{0, 0, 1, 1}));
+  // A loop whose dtypes differ from the iterator's is an internal error.
+  TensorIterator wrong("test_op");
+  wrong.add_input(sigma::ones({2})).build();
+  expect_error([&] {
+    wrong.for_each_element<1, sigma::detail::Types::All>([](auto tag) {
+      using C = typename decltype(tag)::type;
+      return [](C x) { return x; };
+    });
+  }, {"test_op", "dtypes"});
+}
+
+TEST(TensorIterator, ElementLoopInPlaceReadsOverlappingViewsFromACopy) {
+  // x[1:] = 2 x[:-1] + 0 in place: reading x[:-1] while writing x[1:] would
+  // see written values; the loop must read a copy.
+  Tensor x = sigma::arange(5, sigma::kDouble);
+  Tensor out = x.slice(0, 1);
+  TensorIterator it("test_op");
+  it.add_output(out).add_input(x.slice(0, 0, 4)).add_input(sigma::zeros({4}, sigma::kDouble)).build();
+  it.for_each_element<2>([](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C a, C b) { return C(2) * a + b; };
+  });
+  EXPECT_EQ(values(x), (std::vector<double>{0, 0, 2, 4, 6}));
+  // A strided output of its own dtype is written where it is (every other
+  // element of a row), and the version is bumped.
+  Tensor y = sigma::zeros({6}, sigma::kDouble);
+  Tensor every_other = y.slice(0, 0, 6, 2);
+  const auto before = y._version();
+  TensorIterator strided("test_op");
+  strided.add_output(every_other).add_input(sigma::arange(3, sigma::kDouble)).build();
+  strided.for_each_element<1>([](auto tag) {
+    using C = typename decltype(tag)::type;
+    return [](C a) { return a + C(1); };
+  });
+  EXPECT_EQ(values(y), (std::vector<double>{1, 0, 2, 0, 3, 0}));
+  EXPECT_GT(y._version(), before);
+}
+
 TEST(TensorIterator, EmptyTensors) {
   TensorIterator it("test_op");
   it.add_input(sigma::zeros({0, 3})).add_input(sigma::zeros({3})).build();
