@@ -121,6 +121,11 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight, const Tensor& pos_weight,
                                         const std::string& reduction);
+// Binary cross-entropy of probabilities input in [0, 1] (an error names the
+// first element outside), each log clamped at -100 as PyTorch, so the loss
+// is finite at 0 and 1. weight broadcasts to the input's shape.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            Reduction reduction = kMean);
 
 // ---- Linear algebra (CBLAS sgemm/dgemm; bf16/f16 computed in f32).
 Tensor matmul(const Tensor& a, const Tensor& b);

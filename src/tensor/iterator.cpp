@@ -23,12 +23,19 @@ TensorIterator& TensorIterator::add_input(const Tensor& in, const char* what) {
   return *this;
 }
 
+TensorIterator& TensorIterator::add_optional_input(const Tensor& in, const char* what) {
+  inputs_.push_back(in);
+  names_.push_back(what);
+  return *this;
+}
+
 TensorIterator& TensorIterator::build() {
-  if (inputs_.empty()) throw Error(std::string(op_) + ": an element-wise op needs an input");
+  if (inputs_.empty() || !inputs_[0].defined())
+    throw Error(std::string(op_) + ": an element-wise op needs an input");
   // One device for every operand, and a backend for it.
   device_ = inputs_[0].device();
   for (std::size_t i = 0; i < inputs_.size(); ++i)
-    if (!(inputs_[i].device() == device_))
+    if (inputs_[i].defined() && !(inputs_[i].device() == device_))
       throw Error(std::string(op_) + ": expected every tensor on one device, but the " +
                   names_[0] + " is on " + device_.str() + " and the " + names_[i] + " on " +
                   inputs_[i].device().str());
@@ -40,6 +47,7 @@ TensorIterator& TensorIterator::build() {
   // The dtype the loop computes in.
   ScalarType promoted = inputs_[0].dtype();
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (!inputs_[i].defined()) continue;
     const ScalarType t = inputs_[i].dtype();
     if (!all_dtypes_ && !is_floating_point(t) && !promote_integral_)
       throw_dtype(op_, t, "a floating-point dtype");
@@ -53,7 +61,7 @@ TensorIterator& TensorIterator::build() {
   // The shape: the inputs' broadcast, which a given output must have.
   shape_ = inputs_[0].sizes().vec();
   for (std::size_t i = 1; i < inputs_.size(); ++i)
-    if (!(inputs_[i].sizes() == IntArrayRef(shape_)))
+    if (inputs_[i].defined() && !(inputs_[i].sizes() == IntArrayRef(shape_)))
       shape_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
   if (given_) {
     if (!all_dtypes_ && !bool_out_ && !is_floating_point(given_out_.dtype()))
@@ -89,7 +97,8 @@ Tensor expand_to(const char* op, const Tensor& t, IntArrayRef shape) {
 void TensorIterator::prepare_dense() {
   // Dense inputs of dtype_ (no copy when an input already is one).
   dense_.clear();
-  for (const Tensor& in : inputs_) dense_.push_back(dense(expand_to(op_, in, shape_), dtype_));
+  for (const Tensor& in : inputs_)
+    dense_.push_back(in.defined() ? dense(expand_to(op_, in, shape_), dtype_) : Tensor());
 
   // The output: written directly when it is dense, of dtype_ and either
   // disjoint from every input or exactly one of them (kernels allow y == x).
@@ -97,7 +106,7 @@ void TensorIterator::prepare_dense() {
   if (given_ && given_out_.dtype() == dtype_ && given_out_.is_contiguous()) {
     bool direct = true;
     for (const Tensor& d : dense_)
-      if (d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_)) direct = false;
+      if (d.defined() && d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_)) direct = false;
     if (direct) out_ = given_out_;
   }
   if (!out_.defined()) out_ = make_tensor(shape_, dtype_);
@@ -108,7 +117,12 @@ bool TensorIterator::prepare_strided(ScalarType ct) {
   // strides (the loop walks them).
   out_ = given_ && given_out_.dtype() == out_dtype_ ? given_out_ : make_tensor(shape_, out_dtype_);
   bool same = true;
-  for (const Tensor& in : inputs_) same = same && in.dtype() == dtype_;
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (!inputs_[i].defined())
+      throw Error(std::string(op_) + ": the " + names_[i] + " is undefined (internal: optional "
+                  "operands are for span loops)");
+    same = same && inputs_[i].dtype() == dtype_;
+  }
   strided_.clear();
   for (const Tensor& in : inputs_) {
     Tensor v = expand_to(op_, same ? in : cast_data(in, ct), shape_);

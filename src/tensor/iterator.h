@@ -105,6 +105,9 @@ class TensorIterator {
   TensorIterator& add_output(const Tensor& out);
   // what names the operand in errors ("input", "target", "grad_output").
   TensorIterator& add_input(const Tensor& in, const char* what = "input");
+  // An operand the kernel may go without (a loss's weight): when undefined
+  // it takes no part in the checks and its span is empty. Span loop only.
+  TensorIterator& add_optional_input(const Tensor& in, const char* what);
   // int64 and bool inputs compute in the default dtype (PyTorch's sigmoid,
   // tanh); without this they are an error.
   TensorIterator& promote_integer_inputs_to_float(bool on = true) {
@@ -151,6 +154,18 @@ class TensorIterator {
     finish();
   }
 
+  // for_each_span for kernels that exist in float and double only (the
+  // losses): compute_dtype() must be one of them.
+  template <std::size_t N, class F> void for_each_compute_span(F&& f) {
+    check_loop(N, false, false);
+    prepare_dense();
+    dispatch_floating(op_, dtype_, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      run_spans<T>(f, std::make_index_sequence<N>{});
+    });
+    finish();
+  }
+
   // out[i] = maker(TypeTag<C>{})(in_0[i], ..., in_{N-1}[i]) over the
   // broadcast shape, then finish()es. types and out_kind must match
   // all_dtypes() and bool_output().
@@ -165,6 +180,10 @@ class TensorIterator {
     });
     finish();
   }
+
+  // After for_each_span: input i as the kernel read it (dense, of dtype(),
+  // broadcast), for a backward to save.
+  const Tensor& dense_input(std::size_t i) const { return dense_.at(i); }
 
   // The result: the given output, or the new tensor.
   const Tensor& output() const noexcept { return given_ ? given_out_ : out_; }
