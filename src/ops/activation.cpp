@@ -205,10 +205,7 @@ struct ReluBackward final : autograd::Node {
     const Tensor yv = y.unpack(this);
     return {detail::map_new<detail::Types::Floating>(
         "relu_backward", yv.dtype(),
-        [](auto tag) {
-          using C = typename decltype(tag)::type;
-          return [](C d, C v) { return v > C(0) ? d : C(0); };
-        },
+        detail::element_fn([]<class C>(C d, C v) { return v > C(0) ? d : C(0); }),
         g[0], yv)};
   }
   void release_variables() override { y.reset(); }
@@ -247,40 +244,24 @@ Tensor& inplace(const char* op, Tensor& self, bool floating_only, F&& f,
 }
 
 // ---- silu, log_sigmoid, softplus: kernels forward and backward, from x.
-struct SiluBackward final : autograd::Node {
+// The backward is the op's backward kernel on (dy, x).
+struct KernelBackward final : autograd::Node {
   SavedVariable x;
-  std::string name() const override { return "SiluBackward"; }
+  const char* name_;
+  Op backward_op;
+  KernelParams params;
+  KernelBackward(const char* n, Op b, const KernelParams& p) : name_(n), backward_op(b), params(p) {}
+  std::string name() const override { return name_; }
   TensorList apply(TensorList&& g) override {
-    return {kernel_backward(Op::silu_backward, g[0], x.unpack(this))};
+    return {kernel_backward(backward_op, g[0], x.unpack(this), params)};
   }
   void release_variables() override { x.reset(); }
 };
 
-struct LogSigmoidBackward final : autograd::Node {
-  SavedVariable x;
-  std::string name() const override { return "LogSigmoidBackward"; }
-  TensorList apply(TensorList&& g) override {
-    return {kernel_backward(Op::log_sigmoid_backward, g[0], x.unpack(this))};
-  }
-  void release_variables() override { x.reset(); }
-};
-
-struct SoftplusBackward final : autograd::Node {
-  SavedVariable x;
-  double beta, threshold;
-  SoftplusBackward(double b, double t) : beta(b), threshold(t) {}
-  std::string name() const override { return "SoftplusBackward"; }
-  TensorList apply(TensorList&& g) override {
-    return {kernel_backward(Op::softplus_backward, g[0], x.unpack(this), {beta, threshold})};
-  }
-  void release_variables() override { x.reset(); }
-};
-
-// Forward of an op whose backward needs only x (saved as x).
-template <class N, class... A>
-Tensor input_saving_forward(Op op, const Tensor& x, const KernelParams& p, A&&... args) {
+Tensor input_saving_forward(Op op, Op backward_op, const char* name, const Tensor& x,
+                            const KernelParams& p = {}) {
   Tensor y = kernel_forward(op, x, /*promote=*/false, p);
-  if (auto node = make_node<N>({&x}, std::forward<A>(args)...)) {
+  if (auto node = make_node<KernelBackward>({&x}, name, backward_op, p)) {
     node->x = SavedVariable(x);
     set_history(y, node);
   }
@@ -376,10 +357,12 @@ Tensor& Tensor::relu_() {
 }
 
 
-Tensor silu(const Tensor& x) { return input_saving_forward<SiluBackward>(Op::silu, x, {}); }
+Tensor silu(const Tensor& x) {
+  return input_saving_forward(Op::silu, Op::silu_backward, "SiluBackward", x);
+}
 
 Tensor log_sigmoid(const Tensor& x) {
-  return input_saving_forward<LogSigmoidBackward>(Op::log_sigmoid, x, {});
+  return input_saving_forward(Op::log_sigmoid, Op::log_sigmoid_backward, "LogSigmoidBackward", x);
 }
 
 Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
@@ -390,7 +373,7 @@ Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
       << ", threshold=" << th << ")";
     throw Error(m.str());
   }
-  return input_saving_forward<SoftplusBackward>(Op::softplus, x, {b, th}, b, th);
+  return input_saving_forward(Op::softplus, Op::softplus_backward, "SoftplusBackward", x, {b, th});
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {

@@ -158,10 +158,7 @@ auto mul_scalar_maker(const Scalar& s) {
 }
 
 auto div_maker() {
-  return [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C x, C y) { return x / y; };
-  };
+  return detail::element_fn([]<class C>(C x, C y) { return x / y; });
 }
 
 auto div_scalar_maker(const Scalar& s) {
@@ -249,10 +246,7 @@ struct DivBackward final : autograd::Node {
     if (needs_grad(*this, 1)) {
       const Tensor av = a.unpack(this);
       gb = detail::map_new<Types::Floating>("div_backward", g[0].dtype(),
-          [](auto tag) {
-            using C = typename decltype(tag)::type;
-            return [](C gv, C x, C y) { return -gv * x / (y * y); };
-          },
+          detail::element_fn([]<class C>(C gv, C x, C y) { return -gv * x / (y * y); }),
           g[0], av, bv);
       gb = ib.reduce(gb);
     }
@@ -481,10 +475,9 @@ struct PowBackward final : autograd::Node {
     Tensor gb, ge;
     if (needs_grad(*this, 0))
       gb = ib.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
-          [](auto tag) {
-            using C = typename decltype(tag)::type;
-            return [](C gv, C x, C y) { return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1)); };
-          },
+          detail::element_fn([]<class C>(C gv, C x, C y) {
+            return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1));
+          }),
           g[0], bv, ev));
     if (needs_grad(*this, 1))
       ge = ie.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
@@ -536,15 +529,11 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
   const double ed = exponent.to_double();
   Tensor out;
   if (is_floating_point(common) && ed == 2.0) {
-    out = detail::unary_op<Types::Floating>("pow", base, common, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C x) { return x * x; };
-    });
+    out = detail::unary_op<Types::Floating>(
+        "pow", base, common, detail::element_fn([]<class C>(C x) { return x * x; }));
   } else if (is_floating_point(common) && ed == 0.5) {
-    out = detail::unary_op<Types::Floating>("pow", base, common, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C x) { return std::sqrt(x); };
-    });
+    out = detail::unary_op<Types::Floating>(
+        "pow", base, common, detail::element_fn([]<class C>(C x) { return std::sqrt(x); }));
   } else {
     out = detail::unary_op<Types::All>("pow", base, common, [&exponent](auto tag) {
       using C = typename decltype(tag)::type;

@@ -35,10 +35,9 @@ template <Cmp c, class C> bool compare(C x, C y) noexcept {
 template <Cmp c> Tensor compare_tensors(const char* op, const Tensor& a, const Tensor& b) {
   check_defined(op, a);
   check_defined(op, b);
-  return detail::binary_op<Types::All, Out::Bool>(op, a, b, detail::result_type(a, b), [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C x, C y) { return compare<c>(x, y); };
-  });
+  return detail::binary_op<Types::All, Out::Bool>(
+      op, a, b, detail::result_type(a, b),
+      detail::element_fn([]<class C>(C x, C y) { return compare<c>(x, y); }));
 }
 
 template <Cmp c> Tensor compare_scalar(const char* op, const Tensor& a, const Scalar& s) {
@@ -147,10 +146,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   // (exactly 0 or 1) and selects; no arithmetic touches the values.
   Tensor out = detail::map_new<Types::All>(
       "where", detail::result_type(a, b),
-      [](auto tag) {
-        using C = typename decltype(tag)::type;
-        return [](C c, C x, C y) { return c != C(0) ? x : y; };
-      },
+      detail::element_fn([]<class C>(C c, C x, C y) { return c != C(0) ? x : y; }),
       cond, a, b);
   const IntArrayRef shape = out.sizes();
   if (auto node = make_node<WhereBackward>({&a, &b})) {

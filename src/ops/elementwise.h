@@ -65,6 +65,12 @@ Tensor unary_op(const char* op, const Tensor& x, ScalarType common, Maker&& make
   return map_new<types, out_kind>(op, common, std::forward<Maker>(maker), x);
 }
 
+// The maker of an element function whose code is the same on every compute
+// type C, written as a templated lambda: element_fn([]<class C>(C v) {...}).
+template <class F> auto element_fn(F f) {
+  return [f](auto) { return f; };
+}
+
 // The dtype of a floating function of x: x's own, or the default dtype for
 // int64 and bool (exp, log, sqrt, true division, ...).
 inline ScalarType float_result(ScalarType t) noexcept {

@@ -26,9 +26,9 @@ template <class Maker> Tensor float_unary(const char* op, const Tensor& x, Maker
 }
 
 // g combined element-wise with a saved tensor v by f(g, v), in g's dtype.
-template <class Maker> Tensor grad_map(const char* op, const Tensor& g, const Tensor& v, Maker&& maker) {
-  return detail::map_new<Types::Floating>(op, g.dtype(), std::forward<Maker>(maker),
-                                              g, v);
+template <class Maker>
+Tensor grad_map(const char* op, const Tensor& g, const Tensor& v, Maker&& maker) {
+  return detail::map_new<Types::Floating>(op, g.dtype(), std::forward<Maker>(maker), g, v);
 }
 
 // A node whose gradient is grad_fn(g, saved) for one saved tensor.
@@ -54,82 +54,66 @@ struct LogGrad {  // g / x
 };
 struct Log1pGrad {  // g / (1 + x)
   Tensor operator()(const Tensor& g, const Tensor& x) const {
-    return grad_map("log1p_backward", g, x, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C gv, C v) { return gv / (C(1) + v); };
-    });
+    return grad_map("log1p_backward", g, x,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv / (C(1) + v); }));
   }
 };
 struct AbsGrad {  // g sign(x), 0 at 0
   Tensor operator()(const Tensor& g, const Tensor& x) const {
-    return grad_map("abs_backward", g, x, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C gv, C v) { return v > C(0) ? gv : (v < C(0) ? -gv : C(0)); };
-    });
+    return grad_map("abs_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return v > C(0) ? gv : (v < C(0) ? -gv : C(0));
+                    }));
   }
 };
 struct SqrtGrad {  // g / (2 y)
   Tensor operator()(const Tensor& g, const Tensor& y) const {
-    return grad_map("sqrt_backward", g, y, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C gv, C v) { return gv / (C(2) * v); };
-    });
+    return grad_map("sqrt_backward", g, y,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv / (C(2) * v); }));
   }
 };
 struct ReciprocalGrad {  // -g y^2
   Tensor operator()(const Tensor& g, const Tensor& y) const {
-    return grad_map("reciprocal_backward", g, y, [](auto tag) {
-      using C = typename decltype(tag)::type;
-      return [](C gv, C v) { return -gv * (v * v); };
-    });
+    return grad_map("reciprocal_backward", g, y,
+                    detail::element_fn([]<class C>(C gv, C v) { return -gv * (v * v); }));
   }
 };
+
+// A floating unary op: y = f(x) element-wise (f a templated lambda on the
+// compute type), its gradient GradFn of the saved input (kSavesInput) or
+// output.
+constexpr bool kSavesInput = true, kSavesOutput = false;
+template <class GradFn, bool saves_input, class F>
+Tensor float_unary_op(const char* op, const char* backward, const Tensor& x, F f) {
+  Tensor y = float_unary(op, x, detail::element_fn(f));
+  record<GradFn>(backward, x, y, saves_input ? x : y);
+  return y;
+}
 
 }  // namespace
 
 Tensor exp(const Tensor& x) {
-  Tensor y = float_unary("exp", x, [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C v) { return std::exp(v); };
-  });
-  record<ExpGrad>("ExpBackward", x, y, y);
-  return y;
+  return float_unary_op<ExpGrad, kSavesOutput>("exp", "ExpBackward", x,
+      []<class C>(C v) { return std::exp(v); });
 }
 
 Tensor log(const Tensor& x) {
-  Tensor y = float_unary("log", x, [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C v) { return std::log(v); };
-  });
-  record<LogGrad>("LogBackward", x, y, x);
-  return y;
+  return float_unary_op<LogGrad, kSavesInput>("log", "LogBackward", x,
+      []<class C>(C v) { return std::log(v); });
 }
 
 Tensor log1p(const Tensor& x) {
-  Tensor y = float_unary("log1p", x, [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C v) { return std::log1p(v); };
-  });
-  record<Log1pGrad>("Log1pBackward", x, y, x);
-  return y;
+  return float_unary_op<Log1pGrad, kSavesInput>("log1p", "Log1pBackward", x,
+      []<class C>(C v) { return std::log1p(v); });
 }
 
 Tensor sqrt(const Tensor& x) {
-  Tensor y = float_unary("sqrt", x, [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C v) { return std::sqrt(v); };
-  });
-  record<SqrtGrad>("SqrtBackward", x, y, y);
-  return y;
+  return float_unary_op<SqrtGrad, kSavesOutput>("sqrt", "SqrtBackward", x,
+      []<class C>(C v) { return std::sqrt(v); });
 }
 
 Tensor reciprocal(const Tensor& x) {
-  Tensor y = float_unary("reciprocal", x, [](auto tag) {
-    using C = typename decltype(tag)::type;
-    return [](C v) { return C(1) / v; };
-  });
-  record<ReciprocalGrad>("ReciprocalBackward", x, y, y);
-  return y;
+  return float_unary_op<ReciprocalGrad, kSavesOutput>("reciprocal", "ReciprocalBackward", x,
+      []<class C>(C v) { return C(1) / v; });
 }
 
 Tensor abs(const Tensor& x) {

@@ -59,20 +59,6 @@ template <class D, class S> inline D convert_value(S v) noexcept {
   }
 }
 
-// Calls f(TypeTag<T>{}) for the storage type of t: float, double, bfloat16,
-// float16, int64_t or bool.
-template <class F> decltype(auto) dispatch_storage(ScalarType t, F&& f) {
-  switch (t) {
-    case kFloat: return f(TypeTag<float>{});
-    case kDouble: return f(TypeTag<double>{});
-    case kBFloat16: return f(TypeTag<bfloat16>{});
-    case kHalf: return f(TypeTag<float16>{});
-    case kLong: return f(TypeTag<std::int64_t>{});
-    case kBool: break;
-  }
-  return f(TypeTag<bool>{});
-}
-
 // dst[i] = src[i] converted, for tensors of the same shape (src may be
 // expanded); no autograd, no version bump.
 void copy_elements(const Tensor& dst, const Tensor& src);

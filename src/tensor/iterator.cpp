@@ -106,7 +106,8 @@ void TensorIterator::prepare_dense() {
   if (given_ && given_out_.dtype() == dtype_ && given_out_.is_contiguous()) {
     bool direct = true;
     for (const Tensor& d : dense_)
-      if (d.defined() && d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_)) direct = false;
+      if (d.defined() && d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_))
+        direct = false;
     if (direct) out_ = given_out_;
   }
   if (!out_.defined()) out_ = make_tensor(shape_, dtype_);

@@ -50,11 +50,8 @@ enum class Out { Same, Bool };
 
 // The storage type's C++ type, for the compute dtypes a loop accepts.
 template <Types types, class F> decltype(auto) dispatch_common(const char* op, ScalarType t, F&& f) {
-  if constexpr (types == Types::Floating) {
-    return dispatch_floating_storage(op, t, std::forward<F>(f));
-  } else {
-    return dispatch_storage(t, std::forward<F>(f));
-  }
+  return dispatch_dtype<types == Types::Floating ? Dtypes::Floating : Dtypes::Storage>(
+      op, t, std::forward<F>(f));
 }
 
 // map_elements, with two fast paths: small contiguous operands in a plain
@@ -144,27 +141,10 @@ class TensorIterator {
   // Calls f(TypeTag<T>{}, span<T> out, span<const T> in_0, ..., in_{N-1})
   // once over the dense operands, T being the storage type of dtype(), then
   // finish()es. N must be the number of inputs.
-  template <std::size_t N, class F> void for_each_span(F&& f) {
-    check_loop(N, false, false);
-    prepare_dense();
-    dispatch_floating_storage(op_, dtype_, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      run_spans<T>(f, std::make_index_sequence<N>{});
-    });
-    finish();
-  }
-
+  template <std::size_t N, class F> void for_each_span(F&& f) { span_loop<N, true>(f); }
   // for_each_span for kernels that exist in float and double only (the
   // losses): compute_dtype() must be one of them.
-  template <std::size_t N, class F> void for_each_compute_span(F&& f) {
-    check_loop(N, false, false);
-    prepare_dense();
-    dispatch_floating(op_, dtype_, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      run_spans<T>(f, std::make_index_sequence<N>{});
-    });
-    finish();
-  }
+  template <std::size_t N, class F> void for_each_compute_span(F&& f) { span_loop<N, false>(f); }
 
   // out[i] = maker(TypeTag<C>{})(in_0[i], ..., in_{N-1}[i]) over the
   // broadcast shape, then finish()es. types and out_kind must match
@@ -189,6 +169,15 @@ class TensorIterator {
   const Tensor& output() const noexcept { return given_ ? given_out_ : out_; }
 
  private:
+  template <std::size_t N, bool with_16bit, class F> void span_loop(F& f) {
+    check_loop(N, false, false);
+    prepare_dense();
+    const auto run = [&](auto tag) {
+      run_spans<typename decltype(tag)::type>(f, std::make_index_sequence<N>{});
+    };
+    dispatch_dtype<with_16bit ? Dtypes::Floating : Dtypes::Compute>(op_, dtype_, run);
+    finish();
+  }
   template <class T, class F, std::size_t... I> void run_spans(F& f, std::index_sequence<I...>) {
     f(TypeTag<T>{}, out_span<T>(out_), in_span<T>(dense_[I])...);
   }

@@ -53,40 +53,42 @@ Tensor cast_data(const Tensor& x, ScalarType t);
 
 template <class T> struct TypeTag { using type = T; };
 
-// Calls f(TypeTag<T>{}) for T = float or double; sigma::Error naming op for
-// any other (compute) dtype.
-template <class F> decltype(auto) dispatch_floating(const char* op, ScalarType t, F&& f);
-// Calls f(TypeTag<T>{}) for the floating storage types (float, double,
-// bfloat16, float16); sigma::Error naming op for int64 and bool.
-template <class F> decltype(auto) dispatch_floating_storage(const char* op, ScalarType t, F&& f);
-// Also int64 and bool.
-template <class F> decltype(auto) dispatch_all(const char* op, ScalarType t, F&& f);
 [[noreturn]] void throw_dtype(const char* op, ScalarType t, const char* expected);
 
+// Which dtypes a dispatch accepts: float and double (the compute types of the
+// kernels), also bfloat16 and float16 (the floating storage types), or every
+// storage type (int64 and bool too).
+enum class Dtypes { Compute, Floating, Storage };
+
+// The one dtype switch: f(TypeTag<T>{}) for t's storage type T when `set`
+// accepts it, else sigma::Error naming op and what it expected.
+template <Dtypes set, class F> decltype(auto) dispatch_dtype(const char* op, ScalarType t, F&& f) {
+  constexpr bool floating16 = set != Dtypes::Compute, integral = set == Dtypes::Storage;
+  switch (t) {
+    case kFloat: return f(TypeTag<float>{});
+    case kDouble: return f(TypeTag<double>{});
+    case kBFloat16: if constexpr (floating16) return f(TypeTag<bfloat16>{}); break;
+    case kHalf: if constexpr (floating16) return f(TypeTag<float16>{}); break;
+    case kLong: if constexpr (integral) return f(TypeTag<std::int64_t>{}); break;
+    case kBool: if constexpr (integral) return f(TypeTag<bool>{}); break;
+  }
+  throw_dtype(op, t, set == Dtypes::Compute ? "float32 or float64" : "a floating-point dtype");
+}
+
+// Calls f(TypeTag<T>{}) for T = float or double; sigma::Error naming op for
+// any other (compute) dtype.
 template <class F> decltype(auto) dispatch_floating(const char* op, ScalarType t, F&& f) {
-  switch (t) {
-    case kFloat: return f(TypeTag<float>{});
-    case kDouble: return f(TypeTag<double>{});
-    default: throw_dtype(op, t, "float32 or float64");
-  }
+  return dispatch_dtype<Dtypes::Compute>(op, t, std::forward<F>(f));
 }
+// Calls f(TypeTag<T>{}) for the floating storage types (float, double,
+// bfloat16, float16); sigma::Error naming op for int64 and bool.
 template <class F> decltype(auto) dispatch_floating_storage(const char* op, ScalarType t, F&& f) {
-  switch (t) {
-    case kFloat: return f(TypeTag<float>{});
-    case kDouble: return f(TypeTag<double>{});
-    case kBFloat16: return f(TypeTag<bfloat16>{});
-    case kHalf: return f(TypeTag<float16>{});
-    default: throw_dtype(op, t, "a floating-point dtype");
-  }
+  return dispatch_dtype<Dtypes::Floating>(op, t, std::forward<F>(f));
 }
-template <class F> decltype(auto) dispatch_all(const char* op, ScalarType t, F&& f) {
-  switch (t) {
-    case kFloat: return f(TypeTag<float>{});
-    case kDouble: return f(TypeTag<double>{});
-    case kLong: return f(TypeTag<std::int64_t>{});
-    case kBool: return f(TypeTag<bool>{});
-    default: throw_dtype(op, t, "float32, float64, int64 or bool");
-  }
+// Calls f(TypeTag<T>{}) for the storage type of t: float, double, bfloat16,
+// float16, int64_t or bool.
+template <class F> decltype(auto) dispatch_storage(ScalarType t, F&& f) {
+  return dispatch_dtype<Dtypes::Storage>("dispatch", t, std::forward<F>(f));
 }
 
 // Walks shape in row-major order over K operands with the given element
