@@ -218,63 +218,97 @@ struct ScaleBackward final : autograd::Node {
   }
 };
 
-struct MulBackward final : autograd::Node {
-  SavedVariable a, b;
+// One saved tensor v and a Scalar s: dx = g combined with v element-wise by
+// Grad{}(tag, s), a maker of the element function (g, v) -> dx.
+template <class Grad> struct SavedScalarBackward final : autograd::Node {
+  const char* name_;
+  SavedVariable saved;
+  Scalar s;
+  SavedScalarBackward(const char* n, const Scalar& v) : name_(n), s(v) {}
+  std::string name() const override { return name_; }
+  TensorList apply(TensorList&& g) override {
+    const Tensor v = saved.unpack(this);
+    if (Grad::zero(s)) return {zeros_like(v)};
+    return {detail::map_new<Types::Floating>(Grad::op, g[0].dtype(),
+                                             [this](auto tag) { return Grad{}(tag, s); }, g[0], v)};
+  }
+  void release_variables() override { saved.reset(); }
+};
+
+// Records a SavedScalarBackward<Grad> for out = f(x, s), saving x.
+template <class Grad>
+void record_saved_scalar(const char* name, const Tensor& x, Tensor& out, const Scalar& s) {
+  if (auto node = make_node<SavedScalarBackward<Grad>>({&x}, name, s)) {
+    node->saved = SavedVariable(x);
+    set_history(out, node);
+  }
+}
+
+// Two tensor operands a and b: Grad::first / Grad::second give each one's
+// gradient from g and the node (whose a() and b() unpack what was saved),
+// reduced to the operand's shape. Grad::saves_a / saves_b(need_a, need_b)
+// say which operands the backward reads, so nothing else is saved.
+template <class Grad> struct PairBackward final : autograd::Node {
+  SavedVariable sa, sb;
   InputInfo ia, ib;
-  std::string name() const override { return "MulBackward"; }
+  std::string name() const override { return Grad::name; }
+  Tensor a() const { return sa.unpack(this); }
+  Tensor b() const { return sb.unpack(this); }
   TensorList apply(TensorList&& g) override {
     Tensor ga, gb;
-    if (needs_grad(*this, 0)) ga = ia.reduce(g[0] * b.unpack(this));
-    if (needs_grad(*this, 1)) gb = ib.reduce(g[0] * a.unpack(this));
+    if (needs_grad(*this, 0)) ga = ia.reduce(Grad::first(g[0], *this));
+    if (needs_grad(*this, 1)) gb = ib.reduce(Grad::second(g[0], *this));
     return {ga, gb};
   }
   void release_variables() override {
-    a.reset();
-    b.reset();
+    sa.reset();
+    sb.reset();
   }
 };
 
-// d(a/b)/da = 1/b, d(a/b)/db = -a/b^2.
-struct DivBackward final : autograd::Node {
-  SavedVariable a, b;
-  InputInfo ia, ib;
-  std::string name() const override { return "DivBackward"; }
-  TensorList apply(TensorList&& g) override {
-    Tensor ga, gb;
-    const Tensor bv = b.unpack(this);
-    if (needs_grad(*this, 0)) ga = ia.reduce(g[0] / bv);
-    if (needs_grad(*this, 1)) {
-      const Tensor av = a.unpack(this);
-      gb = detail::map_new<Types::Floating>("div_backward", g[0].dtype(),
-          detail::element_fn([]<class C>(C gv, C x, C y) { return -gv * x / (y * y); }),
-          g[0], av, bv);
-      gb = ib.reduce(gb);
-    }
-    return {ga, gb};
+template <class Grad> void record_pair(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (auto node = make_node<PairBackward<Grad>>({&a, &b})) {
+    const bool need_a = needs_grad(*node, 0), need_b = needs_grad(*node, 1);
+    if (Grad::saves_a(need_a, need_b)) node->sa = SavedVariable(a);
+    if (Grad::saves_b(need_a, need_b)) node->sb = SavedVariable(b);
+    node->ia = InputInfo(a, out.sizes());
+    node->ib = InputInfo(b, out.sizes());
+    set_history(out, node);
   }
-  void release_variables() override {
-    a.reset();
-    b.reset();
+}
+
+// d(ab)/da = b, d(ab)/db = a.
+struct MulGrad {
+  static constexpr const char* name = "MulBackward";
+  static bool saves_a(bool, bool need_b) { return need_b; }
+  static bool saves_b(bool need_a, bool) { return need_a; }
+  template <class N> static Tensor first(const Tensor& g, const N& n) { return g * n.b(); }
+  template <class N> static Tensor second(const Tensor& g, const N& n) { return g * n.a(); }
+};
+
+// d(a/b)/da = 1/b, d(a/b)/db = -a/b^2.
+struct DivGrad {
+  static constexpr const char* name = "DivBackward";
+  static bool saves_a(bool, bool need_b) { return need_b; }
+  static bool saves_b(bool, bool) { return true; }
+  template <class N> static Tensor first(const Tensor& g, const N& n) { return g / n.b(); }
+  template <class N> static Tensor second(const Tensor& g, const N& n) {
+    return detail::map_new<Types::Floating>(
+        "div_backward", g.dtype(),
+        detail::element_fn([]<class C>(C gv, C x, C y) { return -gv * x / (y * y); }), g, n.a(),
+        n.b());
   }
 };
 
 // s / x: d/dx = -s / x^2.
-struct RdivBackward final : autograd::Node {
-  SavedVariable x;
-  Scalar s;
-  explicit RdivBackward(const Scalar& v) : s(v) {}
-  std::string name() const override { return "DivBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor xv = x.unpack(this);
-    return {detail::map_new<Types::Floating>("div_backward", g[0].dtype(),
-        [this](auto tag) {
-          using C = typename decltype(tag)::type;
-          const C sv = scalar_as<C>(s);
-          return [sv](C gv, C v) { return -gv * sv / (v * v); };
-        },
-        g[0], xv)};
+struct RdivGrad {
+  static constexpr const char* op = "div_backward";
+  static bool zero(const Scalar&) { return false; }
+  template <class Tag> auto operator()(Tag, const Scalar& s) const {
+    using C = typename Tag::type;
+    const C sv = scalar_as<C>(s);
+    return [sv](C gv, C v) { return -gv * sv / (v * v); };
   }
-  void release_variables() override { x.reset(); }
 };
 
 // Records a ScaleBackward for out = f(x) with dx = factor g (or g / factor).
@@ -301,10 +335,7 @@ Tensor rdiv(const Scalar& s, const Tensor& x) {
     const C v = scalar_as<C>(s);
     return [v](C y) { return v / y; };
   });
-  if (auto node = make_node<RdivBackward>({&x}, s)) {
-    node->x = SavedVariable(x);
-    set_history(out, node);
-  }
+  record_saved_scalar<RdivGrad>("DivBackward", x, out, s);
   return out;
 }
 
@@ -359,13 +390,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   check_defined("mul", a);
   check_defined("mul", b);
   Tensor out = detail::binary_op<Types::All>("mul", a, b, detail::result_type(a, b), mul_maker());
-  if (auto node = make_node<MulBackward>({&a, &b})) {
-    if (needs_grad(*node, 1)) node->a = SavedVariable(a);
-    if (needs_grad(*node, 0)) node->b = SavedVariable(b);
-    node->ia = InputInfo(a, out.sizes());
-    node->ib = InputInfo(b, out.sizes());
-    set_history(out, node);
-  }
+  record_pair<MulGrad>(a, b, out);
   return out;
 }
 
@@ -381,13 +406,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   check_defined("div", b);
   const ScalarType common = detail::float_result(detail::result_type(a, b));
   Tensor out = detail::binary_op<Types::Floating>("div", a, b, common, div_maker());
-  if (auto node = make_node<DivBackward>({&a, &b})) {
-    if (needs_grad(*node, 1)) node->a = SavedVariable(a);
-    node->b = SavedVariable(b);
-    node->ia = InputInfo(a, out.sizes());
-    node->ib = InputInfo(b, out.sizes());
-    set_history(out, node);
-  }
+  record_pair<DivGrad>(a, b, out);
   return out;
 }
 
@@ -441,80 +460,53 @@ auto pow_maker() {
 }
 
 // d(b^e)/db = e b^(e-1), 0 where e == 0 (also at b == 0).
-struct PowScalarBackward final : autograd::Node {
-  SavedVariable x;
-  Scalar e;
-  explicit PowScalarBackward(const Scalar& v) : e(v) {}
-  std::string name() const override { return "PowBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor xv = x.unpack(this);
+struct PowScalarGrad {
+  static constexpr const char* op = "pow_backward";
+  static bool zero(const Scalar& e) { return e.to_double() == 0.0; }
+  template <class Tag> auto operator()(Tag, const Scalar& e) const {
+    using C = typename Tag::type;
     const double ed = e.to_double();
-    if (ed == 0.0) return {zeros_like(xv)};
-    return {detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
-        [ed](auto tag) {
-          using C = typename decltype(tag)::type;
-          const C ec = static_cast<C>(ed), em1 = static_cast<C>(ed - 1.0);
-          return [ec, em1](C gv, C b) {
-            if (em1 == C(1)) return gv * ec * b;
-            return gv * ec * std::pow(b, em1);
-          };
-        },
-        g[0], xv)};
+    const C ec = static_cast<C>(ed), em1 = static_cast<C>(ed - 1.0);
+    return [ec, em1](C gv, C b) {
+      if (em1 == C(1)) return gv * ec * b;
+      return gv * ec * std::pow(b, em1);
+    };
   }
-  void release_variables() override { x.reset(); }
 };
 
 // Tensor base and exponent: db = g e b^(e-1) (0 where e == 0),
 // de = g b^e log(b) (0 where b == 0 and e >= 0).
-struct PowBackward final : autograd::Node {
-  SavedVariable b, e;
-  InputInfo ib, ie;
-  std::string name() const override { return "PowBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor bv = b.unpack(this), ev = e.unpack(this);
-    Tensor gb, ge;
-    if (needs_grad(*this, 0))
-      gb = ib.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
-          detail::element_fn([]<class C>(C gv, C x, C y) {
-            return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1));
-          }),
-          g[0], bv, ev));
-    if (needs_grad(*this, 1))
-      ge = ie.reduce(detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
-          [](auto tag) {
-            using C = typename decltype(tag)::type;
-            return [](C gv, C x, C y) {
-              return (x == C(0) && y >= C(0)) ? C(0) : gv * std::pow(x, y) * std::log(x);
-            };
-          },
-          g[0], bv, ev));
-    return {gb, ge};
+struct PowGrad {
+  static constexpr const char* name = "PowBackward";
+  static bool saves_a(bool, bool) { return true; }
+  static bool saves_b(bool, bool) { return true; }
+  template <class N> static Tensor first(const Tensor& g, const N& n) {
+    return detail::map_new<Types::Floating>(
+        "pow_backward", g.dtype(), detail::element_fn([]<class C>(C gv, C x, C y) {
+          return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1));
+        }),
+        g, n.a(), n.b());
   }
-  void release_variables() override {
-    b.reset();
-    e.reset();
+  template <class N> static Tensor second(const Tensor& g, const N& n) {
+    return detail::map_new<Types::Floating>(
+        "pow_backward", g.dtype(), detail::element_fn([]<class C>(C gv, C x, C y) {
+          return (x == C(0) && y >= C(0)) ? C(0) : gv * std::pow(x, y) * std::log(x);
+        }),
+        g, n.a(), n.b());
   }
 };
 
 // Scalar base s: de = g s^e log(s) (0 where s == 0 and e >= 0).
-struct PowScalarBaseBackward final : autograd::Node {
-  SavedVariable e;
-  Scalar s;
-  explicit PowScalarBaseBackward(const Scalar& v) : s(v) {}
-  std::string name() const override { return "PowBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor ev = e.unpack(this);
-    return {detail::map_new<Types::Floating>("pow_backward", g[0].dtype(),
-        [this](auto tag) {
-          using C = typename decltype(tag)::type;
-          const C sv = scalar_as<C>(s), logs = std::log(sv);
-          return [sv, logs](C gv, C y) {
-            return (sv == C(0) && y >= C(0)) ? C(0) : gv * std::pow(sv, y) * logs;
-          };
-        },
-        g[0], ev)};
+struct PowScalarBaseGrad {
+  static constexpr const char* op = "pow_backward";
+  static bool zero(const Scalar&) { return false; }
+  template <class Tag> auto operator()(Tag, const Scalar& s) const {
+    using C = typename Tag::type;
+    const C sv = scalar_as<C>(s), logs = std::log(sv);
+    return [sv, logs](C gv, C y) {
+      return (sv == C(0) && y >= C(0)) ? C(0) : gv * std::pow(sv, y) * logs;
+    };
   }
-  void release_variables() override { e.reset(); }
 };
 
 }  // namespace
@@ -546,10 +538,7 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
         return [ec](C x) { return std::pow(x, ec); };
     });
   }
-  if (auto node = make_node<PowScalarBackward>({&base}, exponent)) {
-    node->x = SavedVariable(base);
-    set_history(out, node);
-  }
+  record_saved_scalar<PowScalarGrad>("PowBackward", base, out, exponent);
   return out;
 }
 
@@ -558,13 +547,7 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   check_defined("pow", exponent);
   Tensor out =
       detail::binary_op<Types::All>("pow", base, exponent, detail::result_type(base, exponent), pow_maker());
-  if (auto node = make_node<PowBackward>({&base, &exponent})) {
-    node->b = SavedVariable(base);
-    node->e = SavedVariable(exponent);
-    node->ib = InputInfo(base, out.sizes());
-    node->ie = InputInfo(exponent, out.sizes());
-    set_history(out, node);
-  }
+  record_pair<PowGrad>(base, exponent, out);
   return out;
 }
 
@@ -581,10 +564,7 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
     else
       return [sv](C e) { return std::pow(sv, e); };
   });
-  if (auto node = make_node<PowScalarBaseBackward>({&exponent}, base)) {
-    node->e = SavedVariable(exponent);
-    set_history(out, node);
-  }
+  record_saved_scalar<PowScalarBaseGrad>("PowBackward", exponent, out, base);
   return out;
 }
 
@@ -610,47 +590,35 @@ template <bool is_max> auto extremum_maker() {
   };
 }
 
-template <bool is_max> struct ExtremumBackward final : autograd::Node {
-  SavedVariable a, b;
-  InputInfo ia, ib;
-  std::string name() const override { return is_max ? "MaximumBackward" : "MinimumBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor av = a.unpack(this), bv = b.unpack(this);
-    // The gradient of the first operand; swap the operands for the second.
-    auto part = [&](const Tensor& x, const Tensor& y) {
-      return detail::map_new<Types::Floating>(
-          is_max ? "maximum_backward" : "minimum_backward", g[0].dtype(),
-          [](auto tag) {
-            using C = typename decltype(tag)::type;
-            return [](C gv, C u, C v) {
-              if (u == v) return gv / C(2);
-              return (is_max ? u < v : u > v) ? C(0) : gv;
-            };
-          },
-          g[0], x, y);
-    };
-    Tensor ga, gb;
-    if (needs_grad(*this, 0)) ga = ia.reduce(part(av, bv));
-    if (needs_grad(*this, 1)) gb = ib.reduce(part(bv, av));
-    return {ga, gb};
+// The gradient goes to the larger (maximum) operand, split evenly on ties.
+template <bool is_max> struct ExtremumGrad {
+  static constexpr const char* name = is_max ? "MaximumBackward" : "MinimumBackward";
+  static bool saves_a(bool, bool) { return true; }
+  static bool saves_b(bool, bool) { return true; }
+  // The gradient of operand x against the other one, y.
+  static Tensor part(const Tensor& g, const Tensor& x, const Tensor& y) {
+    return detail::map_new<Types::Floating>(
+        is_max ? "maximum_backward" : "minimum_backward", g.dtype(),
+        detail::element_fn([]<class C>(C gv, C u, C v) {
+          if (u == v) return gv / C(2);
+          return (is_max ? u < v : u > v) ? C(0) : gv;
+        }),
+        g, x, y);
   }
-  void release_variables() override {
-    a.reset();
-    b.reset();
+  template <class N> static Tensor first(const Tensor& g, const N& n) {
+    return part(g, n.a(), n.b());
+  }
+  template <class N> static Tensor second(const Tensor& g, const N& n) {
+    return part(g, n.b(), n.a());
   }
 };
 
 template <bool is_max> Tensor extremum(const char* op, const Tensor& a, const Tensor& b) {
   check_defined(op, a);
   check_defined(op, b);
-  Tensor out = detail::binary_op<Types::All>(op, a, b, detail::result_type(a, b), extremum_maker<is_max>());
-  if (auto node = make_node<ExtremumBackward<is_max>>({&a, &b})) {
-    node->a = SavedVariable(a);
-    node->b = SavedVariable(b);
-    node->ia = InputInfo(a, out.sizes());
-    node->ib = InputInfo(b, out.sizes());
-    set_history(out, node);
-  }
+  Tensor out = detail::binary_op<Types::All>(op, a, b, detail::result_type(a, b),
+                                             extremum_maker<is_max>());
+  record_pair<ExtremumGrad<is_max>>(a, b, out);
   return out;
 }
 
