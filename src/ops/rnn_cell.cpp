@@ -4,8 +4,9 @@
 // Legend: B batch, H hidden size, G gates (LSTM 4: i f g o; GRU 3: r z n;
 // RNN 1). A forward pass gathers the gate pre-activations into a gate-major
 // workspace [rows, B, H] (GateSpec::work_rows) so each gate is one contiguous
-// span for the sigmoid / tanh kernels; the workspace keeps what the backward
-// node reads. Inside a layer the backward writes d gates into the layer's
+// span for the sigmoid / tanh kernels of the kernel table; the workspace keeps
+// the pre-activations and activations the backward node reads. The backward
+// differentiates each gate from its pre-activation (gate_backward). Inside a layer the backward writes d gates into the layer's
 // buffers through a GateGradSink instead of allocating them.
 #include "ops/rnn_cell.h"
 
@@ -13,9 +14,11 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "autograd/function.h"
-#include "sigma/kernels.h"
+#include "kernels/table.h"
+#include "sigma/op_list.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
 #include "tensor/dense.h"
@@ -48,14 +51,44 @@ template <class T> struct Rows {
   T* operator[](std::int64_t b) const { return p ? p + b * stride : nullptr; }
 };
 
-template <class T> std::span<T> span_of(T* p, std::int64_t n) {
-  return {p, static_cast<std::size_t>(n)};
+// ---- A gate's activation and its derivative on n elements.
+
+// y = act(x) (y may be x) with the kernel table's sigmoid / tanh; relu keeps
+// NaN, as sigma::relu.
+template <class T> void gate_forward(GateAct act, const T* x, T* y, std::int64_t n, Device dev) {
+  const std::span<const T> xs(x, static_cast<std::size_t>(n));
+  const std::span<T> ys(y, static_cast<std::size_t>(n));
+  switch (act) {
+    case GateAct::Sigmoid: unary_kernel<T>(Op::sigmoid, dev)(xs, ys, KernelParams{}); return;
+    case GateAct::Tanh: unary_kernel<T>(Op::tanh, dev)(xs, ys, KernelParams{}); return;
+    case GateAct::Relu:
+      for (std::int64_t j = 0; j < n; ++j) y[j] = x[j] > T(0) ? x[j] : (x[j] == x[j] ? T(0) : x[j]);
+      return;
+  }
 }
-template <class T> void sigmoid_inplace(T* p, std::int64_t n) {
-  sigma::sigmoid(std::span<const T>(p, static_cast<std::size_t>(n)), span_of(p, n));
-}
-template <class T> void tanh_inplace(T* p, std::int64_t n) {
-  sigma::tanh(std::span<const T>(p, static_cast<std::size_t>(n)), span_of(p, n));
+
+// d *= act'(x) in place, from the pre-activation x, in the exact forms the
+// activations use (ops/activation.cpp) where y(1 - y) and 1 - y^2 would
+// cancel: sigmoid' = s(x) s(-x), tanh' = 4 s(2x) s(-2x), both with the
+// kernel sigmoid_backward_from_input; relu' = [x > 0]. scratch: n elements.
+template <class T>
+void gate_backward(GateAct act, T* d, const T* x, std::int64_t n, T* scratch, Device dev) {
+  const auto N = static_cast<std::size_t>(n);
+  const std::span<T> ds(d, N);
+  const auto from_input = binary_kernel<T>(Op::sigmoid_backward_from_input, dev);
+  switch (act) {
+    case GateAct::Sigmoid: from_input(ds, std::span<const T>(x, N), ds, KernelParams{}); return;
+    case GateAct::Tanh:
+      // 2x overflowing to inf gives 0, the underflowed true value; the
+      // factor 4 after the kernel cannot overflow (s(2x) s(-2x) <= 1/4).
+      for (std::int64_t j = 0; j < n; ++j) scratch[j] = T(2) * x[j];
+      from_input(ds, std::span<const T>(scratch, N), ds, KernelParams{});
+      for (std::int64_t j = 0; j < n; ++j) d[j] *= T(4);
+      return;
+    case GateAct::Relu:
+      for (std::int64_t j = 0; j < n; ++j) d[j] = x[j] > T(0) ? d[j] : T(0);
+      return;
+  }
 }
 
 [[noreturn]] void throw_shape(const char* op, const char* what, const Tensor& t,
@@ -133,7 +166,19 @@ void record(const std::shared_ptr<N>& node, const Tensor& work, const Tensor& pr
   node->t = buf.t;
 }
 
-// ---- LSTM.
+// The backward nodes gather each gate's d activation gate-major ([G, B, H],
+// as the workspace) so gate_backward runs once per gate over B*H elements,
+// then copy the d pre-activations into the rows of d gates [B, G*H].
+
+// Copies gate-major dpre [G, B, H] into the rows of dgates [B, G*H].
+template <class T>
+void scatter_rows(const T* dpre, const Rows<T>& dgates, std::int64_t G, std::int64_t B,
+                  std::int64_t H) {
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t k = 0; k < G; ++k) std::copy_n(dpre + (k * B + b) * H, H, dgates[b] + k * H);
+}
+
+// ---- LSTM. Workspace rows: i f g o | tanh(c) | pre-activations i f g o | c.
 struct LstmCellPointwiseBackward final : CellBackward {
   std::string name() const override { return "LstmCellPointwiseBackward"; }
   TensorList apply(TensorList&& g) override {
@@ -143,38 +188,54 @@ struct LstmCellPointwiseBackward final : CellBackward {
     const std::int64_t BH = B * H;
     const Tensor dgates = dgh_buffer(RecurrentKind::Lstm, a.dtype());
     Tensor dcp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
+    const GateSpec& spec = gate_spec(RecurrentKind::Lstm);
     dispatch_floating("lstm_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
+      const T* pre = ap + 5 * BH;  // gate k's pre-activations: pre + k * BH
+      const T* c = pre + 4 * BH;
       const Rows<const T> cpr(cp), dhr(dh), dcr(dc);
-      const Rows<T> dgr(dgates), dcpr(dcp);
+      const Rows<T> dcpr(dcp);
+      std::vector<T> buf(static_cast<std::size_t>(6 * BH));
+      T* dact = buf.data();          // [4, B, H]
+      T* dct = dact + 4 * BH;        // [B, H] d c
+      T* scratch = dct + BH;         // [B, H]
+      // d c = dc + tanh'(c) dh o
       for (std::int64_t b = 0; b < B; ++b) {
-        const T* i = ap + b * H;
+        const T* o = ap + 3 * BH + b * H;
+        const T* dhb = dhr[b];
+        for (std::int64_t j = 0; j < H; ++j) dct[b * H + j] = dhb[j] * o[j];
+      }
+      gate_backward(GateAct::Tanh, dct, c, BH, scratch, a.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::int64_t r = b * H;
+        const T* i = ap + r;
         const T* f = i + BH;
         const T* gg = f + BH;
-        const T* o = gg + BH;
-        const T* tc = o + BH;
+        const T* tc = gg + 2 * BH;
         const T* cprev = cpr[b];
         const T* dhb = dhr[b];
         const T* dcb = dcr[b];
-        T* dgb = dgr[b];
         T* dcpb = dcpr[b];
         for (std::int64_t j = 0; j < H; ++j) {
-          const T dct = dcb[j] + dhb[j] * o[j] * (T(1) - tc[j] * tc[j]);
-          const T cpj = cprev ? cprev[j] : T(0);
-          dgb[j] = dct * gg[j] * i[j] * (T(1) - i[j]);
-          dgb[H + j] = dct * cpj * f[j] * (T(1) - f[j]);
-          dgb[2 * H + j] = dct * i[j] * (T(1) - gg[j] * gg[j]);
-          dgb[3 * H + j] = dhb[j] * tc[j] * o[j] * (T(1) - o[j]);
-          if (dcpb) dcpb[j] = dct * f[j];
+          const T d = dct[r + j] + dcb[j];
+          dact[r + j] = d * gg[j];
+          dact[BH + r + j] = cprev ? d * cprev[j] : T(0);
+          dact[2 * BH + r + j] = d * i[j];
+          dact[3 * BH + r + j] = dhb[j] * tc[j];
+          if (dcpb) dcpb[j] = d * f[j];
         }
       }
+      for (std::int64_t k = 0; k < 4; ++k)
+        gate_backward(spec.act[static_cast<std::size_t>(k)], dact + k * BH, pre + k * BH, BH,
+                      scratch, a.device());
+      scatter_rows(dact, Rows<T>(dgates), 4, B, H);
     });
     return {dgates, next_edges()[1].is_valid() ? dgates : Tensor(), dcp};
   }
 };
 
-// ---- GRU.
+// ---- GRU. Workspace rows: r z n | gh_n (+ b_hn) | pre-activations r z n.
 struct GruCellPointwiseBackward final : CellBackward {
   std::string name() const override { return "GruCellPointwiseBackward"; }
   TensorList apply(TensorList&& g) override {
@@ -186,38 +247,50 @@ struct GruCellPointwiseBackward final : CellBackward {
     const Tensor dgi = sink ? sink->dgi(t) : make_tensor({B, 3 * H}, a.dtype());
     const Tensor dgh = need_gh ? dgh_buffer(RecurrentKind::Gru, a.dtype()) : Tensor();
     Tensor dhp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
+    const GateSpec& spec = gate_spec(RecurrentKind::Gru);
     dispatch_floating("gru_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
+      const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
       const Rows<const T> hpr(hp), dhr(dh);
       const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
+      std::vector<T> buf(static_cast<std::size_t>(4 * BH));
+      T* dact = buf.data();  // [3, B, H]
+      T* scratch = dact + 3 * BH;
+      // d n first: the reset gate's gradient goes through it.
       for (std::int64_t b = 0; b < B; ++b) {
-        const T* r = ap + b * H;
-        const T* z = r + BH;
+        const T* z = ap + BH + b * H;
+        const T* dhb = dhr[b];
+        for (std::int64_t j = 0; j < H; ++j) dact[2 * BH + b * H + j] = dhb[j] * (T(1) - z[j]);
+      }
+      gate_backward(spec.act[2], dact + 2 * BH, pre + 2 * BH, BH, scratch, a.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::int64_t r = b * H;
+        const T* z = ap + BH + r;
         const T* n = z + BH;
         const T* ghn = n + BH;
         const T* hpb = hpr[b];
         const T* dhb = dhr[b];
-        T* dgib = dgir[b];
-        T* dghb = dghr[b];
         T* dhpb = dhpr[b];
         for (std::int64_t j = 0; j < H; ++j) {
-          const T d = dhb[j];
           const T hpj = hpb ? hpb[j] : T(0);
-          const T dn = d * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
-          const T dr = dn * ghn[j] * r[j] * (T(1) - r[j]);
-          const T dz = d * (hpj - n[j]) * z[j] * (T(1) - z[j]);
-          dgib[j] = dr;
-          dgib[H + j] = dz;
-          dgib[2 * H + j] = dn;
-          if (dghb) {
-            dghb[j] = dr;
-            dghb[H + j] = dz;
-            dghb[2 * H + j] = dn * r[j];
-          }
-          if (dhpb) dhpb[j] = d * z[j];
+          dact[r + j] = dact[2 * BH + r + j] * ghn[j];
+          dact[BH + r + j] = dhb[j] * (hpj - n[j]);
+          if (dhpb) dhpb[j] = dhb[j] * z[j];
         }
       }
+      for (std::int64_t k = 0; k < 2; ++k)
+        gate_backward(spec.act[static_cast<std::size_t>(k)], dact + k * BH, pre + k * BH, BH,
+                      scratch, a.device());
+      scatter_rows(dact, dgir, 3, B, H);
+      if (dgh.defined())
+        for (std::int64_t b = 0; b < B; ++b) {
+          const T* rg = ap + b * H;
+          const T* dgib = dgir[b];
+          T* dghb = dghr[b];
+          std::copy_n(dgib, 2 * H, dghb);
+          for (std::int64_t j = 0; j < H; ++j) dghb[2 * H + j] = dgib[2 * H + j] * rg[j];
+        }
     });
     Tensor dbias;
     if (!sink && next_edges()[3].is_valid()) dbias = sigma::sum(dgh, {0});
@@ -225,30 +298,26 @@ struct GruCellPointwiseBackward final : CellBackward {
   }
 };
 
-// ---- Elman RNN.
+// ---- Elman RNN. Workspace row: the pre-activation.
 struct RnnCellPointwiseBackward final : CellBackward {
-  bool relu = false;
+  RecurrentKind kind = RecurrentKind::RnnTanh;
   std::string name() const override {
-    return relu ? "RnnReluCellPointwiseBackward" : "RnnTanhCellPointwiseBackward";
+    return kind == RecurrentKind::RnnRelu ? "RnnReluCellPointwiseBackward"
+                                          : "RnnTanhCellPointwiseBackward";
   }
   TensorList apply(TensorList&& g) override {
-    const Tensor y = unit_rows(prev.unpack(this));  // the output h
+    const Tensor pre = act.unpack(this);
     const Tensor dh = unit_rows(g[0]);
-    const Tensor dpre = dgh_buffer(relu ? RecurrentKind::RnnRelu : RecurrentKind::RnnTanh,
-                                   y.dtype());
-    dispatch_floating("rnn_cell_pointwise", y.dtype(), [&](auto tag) {
+    const Tensor dpre = dgh_buffer(kind, pre.dtype());
+    const std::int64_t BH = B * H;
+    dispatch_floating("rnn_cell_pointwise", pre.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const Rows<const T> yr(y), dhr(dh);
-      const Rows<T> dr(dpre);
-      for (std::int64_t b = 0; b < B; ++b) {
-        const T* yb = yr[b];
-        const T* db = dhr[b];
-        T* o = dr[b];
-        if (relu)
-          for (std::int64_t j = 0; j < H; ++j) o[j] = yb[j] > T(0) ? db[j] : T(0);
-        else
-          for (std::int64_t j = 0; j < H; ++j) o[j] = db[j] * (T(1) - yb[j] * yb[j]);
-      }
+      const Rows<const T> dhr(dh);
+      std::vector<T> buf(static_cast<std::size_t>(2 * BH));
+      T* dact = buf.data();  // [B, H]
+      for (std::int64_t b = 0; b < B; ++b) std::copy_n(dhr[b], H, dact + b * H);
+      gate_backward(gate_spec(kind).act[0], dact, data_of<T>(pre), BH, dact + BH, pre.device());
+      scatter_rows(dact, Rows<T>(dpre), 1, B, H);
     });
     return {dpre, next_edges()[1].is_valid() ? dpre : Tensor()};
   }
@@ -264,18 +333,20 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
   Tensor c_out = buf.c_out.defined() ? buf.c_out : make_tensor({B, H}, dt);
   const Tensor work = workspace(buf.work, RecurrentKind::Lstm, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh), cp = unit_rows(c_prev);
+  const GateSpec& spec = gate_spec(RecurrentKind::Lstm);
   dispatch_floating("lstm_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* w = data_of<T>(work);
+    T* pre = w + 5 * BH;
+    T* c = pre + 4 * BH;
     const Rows<const T> gir(gi_r), ghr(gh_r), cpr(cp);
     const Rows<T> hr(h_out);
-    T* c = data_of<T>(c_out);  // contiguous [B, H]
     const T* bp = data_of<const T>(bias);
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
       for (std::int64_t k = 0; k < 4; ++k) {
-        T* dst = w + k * BH + b * H;
+        T* dst = pre + k * BH + b * H;
         const T* xk = x + k * H;
         const T* bk = bp ? bp + k * H : nullptr;
         if (y && bk)
@@ -288,9 +359,9 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
           std::copy_n(xk, H, dst);
       }
     }
-    sigmoid_inplace(w, 2 * BH);        // i, f
-    tanh_inplace(w + 2 * BH, BH);      // g
-    sigmoid_inplace(w + 3 * BH, BH);   // o
+    for (std::int64_t k = 0; k < 4; ++k)
+      gate_forward(spec.act[static_cast<std::size_t>(k)], pre + k * BH, w + k * BH, BH,
+                   gi.device());
     for (std::int64_t b = 0; b < B; ++b) {
       const T* i = w + b * H;
       const T* f = i + BH;
@@ -301,7 +372,8 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
         cb[j] = cprev ? f[j] * cprev[j] + i[j] * g[j] : i[j] * g[j];
     }
     T* tc = w + 4 * BH;
-    sigma::tanh(std::span<const T>(c, static_cast<std::size_t>(BH)), span_of(tc, BH));
+    gate_forward(GateAct::Tanh, c, tc, BH, gi.device());
+    std::copy_n(c, BH, data_of<T>(c_out));  // c_out: contiguous [B, H]
     for (std::int64_t b = 0; b < B; ++b) {
       const T* o = w + 3 * BH + b * H;
       const T* tcb = tc + b * H;
@@ -325,9 +397,11 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
   const Tensor work = workspace(buf.work, RecurrentKind::Gru, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh), hp = unit_rows(h_prev);
   const Tensor bias = bias_hh.defined() ? bias_hh.contiguous() : Tensor();
+  const GateSpec& spec = gate_spec(RecurrentKind::Gru);
   dispatch_floating("gru_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* w = data_of<T>(work);
+    T* pre = w + 4 * BH;  // gate k's pre-activation row: pre + k * BH
     const T* bp = data_of<const T>(bias);
     const T* bi = data_of<const T>(bias_ih);
     const Rows<const T> gir(gi_r), ghr(gh_r), hpr(hp);
@@ -335,10 +409,10 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
-      T* r = w + b * H;
+      T* r = pre + b * H;
       T* z = r + BH;
       T* n = z + BH;
-      T* ghn = n + BH;
+      T* ghn = w + 3 * BH + b * H;
       for (std::int64_t j = 0; j < H; ++j) {
         T hr_ = y ? y[j] : T(0), hz = y ? y[H + j] : T(0), hn = y ? y[2 * H + j] : T(0);
         T xr = x[j], xz = x[H + j], xn = x[2 * H + j];
@@ -358,14 +432,16 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
         ghn[j] = hn;
       }
     }
-    sigmoid_inplace(w, 2 * BH);  // r, z
+    for (std::int64_t k = 0; k < 2; ++k)  // r, z
+      gate_forward(spec.act[static_cast<std::size_t>(k)], pre + k * BH, w + k * BH, BH,
+                   gi.device());
     for (std::int64_t b = 0; b < B; ++b) {
       const T* r = w + b * H;
-      T* n = w + 2 * BH + b * H;
-      const T* ghn = n + BH;
+      const T* ghn = w + 3 * BH + b * H;
+      T* n = pre + 2 * BH + b * H;
       for (std::int64_t j = 0; j < H; ++j) n[j] += r[j] * ghn[j];
     }
-    tanh_inplace(w + 2 * BH, BH);  // n
+    gate_forward(spec.act[2], pre + 2 * BH, w + 2 * BH, BH, gi.device());  // n
     for (std::int64_t b = 0; b < B; ++b) {
       const T* z = w + BH + b * H;
       const T* n = z + BH;
@@ -386,33 +462,33 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
 
 Tensor rnn_step(const Tensor& gi, const Tensor& gh, const Tensor& bias, bool relu,
                 StepBuffers buf) {
+  const RecurrentKind kind = relu ? RecurrentKind::RnnRelu : RecurrentKind::RnnTanh;
   const std::int64_t B = gi.size(0), H = gi.size(1);
   const ScalarType dt = gi.dtype();
   Tensor h_out = buf.h_out.defined() ? buf.h_out : make_tensor({B, H}, dt);
+  const Tensor work = workspace(buf.work, kind, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh);
   dispatch_floating("rnn_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const Rows<const T> gir(gi_r), ghr(gh_r);
     const Rows<T> hr(h_out);
     const T* bp = data_of<const T>(bias);
+    T* pre = data_of<T>(work);  // [B, H]
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
-      T* o = hr[b];
-      for (std::int64_t j = 0; j < H; ++j) o[j] = x[j];
+      T* p = pre + b * H;
+      for (std::int64_t j = 0; j < H; ++j) p[j] = x[j];
       if (bp)
-        for (std::int64_t j = 0; j < H; ++j) o[j] += bp[j];
+        for (std::int64_t j = 0; j < H; ++j) p[j] += bp[j];
       if (y)
-        for (std::int64_t j = 0; j < H; ++j) o[j] += y[j];
-      if (relu)
-        for (std::int64_t j = 0; j < H; ++j) o[j] = o[j] > T(0) ? o[j] : (o[j] == o[j] ? T(0) : o[j]);
-      else
-        tanh_inplace(o, H);
+        for (std::int64_t j = 0; j < H; ++j) p[j] += y[j];
+      gate_forward(gate_spec(kind).act[0], p, hr[b], H, gi.device());
     }
   });
   if (auto node = make_node<RnnCellPointwiseBackward>({&gi, &gh})) {
-    record(node, Tensor(), h_out, B, H, buf);
-    node->relu = relu;
+    record(node, work, Tensor(), B, H, buf);
+    node->kind = kind;
     set_history(h_out, node);
   }
   return h_out;

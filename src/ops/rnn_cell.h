@@ -2,8 +2,10 @@
 // forward pass and one backward node per step (internal; the layers' time
 // loop is src/nn/rnn_scan.cpp, the modules sigma/nn/modules/rnn.h).
 //
-// Each step evaluates its gates with the sigmoid / tanh span kernels and
-// differentiates them from the saved activations.
+// Each step evaluates its gates with the sigmoid / tanh kernels of the kernel
+// table (kernels/table.h) and differentiates them with the same exact forms
+// the activations use (sigmoid' = s(x) s(-x), tanh' = 4 s(2x) s(-2x), from
+// the saved pre-activation x), so no derivative cancels near saturation.
 // Shapes: B batch, H hidden size, G gates. Supported dtypes: float32, float64.
 #pragma once
 
@@ -30,14 +32,14 @@ struct GateSpec {
   std::int64_t work_rows;        // per-step workspace [work_rows, B, H] (layout below)
   std::array<GateAct, 4> act;    // activation of gate k < G
 };
-// Workspace rows: LSTM  i f g o | tanh(c)
-//                 GRU   r z n | gh_n (+ b_hn)
-//                 RNN   none (h is saved)
+// Workspace rows: LSTM  i f g o | tanh(c) | pre-activations i f g o | c
+//                 GRU   r z n | gh_n (+ b_hn) | pre-activations r z n
+//                 RNN   the pre-activation
 inline constexpr std::array<GateSpec, 4> kGateSpecs = {{
-    {"RNN", 1, 0, {GateAct::Tanh}},
-    {"RNN", 1, 0, {GateAct::Relu}},
-    {"LSTM", 4, 5, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh, GateAct::Sigmoid}},
-    {"GRU", 3, 4, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh}},
+    {"RNN", 1, 1, {GateAct::Tanh}},
+    {"RNN", 1, 1, {GateAct::Relu}},
+    {"LSTM", 4, 10, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh, GateAct::Sigmoid}},
+    {"GRU", 3, 7, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh}},
 }};
 inline const GateSpec& gate_spec(RecurrentKind k) { return kGateSpecs[static_cast<std::size_t>(k)]; }
 
