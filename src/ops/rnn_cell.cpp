@@ -137,9 +137,10 @@ Tensor workspace(Tensor work, RecurrentKind kind, std::int64_t B, std::int64_t H
 }
 
 // What every cell's backward node holds: the workspace, the previous state
-// (c for LSTM, h for GRU), and where its d gates go inside a layer.
+// (c for LSTM, h for GRU; none for RNN), and where its d gates go inside a
+// layer.
 struct CellBackward : autograd::Node {
-  SavedVariable act;   // [work_rows, B, H]
+  SavedVariable act;   // the workspace [work_rows, B, H]
   SavedVariable prev;  // [B, H] or undefined (zero)
   std::int64_t B = 0, H = 0;
   std::shared_ptr<GateGradSink> sink;
@@ -154,7 +155,7 @@ struct CellBackward : autograd::Node {
   }
 };
 
-// Saves what CellBackward needs and attaches it to the outputs.
+// Fills in what CellBackward holds.
 template <class N>
 void record(const std::shared_ptr<N>& node, const Tensor& work, const Tensor& prev,
             std::int64_t B, std::int64_t H, const StepBuffers& buf) {
