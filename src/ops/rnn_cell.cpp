@@ -197,8 +197,8 @@ struct LstmCellPointwiseBackward final : CellBackward {
       const T* c = pre + 4 * BH;
       const Rows<const T> cpr(cp), dhr(dh), dcr(dc);
       const Rows<T> dcpr(dcp);
-      std::vector<T> buf(static_cast<std::size_t>(6 * BH));
-      T* dact = buf.data();          // [4, B, H]
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(6 * BH)]);  // uninitialised
+      T* dact = buf.get();          // [4, B, H]
       T* dct = dact + 4 * BH;        // [B, H] d c
       T* scratch = dct + BH;         // [B, H]
       // d c = dc + tanh'(c) dh o
@@ -255,8 +255,8 @@ struct GruCellPointwiseBackward final : CellBackward {
       const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
       const Rows<const T> hpr(hp), dhr(dh);
       const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
-      std::vector<T> buf(static_cast<std::size_t>(4 * BH));
-      T* dact = buf.data();  // [3, B, H]
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(4 * BH)]);  // uninitialised
+      T* dact = buf.get();  // [3, B, H]
       T* scratch = dact + 3 * BH;
       // d n first: the reset gate's gradient goes through it.
       for (std::int64_t b = 0; b < B; ++b) {
@@ -314,8 +314,8 @@ struct RnnCellPointwiseBackward final : CellBackward {
     dispatch_floating("rnn_cell_pointwise", pre.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const Rows<const T> dhr(dh);
-      std::vector<T> buf(static_cast<std::size_t>(2 * BH));
-      T* dact = buf.data();  // [B, H]
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(2 * BH)]);  // uninitialised
+      T* dact = buf.get();  // [B, H]
       for (std::int64_t b = 0; b < B; ++b) std::copy_n(dhr[b], H, dact + b * H);
       gate_backward(gate_spec(kind).act[0], dact, data_of<T>(pre), BH, dact + BH, pre.device());
       scatter_rows(dact, Rows<T>(dpre), 1, B, H);
