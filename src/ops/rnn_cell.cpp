@@ -153,6 +153,10 @@ struct CellBackward : autograd::Node {
   Tensor dgh_buffer(RecurrentKind kind, ScalarType dt) const {
     return sink ? sink->dgh(t) : make_tensor({B, gate_spec(kind).gates * H}, dt);
   }
+  // d prev [B, H] when the previous state (input 2) needs it, else undefined.
+  Tensor dprev_buffer(ScalarType dt) const {
+    return next_edges()[2].is_valid() ? make_tensor({B, H}, dt) : Tensor();
+  }
 };
 
 // Fills in what CellBackward holds.
@@ -188,7 +192,7 @@ struct LstmCellPointwiseBackward final : CellBackward {
     const Tensor dh = unit_rows(g[0]), dc = unit_rows(g[1]);
     const std::int64_t BH = B * H;
     const Tensor dgates = dgh_buffer(RecurrentKind::Lstm, a.dtype());
-    Tensor dcp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
+    const Tensor dcp = dprev_buffer(a.dtype());
     const GateSpec& spec = gate_spec(RecurrentKind::Lstm);
     dispatch_floating("lstm_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -247,13 +251,13 @@ struct GruCellPointwiseBackward final : CellBackward {
     const bool need_gh = sink || next_edges()[1].is_valid() || next_edges()[3].is_valid();
     const Tensor dgi = sink ? sink->dgi(t) : make_tensor({B, 3 * H}, a.dtype());
     const Tensor dgh = need_gh ? dgh_buffer(RecurrentKind::Gru, a.dtype()) : Tensor();
-    Tensor dhp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
+    const Tensor dhp = dprev_buffer(a.dtype());
     const GateSpec& spec = gate_spec(RecurrentKind::Gru);
     dispatch_floating("gru_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
-      const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
       const Rows<const T> hpr(hp), dhr(dh);
+      const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
       const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
       const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(4 * BH)]);  // uninitialised
       T* dact = buf.get();  // [3, B, H]
