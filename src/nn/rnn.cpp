@@ -1,8 +1,8 @@
 // rnn.cpp: the recurrent modules (RNN, LSTM, GRU and their cells): parameter
 // registration in PyTorch's names and order, initialisation, argument checks
 // with PyTorch's rules (unbatched inputs, batch_first, initial states), the
-// stacking of layers with inter-layer dropout, and reprs. The math is in
-// src/ops/rnn_cell.cpp: fused point-wise gate ops and the per-layer time loop.
+// stacking of layers with inter-layer dropout, and reprs. Each layer's time
+// loop is nn/rnn_scan.cpp; the point-wise gate math src/ops/rnn_cell.cpp.
 //
 // Legend: T steps, B batch, H hidden size, G gates, L layers, D directions.
 #include "sigma/nn/modules/rnn.h"
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/python_repr.h"
-#include "ops/rnn_cell.h"
+#include "nn/rnn_scan.h"
 #include "sigma/autograd.h"
 #include "sigma/nn/functional.h"
 #include "sigma/ops.h"
@@ -22,26 +22,11 @@ namespace sigma::nn {
 namespace {
 
 using Mode = detail::RNNOptionsBase::Mode;
+using detail::kind_of;
+using sigma::detail::gate_spec;
 using sigma::detail::RecurrentKind;
 
 using sigma::detail::python_float;
-
-std::int64_t num_gates(Mode mode) {
-  switch (mode) {
-    case Mode::LSTM: return 4;
-    case Mode::GRU: return 3;
-    default: return 1;
-  }
-}
-
-RecurrentKind kind_of(Mode mode) {
-  switch (mode) {
-    case Mode::LSTM: return RecurrentKind::Lstm;
-    case Mode::GRU: return RecurrentKind::Gru;
-    case Mode::RNN_RELU: return RecurrentKind::RnnRelu;
-    default: return RecurrentKind::RnnTanh;
-  }
-}
 
 Mode rnn_mode(const char* op, Nonlinearity n) {
   if (n == kTanh) return Mode::RNN_TANH;
@@ -56,6 +41,17 @@ void init_uniform(const std::vector<Tensor>& params, std::int64_t hidden_size) {
   for (Tensor p : params)
     if (p.defined()) p.uniform_(-stdv, stdv);
 }
+
+// The dtype the math runs in: reduced-precision parameters compute in
+// float32 and round the outputs once; float32 and float64 compute as stored.
+struct ComputeDtype {
+  ScalarType param, compute;
+  explicit ComputeDtype(ScalarType p)
+      : param(p), compute((p == kBFloat16 || p == kHalf) ? kFloat : p) {}
+  // t in the compute dtype / back in the parameters' (undefined stays undefined).
+  Tensor in(const Tensor& t) const { return !t.defined() || compute == param ? t : t.to(compute); }
+  Tensor out(const Tensor& t) const { return !t.defined() || compute == param ? t : t.to(param); }
+};
 
 // The floating dtype the module's parameters share; sigma::Error for input
 // of another dtype.
@@ -83,8 +79,8 @@ void check_state(const char* op, const char* what, const Tensor& t,
 namespace detail {
 
 RNNImplBase::RNNImplBase(const RNNOptionsBase& options) : options_base(options) {
-  const Mode mode = options.mode();
-  const char* op = mode == Mode::LSTM ? "LSTM" : mode == Mode::GRU ? "GRU" : "RNN";
+  const sigma::detail::GateSpec& spec = gate_spec(kind_of(options.mode()));
+  const char* op = spec.module;
   const std::int64_t in = options.input_size(), H = options.hidden_size();
   if (in < 0)
     throw Error(std::string(op) + ": input_size must be non-negative, got " + std::to_string(in));
@@ -101,7 +97,7 @@ RNNImplBase::RNNImplBase(const RNNOptionsBase& options) : options_base(options) 
   if (options.proj_size() != 0)
     throw Error(std::string(op) + ": proj_size=" + std::to_string(options.proj_size()) +
                 " is not supported (only 0)");
-  const std::int64_t G = num_gates(mode), D = options.bidirectional() ? 2 : 1;
+  const std::int64_t G = spec.gates, D = options.bidirectional() ? 2 : 1;
   for (std::int64_t k = 0; k < options.num_layers(); ++k) {
     const std::int64_t layer_in = k == 0 ? in : D * H;
     for (std::int64_t d = 0; d < D; ++d) {
@@ -194,14 +190,10 @@ std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& i
     if (cx.defined()) cx = cx.unsqueeze(1);
   }
 
-  // Reduced-precision parameters compute in float32 and round the outputs once.
-  const ScalarType compute = (param == kBFloat16 || param == kHalf) ? kFloat : param;
-  if (compute != param) {
-    x = x.to(compute);
-    if (hx.defined()) hx = hx.to(compute);
-    if (cx.defined()) cx = cx.to(compute);
-  }
-  auto w = [&](const Tensor& t) { return !t.defined() || compute == param ? t : t.to(compute); };
+  const ComputeDtype cd(param);
+  x = cd.in(x);
+  hx = cd.in(hx);
+  cx = cd.in(cx);
 
   const RecurrentKind kind = kind_of(mode);
   Tensor layer_input = x;
@@ -212,15 +204,15 @@ std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& i
     for (std::int64_t d = 0; d < D; ++d) {
       const RNNImplBase::LayerWeights& lw = layers[static_cast<std::size_t>(k * D + d)];
       // [T*B, G*H] = x W_ih^T for every step at once
-      const Tensor g = mm(x2, w(lw.w_ih).t());
+      const Tensor g = mm(x2, cd.in(lw.w_ih).t());
       gi.push_back(g.view({T, B, g.size(1)}));
-      b_ih.push_back(w(lw.b_ih));  // undefined without bias
-      b_hh.push_back(w(lw.b_hh));
-      w_hh.push_back(w(lw.w_hh));
+      b_ih.push_back(cd.in(lw.b_ih));  // undefined without bias
+      b_hh.push_back(cd.in(lw.b_hh));
+      w_hh.push_back(cd.in(lw.w_hh));
       h0.push_back(hx.defined() ? hx.select(0, k * D + d) : Tensor());
       c0.push_back(cx.defined() ? cx.select(0, k * D + d) : Tensor());
     }
-    auto res = sigma::detail::recurrent_layer(kind, gi, w_hh, b_ih, b_hh, h0, c0);
+    auto res = recurrent_layer(kind, gi, w_hh, b_ih, b_hh, h0, c0);
     layer_input = res.output;
     if (o.dropout() > 0.0 && training && k + 1 < L)
       layer_input = functional::dropout(
@@ -228,14 +220,9 @@ std::tuple<Tensor, Tensor, Tensor> run_rnn(const RNNImplBase& m, const Tensor& i
     for (auto& t : res.h_n) h_n.push_back(std::move(t));
     for (auto& t : res.c_n) c_n.push_back(std::move(t));
   }
-  Tensor output = layer_input;
-  Tensor hn = sigma::stack(h_n, 0);
-  Tensor cn = lstm ? sigma::stack(c_n, 0) : Tensor();
-  if (compute != param) {
-    output = output.to(param);
-    hn = hn.to(param);
-    if (cn.defined()) cn = cn.to(param);
-  }
+  Tensor output = cd.out(layer_input);
+  Tensor hn = cd.out(sigma::stack(h_n, 0));
+  Tensor cn = lstm ? cd.out(sigma::stack(c_n, 0)) : Tensor();
   if (unbatched) {
     output = output.squeeze(1);
     hn = hn.squeeze(1);
@@ -336,7 +323,7 @@ struct CellArgs {
   Tensor x;
   std::vector<Tensor> states;
   bool unbatched = false;
-  ScalarType param = kFloat, compute = kFloat;
+  ComputeDtype cd{kFloat};
 };
 
 CellArgs cell_args(const RNNCellImplBase& m, const Tensor& input, std::vector<Tensor> states,
@@ -344,13 +331,13 @@ CellArgs cell_args(const RNNCellImplBase& m, const Tensor& input, std::vector<Te
   const std::string name = m.name();
   const RNNCellOptionsBase& o = m.options_base;
   CellArgs a;
-  a.param = m.weight_ih.dtype();
-  a.compute = (a.param == kBFloat16 || a.param == kHalf) ? kFloat : a.param;
+  a.cd = ComputeDtype(m.weight_ih.dtype());
+  const ScalarType param = a.cd.param;
   if (!input.defined()) throw Error(name + ": the input is undefined");
   if (input.dim() != 1 && input.dim() != 2)
     throw Error(name + ": expected input to be 1-D or 2-D, got " + std::to_string(input.dim()) +
                 "-D input of shape " + shape_string(input.sizes()));
-  check_input_dtype(name.c_str(), input, a.param);
+  check_input_dtype(name.c_str(), input, param);
   if (input.size(-1) != o.input_size())
     throw Error(name + ": input has inconsistent input_size: got " +
                 std::to_string(input.size(-1)) + ", expected " + std::to_string(o.input_size()) +
@@ -361,7 +348,7 @@ CellArgs cell_args(const RNNCellImplBase& m, const Tensor& input, std::vector<Te
   for (std::size_t i = 0; i < states.size(); ++i) {
     Tensor& s = states[i];
     if (!s.defined()) {
-      s = sigma::zeros({B, H}, dtype(a.param));
+      s = sigma::zeros({B, H}, dtype(param));
       continue;
     }
     if (s.dim() != input.dim())
@@ -369,26 +356,23 @@ CellArgs cell_args(const RNNCellImplBase& m, const Tensor& input, std::vector<Te
                   "-D for " + std::to_string(input.dim()) + "-D input, got shape " +
                   shape_string(s.sizes()));
     if (a.unbatched) s = s.unsqueeze(0);
-    check_state(name.c_str(), names[i], s, {B, H}, a.param);
+    check_state(name.c_str(), names[i], s, {B, H}, param);
   }
   a.states = std::move(states);
-  if (a.compute != a.param) {
-    a.x = a.x.to(a.compute);
-    for (Tensor& s : a.states) s = s.to(a.compute);
-  }
+  a.x = a.cd.in(a.x);
+  for (Tensor& s : a.states) s = a.cd.in(s);
   return a;
 }
 
-Tensor cell_out(const CellArgs& a, Tensor t) {
-  if (a.compute != a.param) t = t.to(a.param);
-  return a.unbatched ? t.squeeze(0) : t;
+Tensor cell_out(const CellArgs& a, const Tensor& t) {
+  const Tensor r = a.cd.out(t);
+  return a.unbatched ? r.squeeze(0) : r;
 }
 
 // x W_ih^T + b_ih and h W_hh^T + b_hh in the compute dtype.
 std::pair<Tensor, Tensor> cell_projections(const RNNCellImplBase& m, const CellArgs& a) {
-  auto w = [&](const Tensor& t) { return !t.defined() || a.compute == a.param ? t : t.to(a.compute); };
-  return {functional::linear(a.x, w(m.weight_ih), w(m.bias_ih)),
-          functional::linear(a.states[0], w(m.weight_hh), w(m.bias_hh))};
+  return {functional::linear(a.x, a.cd.in(m.weight_ih), a.cd.in(m.bias_ih)),
+          functional::linear(a.states[0], a.cd.in(m.weight_hh), a.cd.in(m.bias_hh))};
 }
 
 }  // namespace
@@ -396,7 +380,8 @@ std::pair<Tensor, Tensor> cell_projections(const RNNCellImplBase& m, const CellA
 
 RNNCellImpl::RNNCellImpl(const RNNCellOptions& options_)
     : detail::RNNCellImplBase(detail::RNNCellOptionsBase(options_.input_size(),
-                                                         options_.hidden_size(), options_.bias(), 1)),
+                                                         options_.hidden_size(), options_.bias(),
+                                                         gate_spec(RecurrentKind::RnnTanh).gates)),
       options(options_) {
   rnn_mode("RNNCell", options.nonlinearity());
 }
@@ -413,7 +398,8 @@ Tensor RNNCellImpl::forward(const Tensor& input, Tensor hx) {
 
 LSTMCellImpl::LSTMCellImpl(const LSTMCellOptions& options_)
     : detail::RNNCellImplBase(detail::RNNCellOptionsBase(options_.input_size(),
-                                                         options_.hidden_size(), options_.bias(), 4)),
+                                                         options_.hidden_size(), options_.bias(),
+                                                         gate_spec(RecurrentKind::Lstm).gates)),
       options(options_) {}
 
 std::tuple<Tensor, Tensor> LSTMCellImpl::forward(const Tensor& input,
@@ -432,7 +418,8 @@ std::tuple<Tensor, Tensor> LSTMCellImpl::forward(const Tensor& input,
 
 GRUCellImpl::GRUCellImpl(const GRUCellOptions& options_)
     : detail::RNNCellImplBase(detail::RNNCellOptionsBase(options_.input_size(),
-                                                         options_.hidden_size(), options_.bias(), 3)),
+                                                         options_.hidden_size(), options_.bias(),
+                                                         gate_spec(RecurrentKind::Gru).gates)),
       options(options_) {}
 
 Tensor GRUCellImpl::forward(const Tensor& input, Tensor hx) {

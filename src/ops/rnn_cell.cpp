@@ -1,28 +1,24 @@
 // rnn_cell.cpp: fused point-wise gate ops of the LSTM, GRU and Elman cells
-// with their backward nodes, and the time loop of one recurrent layer.
+// with their backward nodes (the time loop of a layer is nn/rnn_scan.cpp).
 //
 // Legend: B batch, H hidden size, G gates (LSTM 4: i f g o; GRU 3: r z n;
-// RNN 1), T time steps, D directions. A forward pass gathers the gate
-// pre-activations into a gate-major workspace [G', B, H] so each gate is one
-// contiguous span for the sigmoid / tanh kernels of sigma/kernels.h; the
-// workspace keeps the activations the backward node reads.
-//
-// The layer loop (recurrent_layer) records, per direction, one node
-// (RecurrentStepsBackward) that splits the input projection gi [T, B, G*H]
-// into its steps and, in the backward pass, collects every step's d gates
-// into one buffer (the point-wise nodes write there directly), so d gi needs
-// no stacking and d W_hh = sum_t d gh_t^T h_{t-1} is one matrix product over
-// all steps instead of T small ones. The per-step products h W_hh^T are
-// ordinary mm ops on W_hh.detach() (their backward only gives d h).
+// RNN 1). A forward pass gathers the gate pre-activations into a gate-major
+// workspace [rows, B, H] (GateSpec::work_rows) so each gate is one contiguous
+// span for the sigmoid / tanh kernels of the kernel table; the workspace keeps
+// the pre-activations and activations the backward node reads. The backward
+// differentiates each gate from its pre-activation (gate_backward). Inside a layer the backward writes d gates into the layer's
+// buffers through a GateGradSink instead of allocating them.
 #include "ops/rnn_cell.h"
 
 #include <algorithm>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "autograd/function.h"
-#include "sigma/kernels.h"
+#include "kernels/table.h"
+#include "sigma/op_list.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
 #include "tensor/dense.h"
@@ -55,14 +51,44 @@ template <class T> struct Rows {
   T* operator[](std::int64_t b) const { return p ? p + b * stride : nullptr; }
 };
 
-template <class T> std::span<T> span_of(T* p, std::int64_t n) {
-  return {p, static_cast<std::size_t>(n)};
+// ---- A gate's activation and its derivative on n elements.
+
+// y = act(x) (y may be x) with the kernel table's sigmoid / tanh; relu keeps
+// NaN, as sigma::relu.
+template <class T> void gate_forward(GateAct act, const T* x, T* y, std::int64_t n, Device dev) {
+  const std::span<const T> xs(x, static_cast<std::size_t>(n));
+  const std::span<T> ys(y, static_cast<std::size_t>(n));
+  switch (act) {
+    case GateAct::Sigmoid: unary_kernel<T>(Op::sigmoid, dev)(xs, ys, KernelParams{}); return;
+    case GateAct::Tanh: unary_kernel<T>(Op::tanh, dev)(xs, ys, KernelParams{}); return;
+    case GateAct::Relu:
+      for (std::int64_t j = 0; j < n; ++j) y[j] = x[j] > T(0) ? x[j] : (x[j] == x[j] ? T(0) : x[j]);
+      return;
+  }
 }
-template <class T> void sigmoid_inplace(T* p, std::int64_t n) {
-  sigma::sigmoid(std::span<const T>(p, static_cast<std::size_t>(n)), span_of(p, n));
-}
-template <class T> void tanh_inplace(T* p, std::int64_t n) {
-  sigma::tanh(std::span<const T>(p, static_cast<std::size_t>(n)), span_of(p, n));
+
+// d *= act'(x) in place, from the pre-activation x, in the exact forms the
+// activations use (ops/activation.cpp) where y(1 - y) and 1 - y^2 would
+// cancel: sigmoid' = s(x) s(-x), tanh' = 4 s(2x) s(-2x), both with the
+// kernel sigmoid_backward_from_input; relu' = [x > 0]. scratch: n elements.
+template <class T>
+void gate_backward(GateAct act, T* d, const T* x, std::int64_t n, T* scratch, Device dev) {
+  const auto N = static_cast<std::size_t>(n);
+  const std::span<T> ds(d, N);
+  const auto from_input = binary_kernel<T>(Op::sigmoid_backward_from_input, dev);
+  switch (act) {
+    case GateAct::Sigmoid: from_input(ds, std::span<const T>(x, N), ds, KernelParams{}); return;
+    case GateAct::Tanh:
+      // 2x overflowing to inf gives 0, the underflowed true value; the
+      // factor 4 after the kernel cannot overflow (s(2x) s(-2x) <= 1/4).
+      for (std::int64_t j = 0; j < n; ++j) scratch[j] = T(2) * x[j];
+      from_input(ds, std::span<const T>(scratch, N), ds, KernelParams{});
+      for (std::int64_t j = 0; j < n; ++j) d[j] *= T(4);
+      return;
+    case GateAct::Relu:
+      for (std::int64_t j = 0; j < n; ++j) d[j] = x[j] > T(0) ? d[j] : T(0);
+      return;
+  }
 }
 
 [[noreturn]] void throw_shape(const char* op, const char* what, const Tensor& t,
@@ -86,119 +112,246 @@ void check_operand(const char* op, const char* what, const Tensor& t, std::int64
                 ", expected " + to_string(dtype) + " as the gates");
 }
 
-void check_gates(const char* op, const Tensor& gi, std::int64_t G) {
+// Checks a cell's operands: gi [B, G*H] float32 / float64, gh [B, G*H] and
+// the previous state [B, H] (each skipped when undefined). Returns H.
+std::int64_t check_cell(const char* op, RecurrentKind kind, const Tensor& gi, const Tensor& gh,
+                        const Tensor& state, const char* state_name) {
+  const std::int64_t G = gate_spec(kind).gates;
   if (!gi.defined()) throw Error(std::string(op) + ": the gates are undefined");
   if (gi.dim() != 2 || gi.size(1) % G != 0)
     throw Error(std::string(op) + ": gates of shape " + shape_string(gi.sizes()) +
                 " are not [B, " + std::to_string(G) + "*H]");
   if (gi.dtype() != kFloat && gi.dtype() != kDouble)
     throw_dtype(op, gi.dtype(), "float32 or float64");
+  const std::int64_t B = gi.size(0), H = gi.size(1) / G;
+  check_operand(op, "gh", gh, B, G * H, gi.dtype());
+  check_operand(op, state_name, state, B, H, gi.dtype());
+  return H;
 }
 
-// ---- What one direction of a layer shares between its step nodes and its
-// RecurrentStepsBackward node during a backward pass.
-struct ScanState {
-  RecurrentKind kind;
-  std::int64_t T = 0, B = 0, GH = 0;
-  ScalarType dtype = kFloat;
-  Tensor dgh;  // [T, B, G*H] d (h W_hh^T) of every step (LSTM, RNN: also d gi)
-  Tensor dgi;  // [T, B, G*H] GRU only
-  std::vector<char> written;
+// A step's workspace: the given view, or a new [work_rows, B, H] tensor.
+Tensor workspace(Tensor work, RecurrentKind kind, std::int64_t B, std::int64_t H, ScalarType dt) {
+  const std::int64_t rows = gate_spec(kind).work_rows;
+  if (work.defined() || rows == 0) return work;
+  return make_tensor({rows, B, H}, dt);
+}
 
-  Tensor slot(const Tensor& buf, std::int64_t t) const {
-    return make_view(buf, {B, GH}, {GH, 1}, buf.storage_offset() + t * B * GH);
+// What every cell's backward node holds: the workspace, the previous state
+// (c for LSTM, h for GRU; none for RNN), and where its d gates go inside a
+// layer.
+struct CellBackward : autograd::Node {
+  SavedVariable act;   // the workspace [work_rows, B, H]
+  SavedVariable prev;  // [B, H] or undefined (zero)
+  std::int64_t B = 0, H = 0;
+  std::shared_ptr<GateGradSink> sink;
+  std::int64_t t = 0;
+  void release_variables() override {
+    act.reset();
+    prev.reset();
   }
-  // The gradient slots of step t for this pass (allocated by the first step).
-  void claim(std::int64_t t) {
-    if (!dgh.defined()) {
-      dgh = make_tensor({T, B, GH}, dtype);
-      if (kind == RecurrentKind::Gru) dgi = make_tensor({T, B, GH}, dtype);
-      written.assign(static_cast<std::size_t>(T), 0);
-    }
-    written[static_cast<std::size_t>(t)] = 1;
+  // d gh's buffer [B, G*H]: the layer's slot for this step, or a new tensor.
+  Tensor dgh_buffer(RecurrentKind kind, ScalarType dt) const {
+    return sink ? sink->dgh(t) : make_tensor({B, gate_spec(kind).gates * H}, dt);
+  }
+  // d prev [B, H] when the previous state (input 2) needs it, else undefined.
+  Tensor dprev_buffer(ScalarType dt) const {
+    return next_edges()[2].is_valid() ? make_tensor({B, H}, dt) : Tensor();
   }
 };
 
-// ---- LSTM.
-struct LstmCellPointwiseBackward final : autograd::Node {
-  SavedVariable act;     // [5, B, H]: i, f, g, o, tanh(c)
-  SavedVariable c_prev;  // [B, H] or undefined (zero)
-  std::int64_t B = 0, H = 0;
-  std::shared_ptr<ScanState> scan;
-  std::int64_t t = 0;
+// Fills in what CellBackward holds.
+template <class N>
+void record(const std::shared_ptr<N>& node, const Tensor& work, const Tensor& prev,
+            std::int64_t B, std::int64_t H, const StepBuffers& buf) {
+  node->act = SavedVariable(work);
+  node->prev = SavedVariable(prev);
+  node->B = B;
+  node->H = H;
+  node->sink = buf.sink;
+  node->t = buf.t;
+}
+
+// The backward nodes gather each gate's d activation gate-major ([G, B, H],
+// as the workspace) so gate_backward runs once per gate over B*H elements,
+// then copy the d pre-activations into the rows of d gates [B, G*H].
+
+// Copies gate-major dpre [G, B, H] into the rows of dgates [B, G*H].
+template <class T>
+void scatter_rows(const T* dpre, const Rows<T>& dgates, std::int64_t G, std::int64_t B,
+                  std::int64_t H) {
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t k = 0; k < G; ++k) std::copy_n(dpre + (k * B + b) * H, H, dgates[b] + k * H);
+}
+
+// ---- LSTM. Workspace rows: i f g o | tanh(c) | pre-activations i f g o | c.
+struct LstmCellPointwiseBackward final : CellBackward {
   std::string name() const override { return "LstmCellPointwiseBackward"; }
-  void release_variables() override {
-    act.reset();
-    c_prev.reset();
-  }
   TensorList apply(TensorList&& g) override {
     const Tensor a = act.unpack(this);
-    const Tensor cp = unit_rows(c_prev.unpack(this));
+    const Tensor cp = unit_rows(prev.unpack(this));
     const Tensor dh = unit_rows(g[0]), dc = unit_rows(g[1]);
     const std::int64_t BH = B * H;
-    Tensor dgates;
-    if (scan) {
-      scan->claim(t);
-      dgates = scan->slot(scan->dgh, t);
-    } else {
-      dgates = make_tensor({B, 4 * H}, a.dtype());
-    }
-    Tensor dcp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
+    const Tensor dgates = dgh_buffer(RecurrentKind::Lstm, a.dtype());
+    const Tensor dcp = dprev_buffer(a.dtype());
+    const GateSpec& spec = gate_spec(RecurrentKind::Lstm);
     dispatch_floating("lstm_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
+      const T* pre = ap + 5 * BH;  // gate k's pre-activations: pre + k * BH
+      const T* c = pre + 4 * BH;
       const Rows<const T> cpr(cp), dhr(dh), dcr(dc);
-      const Rows<T> dgr(dgates), dcpr(dcp);
+      const Rows<T> dcpr(dcp);
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(6 * BH)]);  // uninitialised
+      T* dact = buf.get();          // [4, B, H]
+      T* dct = dact + 4 * BH;        // [B, H] d c
+      T* scratch = dct + BH;         // [B, H]
+      // d c = dc + tanh'(c) dh o
       for (std::int64_t b = 0; b < B; ++b) {
-        const T* i = ap + b * H;
+        const T* o = ap + 3 * BH + b * H;
+        const T* dhb = dhr[b];
+        for (std::int64_t j = 0; j < H; ++j) dct[b * H + j] = dhb[j] * o[j];
+      }
+      gate_backward(GateAct::Tanh, dct, c, BH, scratch, a.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::int64_t r = b * H;
+        const T* i = ap + r;
         const T* f = i + BH;
         const T* gg = f + BH;
-        const T* o = gg + BH;
-        const T* tc = o + BH;
+        const T* tc = gg + 2 * BH;
         const T* cprev = cpr[b];
         const T* dhb = dhr[b];
         const T* dcb = dcr[b];
-        T* dgb = dgr[b];
         T* dcpb = dcpr[b];
         for (std::int64_t j = 0; j < H; ++j) {
-          const T dct = dcb[j] + dhb[j] * o[j] * (T(1) - tc[j] * tc[j]);
-          const T cpj = cprev ? cprev[j] : T(0);
-          dgb[j] = dct * gg[j] * i[j] * (T(1) - i[j]);
-          dgb[H + j] = dct * cpj * f[j] * (T(1) - f[j]);
-          dgb[2 * H + j] = dct * i[j] * (T(1) - gg[j] * gg[j]);
-          dgb[3 * H + j] = dhb[j] * tc[j] * o[j] * (T(1) - o[j]);
-          if (dcpb) dcpb[j] = dct * f[j];
+          const T d = dct[r + j] + dcb[j];
+          dact[r + j] = d * gg[j];
+          dact[BH + r + j] = cprev ? d * cprev[j] : T(0);
+          dact[2 * BH + r + j] = d * i[j];
+          dact[3 * BH + r + j] = dhb[j] * tc[j];
+          if (dcpb) dcpb[j] = d * f[j];
         }
       }
+      for (std::int64_t k = 0; k < 4; ++k)
+        gate_backward(spec.act[static_cast<std::size_t>(k)], dact + k * BH, pre + k * BH, BH,
+                      scratch, a.device());
+      scatter_rows(dact, Rows<T>(dgates), 4, B, H);
     });
     return {dgates, next_edges()[1].is_valid() ? dgates : Tensor(), dcp};
   }
 };
 
-// h_out, c_out and work ([5, B, H] contiguous) may be given (views of a
-// layer's buffers) or undefined (allocated here). bias [4H] (contiguous, or
-// undefined) is added to the gates; its gradient is the caller's concern.
+// ---- GRU. Workspace rows: r z n | gh_n (+ b_hn) | pre-activations r z n.
+struct GruCellPointwiseBackward final : CellBackward {
+  std::string name() const override { return "GruCellPointwiseBackward"; }
+  TensorList apply(TensorList&& g) override {
+    const Tensor a = act.unpack(this);
+    const Tensor hp = unit_rows(prev.unpack(this));
+    const Tensor dh = unit_rows(g[0]);
+    const std::int64_t BH = B * H;
+    const bool need_gh = sink || next_edges()[1].is_valid() || next_edges()[3].is_valid();
+    const Tensor dgi = sink ? sink->dgi(t) : make_tensor({B, 3 * H}, a.dtype());
+    const Tensor dgh = need_gh ? dgh_buffer(RecurrentKind::Gru, a.dtype()) : Tensor();
+    const Tensor dhp = dprev_buffer(a.dtype());
+    const GateSpec& spec = gate_spec(RecurrentKind::Gru);
+    dispatch_floating("gru_cell_pointwise", a.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* ap = data_of<T>(a);
+      const Rows<const T> hpr(hp), dhr(dh);
+      const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
+      const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(4 * BH)]);  // uninitialised
+      T* dact = buf.get();  // [3, B, H]
+      T* scratch = dact + 3 * BH;
+      // d n first: the reset gate's gradient goes through it.
+      for (std::int64_t b = 0; b < B; ++b) {
+        const T* z = ap + BH + b * H;
+        const T* dhb = dhr[b];
+        for (std::int64_t j = 0; j < H; ++j) dact[2 * BH + b * H + j] = dhb[j] * (T(1) - z[j]);
+      }
+      gate_backward(spec.act[2], dact + 2 * BH, pre + 2 * BH, BH, scratch, a.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::int64_t r = b * H;
+        const T* z = ap + BH + r;
+        const T* n = z + BH;
+        const T* ghn = n + BH;
+        const T* hpb = hpr[b];
+        const T* dhb = dhr[b];
+        T* dhpb = dhpr[b];
+        for (std::int64_t j = 0; j < H; ++j) {
+          const T hpj = hpb ? hpb[j] : T(0);
+          dact[r + j] = dact[2 * BH + r + j] * ghn[j];
+          dact[BH + r + j] = dhb[j] * (hpj - n[j]);
+          if (dhpb) dhpb[j] = dhb[j] * z[j];
+        }
+      }
+      for (std::int64_t k = 0; k < 2; ++k)
+        gate_backward(spec.act[static_cast<std::size_t>(k)], dact + k * BH, pre + k * BH, BH,
+                      scratch, a.device());
+      scatter_rows(dact, dgir, 3, B, H);
+      if (dgh.defined())
+        for (std::int64_t b = 0; b < B; ++b) {
+          const T* rg = ap + b * H;
+          const T* dgib = dgir[b];
+          T* dghb = dghr[b];
+          std::copy_n(dgib, 2 * H, dghb);
+          for (std::int64_t j = 0; j < H; ++j) dghb[2 * H + j] = dgib[2 * H + j] * rg[j];
+        }
+    });
+    Tensor dbias;
+    if (!sink && next_edges()[3].is_valid()) dbias = sigma::sum(dgh, {0});
+    return {dgi, next_edges()[1].is_valid() ? dgh : Tensor(), dhp, dbias};
+  }
+};
+
+// ---- Elman RNN. Workspace row: the pre-activation.
+struct RnnCellPointwiseBackward final : CellBackward {
+  RecurrentKind kind = RecurrentKind::RnnTanh;
+  std::string name() const override {
+    return kind == RecurrentKind::RnnRelu ? "RnnReluCellPointwiseBackward"
+                                          : "RnnTanhCellPointwiseBackward";
+  }
+  TensorList apply(TensorList&& g) override {
+    const Tensor pre = act.unpack(this);
+    const Tensor dh = unit_rows(g[0]);
+    const Tensor dpre = dgh_buffer(kind, pre.dtype());
+    const std::int64_t BH = B * H;
+    dispatch_floating("rnn_cell_pointwise", pre.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const Rows<const T> dhr(dh);
+      const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(2 * BH)]);  // uninitialised
+      T* dact = buf.get();  // [B, H]
+      for (std::int64_t b = 0; b < B; ++b) std::copy_n(dhr[b], H, dact + b * H);
+      gate_backward(gate_spec(kind).act[0], dact, data_of<T>(pre), BH, dact + BH, pre.device());
+      scatter_rows(dact, Rows<T>(dpre), 1, B, H);
+    });
+    return {dpre, next_edges()[1].is_valid() ? dpre : Tensor()};
+  }
+};
+
+}  // namespace
+
 std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const Tensor& c_prev,
-                                     const Tensor& bias, Tensor h_out, Tensor c_out, Tensor work,
-                                     const std::shared_ptr<ScanState>& scan, std::int64_t t) {
+                                     const Tensor& bias, StepBuffers buf) {
   const std::int64_t B = gi.size(0), H = gi.size(1) / 4, BH = B * H;
   const ScalarType dt = gi.dtype();
-  if (!h_out.defined()) h_out = make_tensor({B, H}, dt);
-  if (!c_out.defined()) c_out = make_tensor({B, H}, dt);
-  if (!work.defined()) work = make_tensor({5, B, H}, dt);
+  Tensor h_out = buf.h_out.defined() ? buf.h_out : make_tensor({B, H}, dt);
+  Tensor c_out = buf.c_out.defined() ? buf.c_out : make_tensor({B, H}, dt);
+  const Tensor work = workspace(buf.work, RecurrentKind::Lstm, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh), cp = unit_rows(c_prev);
+  const GateSpec& spec = gate_spec(RecurrentKind::Lstm);
   dispatch_floating("lstm_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* w = data_of<T>(work);
+    T* pre = w + 5 * BH;
+    T* c = pre + 4 * BH;
     const Rows<const T> gir(gi_r), ghr(gh_r), cpr(cp);
     const Rows<T> hr(h_out);
-    T* c = data_of<T>(c_out);  // contiguous [B, H]
     const T* bp = data_of<const T>(bias);
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
       for (std::int64_t k = 0; k < 4; ++k) {
-        T* dst = w + k * BH + b * H;
+        T* dst = pre + k * BH + b * H;
         const T* xk = x + k * H;
         const T* bk = bp ? bp + k * H : nullptr;
         if (y && bk)
@@ -211,9 +364,9 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
           std::copy_n(xk, H, dst);
       }
     }
-    sigmoid_inplace(w, 2 * BH);        // i, f
-    tanh_inplace(w + 2 * BH, BH);      // g
-    sigmoid_inplace(w + 3 * BH, BH);   // o
+    for (std::int64_t k = 0; k < 4; ++k)
+      gate_forward(spec.act[static_cast<std::size_t>(k)], pre + k * BH, w + k * BH, BH,
+                   gi.device());
     for (std::int64_t b = 0; b < B; ++b) {
       const T* i = w + b * H;
       const T* f = i + BH;
@@ -224,7 +377,8 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
         cb[j] = cprev ? f[j] * cprev[j] + i[j] * g[j] : i[j] * g[j];
     }
     T* tc = w + 4 * BH;
-    sigma::tanh(std::span<const T>(c, static_cast<std::size_t>(BH)), span_of(tc, BH));
+    gate_forward(GateAct::Tanh, c, tc, BH, gi.device());
+    std::copy_n(c, BH, data_of<T>(c_out));  // c_out: contiguous [B, H]
     for (std::int64_t b = 0; b < B; ++b) {
       const T* o = w + 3 * BH + b * H;
       const T* tcb = tc + b * H;
@@ -233,101 +387,26 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const T
     }
   });
   if (auto node = make_node<LstmCellPointwiseBackward>({&gi, &gh, &c_prev})) {
-    node->act = SavedVariable(work);
-    node->c_prev = SavedVariable(c_prev);
-    node->B = B;
-    node->H = H;
-    node->scan = scan;
-    node->t = t;
+    record(node, work, c_prev, B, H, buf);
     set_history(h_out, node);
     set_history(c_out, node);
   }
   return {h_out, c_out};
 }
 
-// ---- GRU.
-struct GruCellPointwiseBackward final : autograd::Node {
-  SavedVariable act;     // [4, B, H]: r, z, n, gh_n (+ b_hn)
-  SavedVariable h_prev;  // [B, H] or undefined (zero)
-  std::int64_t B = 0, H = 0;
-  std::shared_ptr<ScanState> scan;
-  std::int64_t t = 0;
-  std::string name() const override { return "GruCellPointwiseBackward"; }
-  void release_variables() override {
-    act.reset();
-    h_prev.reset();
-  }
-  TensorList apply(TensorList&& g) override {
-    const Tensor a = act.unpack(this);
-    const Tensor hp = unit_rows(h_prev.unpack(this));
-    const Tensor dh = unit_rows(g[0]);
-    const std::int64_t BH = B * H;
-    const bool need_gh = scan || next_edges()[1].is_valid() || next_edges()[3].is_valid();
-    Tensor dgi, dgh;
-    if (scan) {
-      scan->claim(t);
-      dgi = scan->slot(scan->dgi, t);
-      dgh = scan->slot(scan->dgh, t);
-    } else {
-      dgi = make_tensor({B, 3 * H}, a.dtype());
-      if (need_gh) dgh = make_tensor({B, 3 * H}, a.dtype());
-    }
-    Tensor dhp = next_edges()[2].is_valid() ? make_tensor({B, H}, a.dtype()) : Tensor();
-    dispatch_floating("gru_cell_pointwise", a.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* ap = data_of<T>(a);
-      const Rows<const T> hpr(hp), dhr(dh);
-      const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
-      for (std::int64_t b = 0; b < B; ++b) {
-        const T* r = ap + b * H;
-        const T* z = r + BH;
-        const T* n = z + BH;
-        const T* ghn = n + BH;
-        const T* hpb = hpr[b];
-        const T* dhb = dhr[b];
-        T* dgib = dgir[b];
-        T* dghb = dghr[b];
-        T* dhpb = dhpr[b];
-        for (std::int64_t j = 0; j < H; ++j) {
-          const T d = dhb[j];
-          const T hpj = hpb ? hpb[j] : T(0);
-          const T dn = d * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
-          const T dr = dn * ghn[j] * r[j] * (T(1) - r[j]);
-          const T dz = d * (hpj - n[j]) * z[j] * (T(1) - z[j]);
-          dgib[j] = dr;
-          dgib[H + j] = dz;
-          dgib[2 * H + j] = dn;
-          if (dghb) {
-            dghb[j] = dr;
-            dghb[H + j] = dz;
-            dghb[2 * H + j] = dn * r[j];
-          }
-          if (dhpb) dhpb[j] = d * z[j];
-        }
-      }
-    });
-    Tensor dbias;
-    if (!scan && next_edges()[3].is_valid()) dbias = sigma::sum(dgh, {0});
-    return {dgi, next_edges()[1].is_valid() ? dgh : Tensor(), dhp, dbias};
-  }
-};
-
-// bias_ih [3H] (contiguous, or undefined) is added to gi with no gradient
-// here; bias_edge: whether bias_hh's gradient comes from this node (false
-// inside a layer, where RecurrentStepsBackward gives both biases' gradients
-// for all steps at once).
 Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const Tensor& bias_ih,
-                const Tensor& bias_hh, bool bias_edge, Tensor h_out, Tensor work,
-                const std::shared_ptr<ScanState>& scan, std::int64_t t) {
+                const Tensor& bias_hh, bool bias_edge, StepBuffers buf) {
   const std::int64_t B = gi.size(0), H = gi.size(1) / 3, BH = B * H;
   const ScalarType dt = gi.dtype();
-  if (!h_out.defined()) h_out = make_tensor({B, H}, dt);
-  if (!work.defined()) work = make_tensor({4, B, H}, dt);
+  Tensor h_out = buf.h_out.defined() ? buf.h_out : make_tensor({B, H}, dt);
+  const Tensor work = workspace(buf.work, RecurrentKind::Gru, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh), hp = unit_rows(h_prev);
   const Tensor bias = bias_hh.defined() ? bias_hh.contiguous() : Tensor();
+  const GateSpec& spec = gate_spec(RecurrentKind::Gru);
   dispatch_floating("gru_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* w = data_of<T>(work);
+    T* pre = w + 4 * BH;  // gate k's pre-activation row: pre + k * BH
     const T* bp = data_of<const T>(bias);
     const T* bi = data_of<const T>(bias_ih);
     const Rows<const T> gir(gi_r), ghr(gh_r), hpr(hp);
@@ -335,10 +414,10 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
-      T* r = w + b * H;
+      T* r = pre + b * H;
       T* z = r + BH;
       T* n = z + BH;
-      T* ghn = n + BH;
+      T* ghn = w + 3 * BH + b * H;
       for (std::int64_t j = 0; j < H; ++j) {
         T hr_ = y ? y[j] : T(0), hz = y ? y[H + j] : T(0), hn = y ? y[2 * H + j] : T(0);
         T xr = x[j], xz = x[H + j], xn = x[2 * H + j];
@@ -358,14 +437,16 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
         ghn[j] = hn;
       }
     }
-    sigmoid_inplace(w, 2 * BH);  // r, z
+    for (std::int64_t k = 0; k < 2; ++k)  // r, z
+      gate_forward(spec.act[static_cast<std::size_t>(k)], pre + k * BH, w + k * BH, BH,
+                   gi.device());
     for (std::int64_t b = 0; b < B; ++b) {
       const T* r = w + b * H;
-      T* n = w + 2 * BH + b * H;
-      const T* ghn = n + BH;
+      const T* ghn = w + 3 * BH + b * H;
+      T* n = pre + 2 * BH + b * H;
       for (std::int64_t j = 0; j < H; ++j) n[j] += r[j] * ghn[j];
     }
-    tanh_inplace(w + 2 * BH, BH);  // n
+    gate_forward(spec.act[2], pre + 2 * BH, w + 2 * BH, BH, gi.device());  // n
     for (std::int64_t b = 0; b < B; ++b) {
       const T* z = w + BH + b * H;
       const T* n = z + BH;
@@ -378,218 +459,56 @@ Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const 
   const Tensor no_bias;
   if (auto node = make_node<GruCellPointwiseBackward>({&gi, &gh, &h_prev,
                                                        bias_edge ? &bias_hh : &no_bias})) {
-    node->act = SavedVariable(work);
-    node->h_prev = SavedVariable(h_prev);
-    node->B = B;
-    node->H = H;
-    node->scan = scan;
-    node->t = t;
+    record(node, work, h_prev, B, H, buf);
     set_history(h_out, node);
   }
   return h_out;
 }
 
-// ---- Elman RNN.
-struct RnnCellPointwiseBackward final : autograd::Node {
-  SavedVariable h;  // the output
-  bool relu = false;
-  std::shared_ptr<ScanState> scan;
-  std::int64_t t = 0;
-  std::string name() const override {
-    return relu ? "RnnReluCellPointwiseBackward" : "RnnTanhCellPointwiseBackward";
-  }
-  void release_variables() override { h.reset(); }
-  TensorList apply(TensorList&& g) override {
-    const Tensor y = unit_rows(h.unpack(this));
-    const Tensor dh = unit_rows(g[0]);
-    const std::int64_t B = y.size(0), H = y.size(1);
-    Tensor dpre;
-    if (scan) {
-      scan->claim(t);
-      dpre = scan->slot(scan->dgh, t);
-    } else {
-      dpre = make_tensor({B, H}, y.dtype());
-    }
-    dispatch_floating("rnn_cell_pointwise", y.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const Rows<const T> yr(y), dhr(dh);
-      const Rows<T> dr(dpre);
-      for (std::int64_t b = 0; b < B; ++b) {
-        const T* yb = yr[b];
-        const T* db = dhr[b];
-        T* o = dr[b];
-        if (relu)
-          for (std::int64_t j = 0; j < H; ++j) o[j] = yb[j] > T(0) ? db[j] : T(0);
-        else
-          for (std::int64_t j = 0; j < H; ++j) o[j] = db[j] * (T(1) - yb[j] * yb[j]);
-      }
-    });
-    return {dpre, next_edges()[1].is_valid() ? dpre : Tensor()};
-  }
-};
-
-// bias [H] (contiguous, or undefined) is added with no gradient here.
-Tensor rnn_step(const Tensor& gi, const Tensor& gh, const Tensor& bias, bool relu, Tensor h_out,
-                const std::shared_ptr<ScanState>& scan, std::int64_t t) {
+Tensor rnn_step(const Tensor& gi, const Tensor& gh, const Tensor& bias, bool relu,
+                StepBuffers buf) {
+  const RecurrentKind kind = relu ? RecurrentKind::RnnRelu : RecurrentKind::RnnTanh;
   const std::int64_t B = gi.size(0), H = gi.size(1);
   const ScalarType dt = gi.dtype();
-  if (!h_out.defined()) h_out = make_tensor({B, H}, dt);
+  Tensor h_out = buf.h_out.defined() ? buf.h_out : make_tensor({B, H}, dt);
+  const Tensor work = workspace(buf.work, kind, B, H, dt);
   const Tensor gi_r = unit_rows(gi), gh_r = unit_rows(gh);
   dispatch_floating("rnn_cell_pointwise", dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const Rows<const T> gir(gi_r), ghr(gh_r);
     const Rows<T> hr(h_out);
     const T* bp = data_of<const T>(bias);
+    T* pre = data_of<T>(work);  // [B, H]
     for (std::int64_t b = 0; b < B; ++b) {
       const T* x = gir[b];
       const T* y = ghr[b];
-      T* o = hr[b];
-      for (std::int64_t j = 0; j < H; ++j) o[j] = x[j];
+      T* p = pre + b * H;
+      for (std::int64_t j = 0; j < H; ++j) p[j] = x[j];
       if (bp)
-        for (std::int64_t j = 0; j < H; ++j) o[j] += bp[j];
+        for (std::int64_t j = 0; j < H; ++j) p[j] += bp[j];
       if (y)
-        for (std::int64_t j = 0; j < H; ++j) o[j] += y[j];
-      if (relu)
-        for (std::int64_t j = 0; j < H; ++j) o[j] = o[j] > T(0) ? o[j] : (o[j] == o[j] ? T(0) : o[j]);
-      else
-        tanh_inplace(o, H);
+        for (std::int64_t j = 0; j < H; ++j) p[j] += y[j];
+      gate_forward(gate_spec(kind).act[0], p, hr[b], H, gi.device());
     }
   });
   if (auto node = make_node<RnnCellPointwiseBackward>({&gi, &gh})) {
-    node->h = SavedVariable(h_out);
-    node->relu = relu;
-    node->scan = scan;
-    node->t = t;
+    record(node, work, Tensor(), B, H, buf);
+    node->kind = kind;
     set_history(h_out, node);
   }
   return h_out;
 }
 
-// ---- The layer.
-
-// Sums the rows of g [N, C] (a product with a row of ones, through BLAS).
-Tensor column_sums(const Tensor& g) {
-  const std::int64_t n = g.size(0);
-  return mm(ones({1, n}, dtype(g.dtype())), g).view({g.size(1)});
-}
-
-// Splits gi [T, B, G*H] into its steps; the backward gives d gi from the
-// step nodes' buffer, and d W_hh, d b_ih and d b_hh over all steps at once.
-struct RecurrentStepsBackward final : autograd::Node {
-  std::shared_ptr<ScanState> scan;
-  SavedVariable output;  // [T, B, D*H], the layer's h of every step
-  SavedVariable h0;      // [B, H] or undefined (zero)
-  std::int64_t dir = 0, D = 1, H = 0;
-  std::string name() const override { return "RecurrentStepsBackward"; }
-  void release_variables() override {
-    output.reset();
-    h0.reset();
-  }
-  TensorList apply(TensorList&& g) override {
-    ScanState& st = *scan;
-    const std::int64_t T = st.T, B = st.B, GH = st.GH;
-    const bool gru = st.kind == RecurrentKind::Gru;
-    if (!st.dgh.defined()) {
-      // No step node ran in this pass (they all write their slot).
-      st.dgh = make_tensor({T, B, GH}, st.dtype);
-      if (gru) st.dgi = make_tensor({T, B, GH}, st.dtype);
-      st.written.assign(static_cast<std::size_t>(T), 0);
-    }
-    for (std::int64_t t = 0; t < T; ++t)
-      if (!st.written[static_cast<std::size_t>(t)])
-        dispatch_floating("RecurrentStepsBackward", st.dtype, [&](auto tag) {
-          using T_ = typename decltype(tag)::type;
-          std::fill_n(data_of<T_>(st.dgh) + t * B * GH, B * GH, T_(0));
-        });
-    Tensor dgh = st.dgh;
-    Tensor dgi = gru ? st.dgi : st.dgh;
-    bool shared = !gru;
-    for (std::int64_t t = 0; t < T; ++t) {
-      Tensor slot = st.slot(dgi, t);
-      const Tensor& gt = g[static_cast<std::size_t>(t)];
-      const TensorImpl* a = gt.unsafeGetTensorImpl();
-      const TensorImpl* s = slot.unsafeGetTensorImpl();
-      if (st.written[static_cast<std::size_t>(t)] && a->storage == s->storage &&
-          a->offset == s->offset && a->strides == s->strides)
-        continue;
-      // Another contribution was added to this step's gradient.
-      if (shared) {
-        dgi = dgh.clone();
-        shared = false;
-        slot = st.slot(dgi, t);
-      }
-      copy_elements(slot, gt);
-    }
-    st.dgh = Tensor();
-    st.dgi = Tensor();
-    st.written.clear();
-
-    Tensor dw;
-    if (next_edges()[1].is_valid()) {
-      const Tensor out = output.unpack(this);
-      const Tensor hinit = h0.unpack(this);
-      const std::int64_t DH = D * H;
-      // Step at time t used h_prev = h(t - 1) (forward) or h(t + 1) (reverse);
-      // the first step used h0.
-      const std::int64_t first = dir == 0 ? 0 : T - 1;
-      if (T > 1) {
-        const std::int64_t g_from = dir == 0 ? 1 : 0, h_from = dir == 0 ? 0 : 1;
-        const Tensor gm = make_view(dgh, {(T - 1) * B, GH}, {GH, 1},
-                                    dgh.storage_offset() + g_from * B * GH);
-        const Tensor hm = make_view(out, {(T - 1) * B, H}, {DH, 1},
-                                    out.storage_offset() + h_from * B * DH + dir * H);
-        dw = mm(gm.t(), hm);
-      }
-      if (hinit.defined()) {
-        const Tensor g0 = st.slot(dgh, first);
-        Tensor w0 = mm(g0.t(), hinit);
-        dw = dw.defined() ? dw.add_(w0) : w0;
-      }
-      if (!dw.defined()) dw = zeros({GH, H}, dtype(st.dtype));
-    }
-    Tensor dbi, dbh;
-    if (next_edges()[2].is_valid()) dbi = column_sums(dgi.view({T * B, GH}));
-    if (next_edges()[3].is_valid())
-      dbh = !gru && dbi.defined() ? dbi : column_sums(dgh.view({T * B, GH}));
-    return {next_edges()[0].is_valid() ? dgi : Tensor(), dw, dbi, dbh};
-  }
-};
-
-// out's gradient handed to each step's h: views, no copies.
-struct RecurrentOutputBackward final : autograd::Node {
-  std::int64_t D = 1, T = 0, H = 0;
-  std::string name() const override { return "RecurrentOutputBackward"; }
-  TensorList apply(TensorList&& g) override {
-    const Tensor& go = g[0];  // [T, B, D*H]
-    TensorList out;
-    out.reserve(static_cast<std::size_t>(D * T));
-    for (std::int64_t d = 0; d < D; ++d)
-      for (std::int64_t t = 0; t < T; ++t)
-        out.push_back(make_view(go, {go.size(1), H}, {go.stride(1), go.stride(2)},
-                                go.storage_offset() + t * go.stride(0) + d * H * go.stride(2)));
-    return out;
-  }
-};
-
-}  // namespace
-
 std::tuple<Tensor, Tensor> lstm_cell_pointwise(const Tensor& gi, const Tensor& gh,
                                                const Tensor& c_prev) {
-  const char* op = "lstm_cell_pointwise";
-  check_gates(op, gi, 4);
-  const std::int64_t B = gi.size(0), H = gi.size(1) / 4;
-  check_operand(op, "gh", gh, B, 4 * H, gi.dtype());
-  check_operand(op, "c_prev", c_prev, B, H, gi.dtype());
-  return lstm_step(gi, gh, c_prev, {}, {}, {}, {}, nullptr, 0);
+  check_cell("lstm_cell_pointwise", RecurrentKind::Lstm, gi, gh, c_prev, "c_prev");
+  return lstm_step(gi, gh, c_prev, {}, {});
 }
 
 Tensor gru_cell_pointwise(const Tensor& gi, const Tensor& gh, const Tensor& h_prev,
                           const Tensor& bias_hh) {
   const char* op = "gru_cell_pointwise";
-  check_gates(op, gi, 3);
-  const std::int64_t B = gi.size(0), H = gi.size(1) / 3;
-  check_operand(op, "gh", gh, B, 3 * H, gi.dtype());
-  check_operand(op, "h_prev", h_prev, B, H, gi.dtype());
+  const std::int64_t H = check_cell(op, RecurrentKind::Gru, gi, gh, h_prev, "h_prev");
   if (bias_hh.defined()) {
     if (bias_hh.dim() != 1 || bias_hh.size(0) != 3 * H)
       throw_shape(op, "bias_hh", bias_hh, shape_string(std::vector<std::int64_t>{3 * H}));
@@ -597,119 +516,13 @@ Tensor gru_cell_pointwise(const Tensor& gi, const Tensor& gh, const Tensor& h_pr
       throw Error(std::string(op) + ": bias_hh has dtype " + to_string(bias_hh.dtype()) +
                   ", expected " + to_string(gi.dtype()) + " as the gates");
   }
-  return gru_step(gi, gh, h_prev, {}, bias_hh, true, {}, {}, nullptr, 0);
+  return gru_step(gi, gh, h_prev, {}, bias_hh, true, {});
 }
 
 Tensor rnn_cell_pointwise(const Tensor& gi, const Tensor& gh, bool relu) {
-  const char* op = "rnn_cell_pointwise";
-  check_gates(op, gi, 1);
-  check_operand(op, "gh", gh, gi.size(0), gi.size(1), gi.dtype());
-  return rnn_step(gi, gh, {}, relu, {}, nullptr, 0);
-}
-
-RecurrentLayerResult recurrent_layer(RecurrentKind kind, const std::vector<Tensor>& gi,
-                                     const std::vector<Tensor>& w_hh,
-                                     const std::vector<Tensor>& b_ih,
-                                     const std::vector<Tensor>& b_hh,
-                                     const std::vector<Tensor>& h0,
-                                     const std::vector<Tensor>& c0) {
-  const std::int64_t D = static_cast<std::int64_t>(gi.size());
-  const std::int64_t T = gi[0].size(0), B = gi[0].size(1), GH = gi[0].size(2);
-  const std::int64_t H = w_hh[0].size(1);
-  const ScalarType dt = gi[0].dtype();
-  const bool lstm = kind == RecurrentKind::Lstm, gru = kind == RecurrentKind::Gru;
-  const bool relu = kind == RecurrentKind::RnnRelu;
-
-  RecurrentLayerResult res;
-  Tensor out = make_tensor({T, B, D * H}, dt);
-  // Per direction and step: LSTM i f g o tanh(c) [5, B, H] and c [B, H];
-  // GRU r z n gh_n [4, B, H].
-  const std::int64_t wn = lstm ? 5 : (gru ? 4 : 0);
-  Tensor work = wn ? make_tensor({D, T, wn, B, H}, dt) : Tensor();
-  Tensor cbuf = lstm ? make_tensor({D, T, B, H}, dt) : Tensor();
-  std::vector<Tensor> hs(static_cast<std::size_t>(D * T));
-  std::vector<std::shared_ptr<RecurrentStepsBackward>> scans;
-  bool any_grad = false;
-
-  for (std::int64_t d = 0; d < D; ++d) {
-    const auto ud = static_cast<std::size_t>(d);
-    const Tensor gid = gi[ud].contiguous();  // [T, B, G*H]
-    auto steps_node = make_node<RecurrentStepsBackward>({&gid, &w_hh[ud], &b_ih[ud], &b_hh[ud]});
-    // The biases' values without their history (the steps node gives their
-    // gradients): LSTM and RNN add b_ih + b_hh once per step, GRU keeps them apart.
-    Tensor bias, bias_ih, bias_hh;
-    {
-      NoGradGuard no_grad;
-      const Tensor bi = b_ih[ud].defined() ? b_ih[ud].detach().contiguous() : Tensor();
-      const Tensor bh = b_hh[ud].defined() ? b_hh[ud].detach().contiguous() : Tensor();
-      if (gru) {
-        bias_ih = bi;
-        bias_hh = bh;
-      } else {
-        bias = bi.defined() && bh.defined() ? bi + bh : (bi.defined() ? bi : bh);
-      }
-    }
-    std::shared_ptr<ScanState> state;
-    if (steps_node) {
-      state = std::make_shared<ScanState>();
-      state->kind = kind;
-      state->T = T;
-      state->B = B;
-      state->GH = GH;
-      state->dtype = dt;
-      steps_node->scan = state;
-      steps_node->dir = d;
-      steps_node->D = D;
-      steps_node->H = H;
-      steps_node->h0 = SavedVariable(h0[ud]);
-      scans.push_back(steps_node);
-    }
-    std::vector<Tensor> steps(static_cast<std::size_t>(T));
-    for (std::int64_t t = 0; t < T; ++t) {
-      Tensor s = make_view(gid, {B, GH}, {GH, 1}, gid.storage_offset() + t * B * GH);
-      if (steps_node) set_history(s, steps_node);
-      steps[static_cast<std::size_t>(t)] = std::move(s);
-    }
-    const Tensor w_t = w_hh[ud].detach().t();  // [H, G*H]
-    Tensor h = h0[ud], c = lstm ? c0[ud] : Tensor();
-    for (std::int64_t s = 0; s < T; ++s) {
-      const std::int64_t t = d == 0 ? s : T - 1 - s;
-      const Tensor gh = h.defined() ? mm(h, w_t) : Tensor();
-      Tensor h_out = make_view(out, {B, H}, {D * H, 1}, t * B * D * H + d * H);
-      const Tensor& git = steps[static_cast<std::size_t>(t)];
-      const std::int64_t step_index = d * T + t;
-      if (lstm) {
-        Tensor c_out = make_view(cbuf, {B, H}, {H, 1}, step_index * B * H);
-        Tensor wk = make_view(work, {5, B, H}, {B * H, H, 1}, step_index * 5 * B * H);
-        auto [hn, cn] = lstm_step(git, gh, c, bias, std::move(h_out), std::move(c_out),
-                                  std::move(wk), state, t);
-        h = std::move(hn);
-        c = std::move(cn);
-      } else if (gru) {
-        Tensor wk = make_view(work, {4, B, H}, {B * H, H, 1}, step_index * 4 * B * H);
-        h = gru_step(git, gh, h, bias_ih, bias_hh, false, std::move(h_out), std::move(wk), state,
-                     t);
-      } else {
-        h = rnn_step(git, gh, bias, relu, std::move(h_out), state, t);
-      }
-      any_grad = any_grad || autograd::requires_grad(h);
-      hs[static_cast<std::size_t>(step_index)] = h;
-    }
-    res.h_n.push_back(h);
-    if (lstm) res.c_n.push_back(c);
-  }
-  if (any_grad && GradMode::is_enabled()) {
-    auto node = std::make_shared<RecurrentOutputBackward>();
-    node->D = D;
-    node->T = T;
-    node->H = H;
-    node->mutable_next_edges().reserve(hs.size());
-    for (const Tensor& h : hs) node->mutable_next_edges().push_back(autograd::gradient_edge(h));
-    set_history(out, node);
-  }
-  for (auto& n : scans) n->output = SavedVariable(out);
-  res.output = out;
-  return res;
+  check_cell("rnn_cell_pointwise", relu ? RecurrentKind::RnnRelu : RecurrentKind::RnnTanh, gi, gh,
+             Tensor(), "h_prev");
+  return rnn_step(gi, gh, {}, relu, {});
 }
 
 }  // namespace sigma::detail

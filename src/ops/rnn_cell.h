@@ -1,21 +1,67 @@
-// rnn_cell.h: the fused point-wise gate math of the recurrent cells and the
-// time loop of one recurrent layer (internal; the modules in
-// sigma/nn/modules/rnn.h are built on it).
+// rnn_cell.h: the fused point-wise gate math of the recurrent cells, one
+// forward pass and one backward node per step (internal; the layers' time
+// loop is src/nn/rnn_scan.cpp, the modules sigma/nn/modules/rnn.h).
 //
-// Each point-wise op is one pass forward (calling the sigmoid / tanh span
-// kernels of sigma/kernels.h on the gate slices) and one backward node that
-// computes every input gradient in one pass from the activations saved by the
-// forward. Shapes: B batch, H hidden size, T time steps, D directions.
-// Supported dtypes: float32 and float64.
+// Each step evaluates its gates with the sigmoid / tanh kernels of the kernel
+// table (kernels/table.h) and differentiates them with the same exact forms
+// the activations use (sigmoid' = s(x) s(-x), tanh' = 4 s(2x) s(-2x), from
+// the saved pre-activation x), so no derivative cancels near saturation.
+// Shapes: B batch, H hidden size, G gates. Supported dtypes: float32, float64.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <tuple>
-#include <vector>
 
 #include "sigma/tensor.h"
 
 namespace sigma::detail {
+
+// The recurrent cells. nn's RNNOptionsBase::Mode (LibTorch's public names)
+// maps onto this in one place, nn/rnn_scan.h's kind_of; ops/ cannot see nn/.
+enum class RecurrentKind : std::int8_t { RnnTanh, RnnRelu, Lstm, Gru };
+
+enum class GateAct : std::int8_t { Sigmoid, Tanh, Relu };
+
+// What a cell kind is made of; every place that sizes weights, gates or
+// workspaces reads this table.
+struct GateSpec {
+  const char* module;            // "LSTM": the layer's name in messages
+  std::int64_t gates;            // G: weights [G*H, *], gates [B, G*H]
+  std::int64_t work_rows;        // per-step workspace [work_rows, B, H] (layout below)
+  std::array<GateAct, 4> act;    // activation of gate k < G
+};
+// Workspace rows: LSTM  i f g o | tanh(c) | pre-activations i f g o | c
+//                 GRU   r z n | gh_n (+ b_hn) | pre-activations r z n
+//                 RNN   the pre-activation
+inline constexpr std::array<GateSpec, 4> kGateSpecs = {{
+    {"RNN", 1, 1, {GateAct::Tanh}},
+    {"RNN", 1, 1, {GateAct::Relu}},
+    {"LSTM", 4, 10, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh, GateAct::Sigmoid}},
+    {"GRU", 3, 7, {GateAct::Sigmoid, GateAct::Sigmoid, GateAct::Tanh}},
+}};
+inline const GateSpec& gate_spec(RecurrentKind k) { return kGateSpecs[static_cast<std::size_t>(k)]; }
+
+// Where a step's backward writes its gate gradients when the step belongs to
+// a layer (nn/rnn_scan.cpp): [B, G*H] views of the layer's buffers for step
+// t, d (h W_hh^T) and, for GRU, d (x W_ih^T) (the same buffer otherwise).
+class GateGradSink {
+ public:
+  virtual ~GateGradSink() = default;
+  virtual Tensor dgh(std::int64_t t) = 0;
+  virtual Tensor dgi(std::int64_t t) = 0;
+};
+
+// A step's outputs and workspace: views of a layer's buffers, or undefined
+// (allocated by the step); sink null for a lone cell.
+struct StepBuffers {
+  Tensor h_out;  // [B, H]
+  Tensor c_out;  // [B, H], LSTM only
+  Tensor work;   // [work_rows, B, H] contiguous
+  std::shared_ptr<GateGradSink> sink;
+  std::int64_t t = 0;
+};
 
 // LSTM: gates = gi + gh [B, 4H] in the order i, f, g, o (gh may be
 // undefined: zero); c_prev [B, H] (undefined: zero).
@@ -41,30 +87,15 @@ Tensor gru_cell_pointwise(const Tensor& gi, const Tensor& gh, const Tensor& h_pr
 // undefined: zero). Returns h [B, H].
 Tensor rnn_cell_pointwise(const Tensor& gi, const Tensor& gh, bool relu);
 
-// ---- One recurrent layer over a whole sequence.
-
-enum class RecurrentKind : std::int8_t { RnnTanh, RnnRelu, Lstm, Gru };
-
-struct RecurrentLayerResult {
-  Tensor output;            // [T, B, D*H]: h of every step, direction d in [..., dH:(d+1)H]
-  std::vector<Tensor> h_n;  // per direction: h of its last step [B, H]
-  std::vector<Tensor> c_n;  // LSTM only: c of its last step [B, H]
-};
-
-// Runs D = gi.size() directions (1 or 2; direction 1 walks t = T-1 .. 0) of
-// one layer. Per direction d:
-//   gi[d]   [T, B, G*H]  x W_ih^T for every step, time-major
-//   w_hh[d] [G*H, H]
-//   b_ih[d], b_hh[d] [G*H]  biases (undefined without bias)
-//   h0[d], c0[d] [B, H]  initial states (undefined: zeros; c0 LSTM only)
-// Each step is one matrix product h W_hh^T (sigma::mm) and one fused
-// point-wise op that adds the biases and writes h straight into output. The
-// gradients of W_hh and of the biases are one matrix product each over all
-// steps in the backward pass.
-RecurrentLayerResult recurrent_layer(RecurrentKind kind, const std::vector<Tensor>& gi,
-                                     const std::vector<Tensor>& w_hh,
-                                     const std::vector<Tensor>& b_ih,
-                                     const std::vector<Tensor>& b_hh,
-                                     const std::vector<Tensor>& h0, const std::vector<Tensor>& c0);
+// ---- The unchecked steps behind those, for a layer's time loop. A bias
+// (contiguous, or undefined) is added with no gradient here: the layer gives
+// the biases' gradients over all steps at once. gru_step's bias_edge: whether
+// bias_hh's gradient comes from this step's node (the lone cell) or not.
+std::tuple<Tensor, Tensor> lstm_step(const Tensor& gi, const Tensor& gh, const Tensor& c_prev,
+                                     const Tensor& bias, StepBuffers buf);
+Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h_prev, const Tensor& bias_ih,
+                const Tensor& bias_hh, bool bias_edge, StepBuffers buf);
+Tensor rnn_step(const Tensor& gi, const Tensor& gh, const Tensor& bias, bool relu,
+                StepBuffers buf);
 
 }  // namespace sigma::detail
