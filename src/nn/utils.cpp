@@ -24,7 +24,7 @@ void for_each_abs(const std::vector<Tensor>& grads, F&& f) {
     const std::int64_t n = g.numel();
     sigma::detail::dispatch_storage(g.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const T* p = static_cast<const T*>(g.unsafeGetTensorImpl()->data());
+      const T* p = detail::data_of<const T>(g);
       for (std::int64_t i = 0; i < n; ++i) f(std::fabs(sigma::detail::to_double_value(p[i])));
     });
   }

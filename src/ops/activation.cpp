@@ -97,7 +97,7 @@ template <class C> bool cancels(C v, bool two_sided) {
 bool any_saturated(const Tensor& y, bool two_sided) {
   return dispatch_floating_storage("saturated", y.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* p = static_cast<const T*>(y.unsafeGetTensorImpl()->data());
+    const T* p = detail::data_of<const T>(y);
     const std::int64_t n = y.numel();
     bool any = false;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -118,11 +118,11 @@ void recompute_tanh_saturated(const Tensor& dx, const Tensor& grad, const Tensor
   dispatch_floating_storage("tanh_backward", dx.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using C = compute_t<T>;
-    const T* y = static_cast<const T*>(yc.unsafeGetTensorImpl()->data());
-    const T* dy = static_cast<const T*>(dyc.unsafeGetTensorImpl()->data());
-    T* out = static_cast<T*>(dx.unsafeGetTensorImpl()->data());
+    const T* y = detail::data_of<const T>(yc);
+    const T* dy = detail::data_of<const T>(dyc);
+    T* out = detail::data_of<T>(dx);
     Tensor xc = dense(x, x.dtype());
-    const T* xs = static_cast<const T*>(xc.unsafeGetTensorImpl()->data());
+    const T* xs = detail::data_of<const T>(xc);
     const std::int64_t n = dx.numel();
     std::vector<std::int64_t> idx;
     for (std::int64_t i = 0; i < n; ++i) {

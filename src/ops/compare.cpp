@@ -51,7 +51,7 @@ template <Cmp c> Tensor compare_scalar(const char* op, const Tensor& a, const Sc
 
 // Whether every element of a bool tensor made by this file (contiguous) is true.
 bool all_true(const Tensor& t) {
-  const bool* p = static_cast<const bool*>(t.unsafeGetTensorImpl()->data());
+  const bool* p = detail::data_of<const bool>(t);
   const std::int64_t n = t.numel();
   for (std::int64_t i = 0; i < n; ++i)
     if (!p[i]) return false;

@@ -181,7 +181,7 @@ Tensor batched_product(const char* op, const Tensor& a, const Tensor& b, std::in
     Tensor z = make_tensor(out_shape, dtype);
     detail::dispatch_storage(dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      std::fill_n(static_cast<T*>(z.unsafeGetTensorImpl()->data()), z.numel(), T{});
+      std::fill_n(detail::data_of<T>(z), z.numel(), T{});
     });
     return z;
   }
@@ -190,9 +190,9 @@ Tensor batched_product(const char* op, const Tensor& a, const Tensor& b, std::in
   Tensor out = make_tensor(out_shape, compute);
   detail::dispatch_floating(op, compute, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* ap = static_cast<const T*>(pa.t.unsafeGetTensorImpl()->data());
-    const T* bp = static_cast<const T*>(pb.t.unsafeGetTensorImpl()->data());
-    T* cp = static_cast<T*>(out.unsafeGetTensorImpl()->data());
+    const T* ap = detail::data_of<const T>(pa.t);
+    const T* bp = detail::data_of<const T>(pb.t);
+    T* cp = detail::data_of<T>(out);
     const Tiling t = tiling(m, n, k);
     // Element (i, j) of operand x with layout l.
     const auto at = [](const T* x, Layout l, std::int64_t i, std::int64_t j) {

@@ -146,7 +146,7 @@ std::optional<std::vector<std::pair<bool, std::int64_t>>> merge_groups(const Dim
 template <class Acc, class T, class O, class Load, class Store>
 void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor& out,
                  const Load& load, const Store& store) {
-  O* o = static_cast<O*>(out.unsafeGetTensorImpl()->data());
+  O* o = detail::data_of<O>(out);
   Dims d;
   std::int64_t kept = 1, count = 1;
   for (std::int64_t i = 0; i < x.dim(); ++i) {
@@ -196,7 +196,7 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
     p.stride = contiguous_strides(p.size);
     groups = merge_groups(p);
   }
-  const T* px = static_cast<const T*>(data.unsafeGetTensorImpl()->data());
+  const T* px = detail::data_of<const T>(data);
   const auto& g = *groups;
   if (g.empty() || (g.size() == 1 && g[0].first)) {
     o[0] = store(reduce_long_run<Acc>(px, count, load), count);
@@ -466,7 +466,7 @@ void extreme_dim_kernel(const Tensor& x, std::int64_t d, Tensor* values_out, con
   detail::dispatch_storage(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using V = ValueType<T>;
-    const T* px = static_cast<const T*>(c.unsafeGetTensorImpl()->data());
+    const T* px = detail::data_of<const T>(c);
     T* pv = values_out ? static_cast<T*>(values_out->unsafeGetTensorImpl()->data()) : nullptr;
     detail::parallel_items(a.outer, a.size * a.inner, kReduceGrain, [&](std::int64_t o) {
       std::vector<V> best(static_cast<std::size_t>(a.inner));
@@ -547,8 +547,8 @@ Tensor scatter_along(const Tensor& g, const Tensor& idx, std::int64_t d, const S
   const std::int64_t* pi = ic.data_ptr<std::int64_t>();
   detail::dispatch_storage(g.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* pg = static_cast<const T*>(gc.unsafeGetTensorImpl()->data());
-    T* po = static_cast<T*>(out.unsafeGetTensorImpl()->data());
+    const T* pg = detail::data_of<const T>(gc);
+    T* po = detail::data_of<T>(out);
     for (std::int64_t o = 0; o < a.outer; ++o)
       for (std::int64_t i = 0; i < a.inner; ++i) {
         const std::int64_t r = pi[o * a.inner + i];
@@ -571,8 +571,8 @@ Tensor gather_along(const Tensor& src, const Tensor& idx, std::int64_t d) {
   const std::int64_t* pi = ic.data_ptr<std::int64_t>();
   detail::dispatch_storage(src.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* ps = static_cast<const T*>(sc.unsafeGetTensorImpl()->data());
-    T* po = static_cast<T*>(out.unsafeGetTensorImpl()->data());
+    const T* ps = detail::data_of<const T>(sc);
+    T* po = detail::data_of<T>(out);
     for (std::int64_t o = 0; o < a.outer; ++o)
       for (std::int64_t i = 0; i < a.inner; ++i) {
         const std::int64_t r = pi[o * a.inner + i];

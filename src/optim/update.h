@@ -83,10 +83,10 @@ void update_elements(const char* op, const Tensor& param, const Tensor& grad, F&
       throw Error(std::string(op) + ": parameters must be floating point, got " +
                   to_string(param.dtype()));
     } else {
-      T* pp = static_cast<T*>(p.unsafeGetTensorImpl()->data());
-      const T* gp = static_cast<const T*>(g.unsafeGetTensorImpl()->data());
+      T* pp = sigma::detail::data_of<T>(p);
+      const T* gp = sigma::detail::data_of<const T>(g);
       const std::array<T*, sizeof...(S)> sp{
-          static_cast<T*>(states.unsafeGetTensorImpl()->data())...};
+          sigma::detail::data_of<T>(states)...};
       auto body = [&](std::int64_t i) {
         update_one(pp, gp, sp, i, f, std::index_sequence_for<S...>{});
       };

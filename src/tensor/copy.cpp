@@ -172,7 +172,7 @@ template <class T> std::vector<T> values_as(const Tensor& t) {
   const ScalarType target = CppTypeToScalarType<T>::value;
   NoGradGuard no_grad;
   Tensor c = detail::cast_data(t, target).contiguous();
-  const T* p = static_cast<const T*>(c.unsafeGetTensorImpl()->data());
+  const T* p = detail::data_of<const T>(c);
   return std::vector<T>(p, p + c.numel());
 }
 }  // namespace
@@ -185,7 +185,7 @@ template <> std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const {
 template <> std::vector<bool> Tensor::to_vector<bool>() const {
   NoGradGuard no_grad;
   Tensor c = detail::cast_data(*this, kBool).contiguous();
-  const bool* p = static_cast<const bool*>(c.unsafeGetTensorImpl()->data());
+  const bool* p = detail::data_of<const bool>(c);
   return std::vector<bool>(p, p + c.numel());
 }
 

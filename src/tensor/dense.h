@@ -19,12 +19,6 @@ inline Tensor dense(const Tensor& x, ScalarType t) {
   return out;
 }
 
-// The first element of t as T* (T being t's storage type); nullptr for an
-// undefined tensor.
-template <class T> T* data_of(const Tensor& t) noexcept {
-  return t.defined() ? static_cast<T*>(t.unsafeGetTensorImpl()->data()) : nullptr;
-}
-
 // A contiguous tensor's elements as a span; empty for an undefined tensor
 // (the kernels' "no weight" operand).
 template <class T> std::span<const T> in_span(const Tensor& t) {

@@ -130,8 +130,8 @@ template <class O, class... I, std::size_t... Js, class F, class... Ts>
 void map_elements_impl(std::index_sequence<Js...>, const Tensor& out, F& f, const Ts&... in) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
-  O* o = static_cast<O*>(out.unsafeGetTensorImpl()->data());
-  const std::tuple<const I*...> base{static_cast<const I*>(in.unsafeGetTensorImpl()->data())...};
+  O* o = data_of<O>(out);
+  const std::tuple<const I*...> base{data_of<const I>(in)...};
   if ((out.is_contiguous() && ... && in.is_contiguous())) {
     parallel_for(n, kParallelGrain, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<O>(f(std::get<Js>(base)[i]...));

@@ -67,7 +67,7 @@ std::uint64_t below(std::mt19937_64& e, std::uint64_t range) {
 template <class Gen> void fill_from(const Tensor& t, Gen&& gen) {
   const std::int64_t n = t.numel();
   Tensor dense = make_tensor(t.sizes(), kDouble);
-  double* p = static_cast<double*>(dense.unsafeGetTensorImpl()->data());
+  double* p = detail::data_of<double>(dense);
   {
     Generator& g = generator();
     std::lock_guard<std::mutex> lock(g.mutex);
@@ -179,7 +179,7 @@ Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape, const Ten
   const std::int64_t n = t.numel();
   const std::uint64_t range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
   Tensor values = dt == kLong ? t : make_tensor(shape, kLong);
-  auto* p = static_cast<std::int64_t*>(values.unsafeGetTensorImpl()->data());
+  auto* p = detail::data_of<std::int64_t>(values);
   {
     Generator& g = generator();
     std::lock_guard<std::mutex> lock(g.mutex);
@@ -195,7 +195,7 @@ Tensor randperm(std::int64_t n, const TensorOptions& o) {
   if (n < 0) throw Error("randperm: n must be non-negative, got " + std::to_string(n));
   const ScalarType dt = o.has_dtype() ? o.dtype() : kLong;
   Tensor values = make_tensor({n}, kLong);
-  auto* p = static_cast<std::int64_t*>(values.unsafeGetTensorImpl()->data());
+  auto* p = detail::data_of<std::int64_t>(values);
   for (std::int64_t i = 0; i < n; ++i) p[i] = i;
   {
     Generator& g = generator();
@@ -216,7 +216,7 @@ Tensor bernoulli(const Tensor& p) {
   if (!p.defined()) throw Error("bernoulli: the probability tensor is undefined");
   require_floating("bernoulli", p.dtype());
   Tensor probs = detail::cast_data(p.detach(), kDouble).contiguous();
-  const double* q = static_cast<const double*>(probs.unsafeGetTensorImpl()->data());
+  const double* q = detail::data_of<const double>(probs);
   const std::int64_t n = probs.numel();
   for (std::int64_t i = 0; i < n; ++i)
     if (!(q[i] >= 0.0 && q[i] <= 1.0)) {

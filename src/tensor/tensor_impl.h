@@ -70,6 +70,14 @@ Tensor make_tensor(IntArrayRef shape, ScalarType dtype);
 Tensor make_view(const Tensor& base, std::vector<std::int64_t> sizes,
                  std::vector<std::int64_t> strides, std::int64_t offset);
 
+namespace detail {
+// The first element of t as T* (T being t's storage type); nullptr for an
+// undefined tensor.
+template <class T> T* data_of(const Tensor& t) noexcept {
+  return t.defined() ? static_cast<T*>(t.unsafeGetTensorImpl()->data()) : nullptr;
+}
+}  // namespace detail
+
 // Marks an in-place write: bumps the storage version.
 void bump_version(const Tensor& t);
 
