@@ -22,10 +22,25 @@ HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// sigmoid(|x|) and sigmoid(-|x|), each rounded once (the fast path assumes
+// |x| <= kFastZ or x >= -kFastZ, see the callers).
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
+struct SigmoidPair {
+  hn::Vec<D> pos;  // sigmoid(|x|) in [0.5, 1]
+  hn::Vec<D> neg;  // sigmoid(-|x|) in [0, 0.5]
+};
+template <bool kSlow, class D>
+HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
+  using C = ExpConsts<hn::TFromD<D>>;
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, C::kZMaxExp) : k.fast_z);
+  const auto r = SigmoidPieces<kSlow, ExpPoly::kSigmoid>(d, k, za);
+  return {SigPos(d, r.sp), r.ToNeg(SigNegW(d, r.sp))};
+}
+
+template <class D>
+HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
   const auto negative = hn::Lt(x, hn::Zero(d));
-  if (HWY_LIKELY(AllFast(d, k, x))) {
+  if (HWY_LIKELY(AllFastFrom(d, k, x))) {  // larger x clamp harmlessly: sigmoid = 1
     const auto r = SigmoidAbs<false>(d, k, x);
     return hn::IfThenElse(negative, r.neg, r.pos);
   }
@@ -36,7 +51,7 @@ HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
 
 // sigmoid(x) * sigmoid(-x), the derivative, from the input.
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
+HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
   if (HWY_LIKELY(AllFastAbs(d, k, x))) {
     const auto r = SigmoidAbs<false>(d, k, x);
     return hn::Mul(r.pos, r.neg);
@@ -49,7 +64,7 @@ HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D>
 template <class T>
 void SigmoidKernel(const T* x, T* y, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpCoreConsts<hn::ScalableTag<T>> k(d);
+  const ExpVecs<hn::ScalableTag<T>> k(d);
   MapUnary(d, x, y, n, [&k](auto dd, auto v) { return SigmoidVec(dd, k, v); });
 }
 void SigmoidF32(const float* x, float* y, std::size_t n) { SigmoidKernel(x, y, n); }
@@ -79,7 +94,7 @@ void SigmoidBackwardF64(const double* dy, const double* y, double* dx, std::size
 template <class T>
 void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpCoreConsts<hn::ScalableTag<T>> k(d);
+  const ExpVecs<hn::ScalableTag<T>> k(d);
   MapBinary(d, dy, x, dx, n,
             [&k](auto dd, auto g, auto v) {
               return FirstNaN(hn::Mul(g, SigmoidDerivVec(dd, k, v)), g, v);
