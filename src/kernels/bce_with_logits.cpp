@@ -84,7 +84,7 @@ HWY_INLINE hn::Vec<D> BceVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn
     // only the tiny term, and not beyond the clamp
     const auto keep = hn::And(far, hn::Or(hn::And(xpos, b0), hn::AndNot(xpos, a0)));
     const auto live = hn::And(keep, hn::Eq(ax, za));
-    const Scale4<D> sc = Split4(d, ek, e.mfield);
+    const Pow2Split<4, D> sc = SplitPow2<4>(d, ek, e.mfield);
     post_a = hn::IfThenElse(keep, sc.a, ek.one);
     post_b = hn::IfThenElse(keep, sc.b, ek.one);
     L = Log1pExp(d, ek, lk, Scale(sc, e.ph), Scale(sc, e.pl));
@@ -184,12 +184,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/kernels.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(BceF32);
-HWY_EXPORT(BceF64);
-HWY_EXPORT(BceBackwardF32);
-HWY_EXPORT(BceBackwardF64);
-}  // namespace kernels
+SIGMA_EXPORT_KERNELS(Bce)
+SIGMA_EXPORT_KERNELS(BceBackward)
 
 namespace {
 

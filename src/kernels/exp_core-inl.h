@@ -158,37 +158,27 @@ HWY_INLINE hn::Vec<D> Pow2Neg(D d, const ExpVecs<D>& k, hn::Vec<hn::RebindToSign
   return hn::BitCast(d, hn::Sub(k.one_bits, hn::ShiftLeft<C::kMantBits>(m)));
 }
 
-// 2^-m as the product of 2 normal factors (m < 2 * max exponent).
-template <class D>
-struct Scale2 {
+// 2^-m = a^(K-1) b with a = 2^-(m / K) and b normal: K = 2 for m < 2 * max
+// exponent (forward ops), K = 4 for m < 4 * max exponent (gradients, beta).
+template <int K, class D>
+struct Pow2Split {
+  static_assert(K == 2 || K == 4);
   hn::Vec<D> a, b;
 };
-template <class D>
-HWY_INLINE Scale2<D> Split2(D d, const ExpVecs<D>& k, hn::Vec<hn::RebindToSigned<D>> m16) {
+template <int K, class D>
+HWY_INLINE Pow2Split<K, D> SplitPow2(D d, const ExpVecs<D>& k,
+                                     hn::Vec<hn::RebindToSigned<D>> m16) {
   const auto m = hn::ShiftRight<4>(m16);
-  const auto m1 = hn::ShiftRight<1>(m);
-  return {Pow2Neg(d, k, m1), Pow2Neg(d, k, hn::Sub(m, m1))};
+  const auto m1 = hn::ShiftRight<K == 2 ? 1 : 2>(m);
+  auto mb = m;  // m - (K - 1) m1, exact in integers
+  for (int i = 1; i < K; ++i) mb = hn::Sub(mb, m1);
+  return {Pow2Neg(d, k, m1), Pow2Neg(d, k, mb)};
 }
-template <class D>
-HWY_INLINE hn::Vec<D> Scale(Scale2<D> s, hn::Vec<D> v) {
-  return hn::Mul(hn::Mul(v, s.a), s.b);
-}
-
-// 2^-m = a^3 b with a and b normal (m < 4 * max exponent).
-template <class D>
-struct Scale4 {
-  hn::Vec<D> a, b;
-};
-template <class D>
-HWY_INLINE Scale4<D> Split4(D d, const ExpVecs<D>& k, hn::Vec<hn::RebindToSigned<D>> m16) {
-  const auto m = hn::ShiftRight<4>(m16);
-  const auto m1 = hn::ShiftRight<2>(m);
-  const auto m4 = hn::Sub(m, hn::Add(m1, hn::Add(m1, m1)));
-  return {Pow2Neg(d, k, m1), Pow2Neg(d, k, m4)};
-}
-template <class D>
-HWY_INLINE hn::Vec<D> Scale(Scale4<D> s, hn::Vec<D> v) {
-  return hn::Mul(hn::Mul(hn::Mul(hn::Mul(v, s.a), s.a), s.a), s.b);
+// v 2^-m = v a ... a b, exact wherever the result is normal.
+template <int K, class D>
+HWY_INLINE hn::Vec<D> Scale(const Pow2Split<K, D>& s, hn::Vec<D> v) {
+  for (int i = 1; i < K; ++i) v = hn::Mul(v, s.a);
+  return hn::Mul(v, s.b);
 }
 
 // e^-z as a pair for z <= kFastZ (fast, exact scaling) or any clamped z (slow:
@@ -196,7 +186,7 @@ HWY_INLINE hn::Vec<D> Scale(Scale4<D> s, hn::Vec<D> v) {
 template <bool kSlow, class D>
 HWY_INLINE Pair<D> ExpPair(D d, const ExpVecs<D>& k, const ExpParts<D>& e) {
   if constexpr (kSlow) {
-    const Scale2<D> s = Split2(d, k, e.mfield);
+    const Pow2Split<2, D> s = SplitPow2<2>(d, k, e.mfield);
     return {Scale(s, e.ph), Scale(s, e.pl)};
   } else {
     const auto s = Pow2Neg16(d, k, e.mfield);
@@ -249,8 +239,8 @@ HWY_INLINE Pair<D> SigNegWPair(D d, const SigmoidSplit<D>& s) {
 template <bool kSlow, class D>
 struct SigmoidOfAbs {
   SigmoidSplit<D> sp;
-  hn::Vec<D> s;   // 2^-m (rounded where it underflows)
-  Scale2<D> sc;   // slow path only
+  hn::Vec<D> s;  // 2^-m (rounded where it underflows)
+  Pow2Split<2, D> sc;  // slow path only
   // v 2^-m: sigmoid(-z) from w, or x sigmoid(-z) from x w.
   HWY_INLINE hn::Vec<D> ToNeg(hn::Vec<D> v) const {
     if constexpr (kSlow) {
@@ -265,7 +255,7 @@ HWY_INLINE SigmoidOfAbs<kSlow, D> SigmoidPieces(D d, const ExpVecs<D>& k, hn::Ve
   const ExpParts<D> e = ExpNeg<false, kPoly>(d, k, za, hn::Zero(d));
   SigmoidOfAbs<kSlow, D> r;
   if constexpr (kSlow) {
-    r.sc = Split2(d, k, e.mfield);
+    r.sc = SplitPow2<2>(d, k, e.mfield);
     r.s = Scale(r.sc, k.one);  // may underflow: then it is negligible next to 1
   } else {
     r.s = Pow2Neg16(d, k, e.mfield);
@@ -305,16 +295,16 @@ HWY_INLINE bool AllFastAbs(D d, const ExpVecs<D>& k, hn::Vec<D> z) {
 // normal whatever the size of v (e.g. dy = 1e30 times sigmoid(-150)).
 template <bool kSlow, class D>
 struct GradScale {
-  hn::Vec<D> s;      // 2^-m where |z| <= kFastZ; rounded 2^-m in the slow path
-  Scale4<D> s4;      // slow path only
-  hn::Mask<D> near;  // slow path: |z| <= kFastZ
+  hn::Vec<D> s;        // 2^-m where |z| <= kFastZ; rounded 2^-m in the slow path
+  Pow2Split<4, D> s4;  // slow path only
+  hn::Mask<D> near;    // slow path: |z| <= kFastZ
 };
 template <bool kSlow, class D>
 HWY_INLINE GradScale<kSlow, D> MakeGradScale(D d, const ExpVecs<D>& k, hn::Vec<D> za,
                                              const ExpParts<D>& e) {
   GradScale<kSlow, D> g;
   if constexpr (kSlow) {
-    g.s4 = Split4(d, k, e.mfield);
+    g.s4 = SplitPow2<4>(d, k, e.mfield);
     g.near = hn::Le(za, k.fast_z);
     g.s = Scale(g.s4, k.one);
   } else {

@@ -110,18 +110,10 @@ HWY_INLINE SoftplusParts<kSlow, kLo, D> Softplus(D d, const ExpVecs<D>& ek, cons
   if constexpr (kSlow) {
     const auto far = hn::Gt(za, ek.fast_z);
     const auto far_neg = hn::AndNot(pos, far);
-    Pair<D> u;
-    if constexpr (kLo) {
-      const Scale4<D> sc = Split4(d, ek, e.mfield);
-      u = {Scale(sc, e.ph), Scale(sc, e.pl)};
-      r.pa = hn::IfThenElse(far_neg, sc.a, ek.one);
-      r.pb = hn::IfThenElse(far_neg, sc.b, ek.one);
-    } else {
-      const Scale2<D> sc = Split2(d, ek, e.mfield);
-      u = {Scale(sc, e.ph), Scale(sc, e.pl)};
-      r.pa = hn::IfThenElse(far_neg, sc.a, ek.one);
-      r.pb = hn::IfThenElse(far_neg, sc.b, ek.one);
-    }
+    const auto sc = SplitPow2<kLo ? 4 : 2>(d, ek, e.mfield);
+    const Pair<D> u = {Scale(sc, e.ph), Scale(sc, e.pl)};
+    r.pa = hn::IfThenElse(far_neg, sc.a, ek.one);
+    r.pb = hn::IfThenElse(far_neg, sc.b, ek.one);
     L = Log1pExp(d, ek, lk, u.hi, u.lo);
     L.hi = hn::IfThenElse(far, hn::IfThenElseZero(far_neg, e.ph), L.hi);
     L.lo = hn::IfThenElse(far, hn::IfThenElseZero(far_neg, e.pl), L.lo);

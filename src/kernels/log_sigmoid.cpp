@@ -40,8 +40,7 @@ void LogSigmoidKernel(const T* x, T* y, std::size_t n) {
   const LogVecs<hn::ScalableTag<T>> lk(d);
   MapUnary(d, x, y, n, [&](auto dd, auto v) { return LogSigmoidVec(dd, ek, lk, v); });
 }
-void LogSigmoidF32(const float* x, float* y, std::size_t n) { LogSigmoidKernel(x, y, n); }
-void LogSigmoidF64(const double* x, double* y, std::size_t n) { LogSigmoidKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(LogSigmoid, LogSigmoidKernel)
 
 // dx = dy * sigmoid(-x).
 template <class D>
@@ -60,12 +59,7 @@ void LogSigmoidBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
   MapBinary(d, dy, x, dx, n,
             [&](auto dd, auto g, auto v) { return LogSigmoidBackwardVec(dd, k, g, v); });
 }
-void LogSigmoidBackwardF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  LogSigmoidBackwardKernel(dy, x, dx, n);
-}
-void LogSigmoidBackwardF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  LogSigmoidBackwardKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(LogSigmoidBackward, LogSigmoidBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -76,15 +70,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(LogSigmoidF32);
-HWY_EXPORT(LogSigmoidF64);
-HWY_EXPORT(LogSigmoidBackwardF32);
-HWY_EXPORT(LogSigmoidBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(log_sigmoid, LogSigmoidF32, LogSigmoidF64, &reference::log_sigmoid)
-SIGMA_DEFINE_BINARY(log_sigmoid_backward, "x", LogSigmoidBackwardF32, LogSigmoidBackwardF64)
+SIGMA_DEFINE_UNARY(log_sigmoid, LogSigmoid, &reference::log_sigmoid)
+SIGMA_DEFINE_BINARY(log_sigmoid_backward, "x", LogSigmoidBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -67,8 +67,7 @@ void SigmoidKernel(const T* x, T* y, std::size_t n) {
   const ExpVecs<hn::ScalableTag<T>> k(d);
   MapUnary(d, x, y, n, [&k](auto dd, auto v) { return SigmoidVec(dd, k, v); });
 }
-void SigmoidF32(const float* x, float* y, std::size_t n) { SigmoidKernel(x, y, n); }
-void SigmoidF64(const double* x, double* y, std::size_t n) { SigmoidKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Sigmoid, SigmoidKernel)
 
 // Which NaN comes out of an operation on two NaNs differs between targets;
 // backward kernels return the first NaN input (dy, then the saved value) so
@@ -84,12 +83,7 @@ void SigmoidBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
     return FirstNaN(hn::Mul(g, FmaNeg(d, v, v, v)), g, v);  // dy * (y - y^2)
   });
 }
-void SigmoidBackwardF32(const float* dy, const float* y, float* dx, std::size_t n) {
-  SigmoidBackwardKernel(dy, y, dx, n);
-}
-void SigmoidBackwardF64(const double* dy, const double* y, double* dx, std::size_t n) {
-  SigmoidBackwardKernel(dy, y, dx, n);
-}
+SIGMA_BINARY_KERNELS(SigmoidBackward, SigmoidBackwardKernel)
 
 template <class T>
 void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t n) {
@@ -100,12 +94,7 @@ void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t 
               return FirstNaN(hn::Mul(g, SigmoidDerivVec(dd, k, v)), g, v);
             });
 }
-void SigmoidBackwardFromInputF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  SigmoidBackwardFromInputKernel(dy, x, dx, n);
-}
-void SigmoidBackwardFromInputF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  SigmoidBackwardFromInputKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(SigmoidBackwardFromInput, SigmoidBackwardFromInputKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -116,21 +105,9 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(SigmoidF32);
-HWY_EXPORT(SigmoidF64);
-HWY_EXPORT(SigmoidBackwardF32);
-HWY_EXPORT(SigmoidBackwardF64);
-HWY_EXPORT(SigmoidBackwardFromInputF32);
-HWY_EXPORT(SigmoidBackwardFromInputF64);
-
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(sigmoid, SigmoidF32, SigmoidF64, &reference::sigmoid)
-
-SIGMA_DEFINE_BINARY(sigmoid_backward, "y", SigmoidBackwardF32, SigmoidBackwardF64)
-SIGMA_DEFINE_BINARY(sigmoid_backward_from_input, "x", SigmoidBackwardFromInputF32,
-                    SigmoidBackwardFromInputF64)
+SIGMA_DEFINE_UNARY(sigmoid, Sigmoid, &reference::sigmoid)
+SIGMA_DEFINE_BINARY(sigmoid_backward, "y", SigmoidBackward)
+SIGMA_DEFINE_BINARY(sigmoid_backward_from_input, "x", SigmoidBackwardFromInput)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -85,8 +85,7 @@ void SiluKernel(const T* x, T* y, std::size_t n) {
     return HWY_LIKELY(AllFastFrom(dd, k, v)) ? SiluVec<false>(dd, k, v) : SiluVec<true>(dd, k, v);
   });
 }
-void SiluF32(const float* x, float* y, std::size_t n) { SiluKernel(x, y, n); }
-void SiluF64(const double* x, double* y, std::size_t n) { SiluKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Silu, SiluKernel)
 
 template <class D>
 struct SiluBandVecs {
@@ -146,12 +145,7 @@ void SiluBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
                                              : SiluBackwardVec<true>(dd, k, b, g, v);
   });
 }
-void SiluBackwardF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  SiluBackwardKernel(dy, x, dx, n);
-}
-void SiluBackwardF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  SiluBackwardKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(SiluBackward, SiluBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -170,15 +164,8 @@ double silu_exact(double x) noexcept {
   return double(v >= 0 ? v / (1 + std::exp(-v)) : v * std::exp(v) / (1 + std::exp(v)));
 }
 }  // namespace
-namespace kernels {
-HWY_EXPORT(SiluF32);
-HWY_EXPORT(SiluF64);
-HWY_EXPORT(SiluBackwardF32);
-HWY_EXPORT(SiluBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(silu, SiluF32, SiluF64, &silu_exact)
-SIGMA_DEFINE_BINARY(silu_backward, "x", SiluBackwardF32, SiluBackwardF64)
+SIGMA_DEFINE_UNARY(silu, Silu, &silu_exact)
+SIGMA_DEFINE_BINARY(silu_backward, "x", SiluBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -7,6 +7,22 @@
 // compiled with -ffp-contract=off so the compiler never fuses what we keep
 // separate. Identical operation sequences then give identical bits.
 
+#ifndef SIGMA_UNARY_KERNELS
+// KERNEL's f32 and f64 instances as plain functions NAME##F32 / NAME##F64, the
+// form HWY_EXPORT takes (it cannot export a template). KERNEL(x, y, n).
+#define SIGMA_UNARY_KERNELS(NAME, KERNEL)                                         \
+  void NAME##F32(const float* x, float* y, std::size_t n) { KERNEL(x, y, n); }    \
+  void NAME##F64(const double* x, double* y, std::size_t n) { KERNEL(x, y, n); }
+// The same for KERNEL(dy, saved, dx, n).
+#define SIGMA_BINARY_KERNELS(NAME, KERNEL)                                            \
+  void NAME##F32(const float* dy, const float* s, float* dx, std::size_t n) {         \
+    KERNEL(dy, s, dx, n);                                                             \
+  }                                                                                   \
+  void NAME##F64(const double* dy, const double* s, double* dx, std::size_t n) {      \
+    KERNEL(dy, s, dx, n);                                                             \
+  }
+#endif
+
 #if defined(SIGMA_KERNELS_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIGMA_KERNELS_SIMD_INL_H_
 #undef SIGMA_KERNELS_SIMD_INL_H_

@@ -149,12 +149,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(SoftplusF32);
-HWY_EXPORT(SoftplusF64);
-HWY_EXPORT(SoftplusBackwardF32);
-HWY_EXPORT(SoftplusBackwardF64);
-}  // namespace kernels
+SIGMA_EXPORT_KERNELS(Softplus)
+SIGMA_EXPORT_KERNELS(SoftplusBackward)
 
 namespace {
 

@@ -98,8 +98,7 @@ void TanhKernel(const T* x, T* y, std::size_t n) {
   const TanhVecs<hn::ScalableTag<T>> t(d);
   MapUnary(d, x, y, n, [&](auto dd, auto v) { return TanhVec(dd, k, t, v); });
 }
-void TanhF32(const float* x, float* y, std::size_t n) { TanhKernel(x, y, n); }
-void TanhF64(const double* x, double* y, std::size_t n) { TanhKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Tanh, TanhKernel)
 
 template <class T>
 void TanhBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
@@ -112,12 +111,7 @@ void TanhBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
     return hn::IfThenElse(hn::Eq(v, v), r, v);
   });
 }
-void TanhBackwardF32(const float* dy, const float* y, float* dx, std::size_t n) {
-  TanhBackwardKernel(dy, y, dx, n);
-}
-void TanhBackwardF64(const double* dy, const double* y, double* dx, std::size_t n) {
-  TanhBackwardKernel(dy, y, dx, n);
-}
+SIGMA_BINARY_KERNELS(TanhBackward, TanhBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -133,15 +127,8 @@ namespace {
 // tanh in long double, for rounding 16-bit results correctly.
 double tanh_exact(double x) noexcept { return double(std::tanh((long double)x)); }
 }  // namespace
-namespace kernels {
-HWY_EXPORT(TanhF32);
-HWY_EXPORT(TanhF64);
-HWY_EXPORT(TanhBackwardF32);
-HWY_EXPORT(TanhBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(tanh, TanhF32, TanhF64, &tanh_exact)
-SIGMA_DEFINE_BINARY(tanh_backward, "y", TanhBackwardF32, TanhBackwardF64)
+SIGMA_DEFINE_UNARY(tanh, Tanh, &tanh_exact)
+SIGMA_DEFINE_BINARY(tanh_backward, "y", TanhBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE
