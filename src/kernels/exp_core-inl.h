@@ -36,21 +36,29 @@ HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Which g(t) approximates e^t - 1 (exp_tables.h).
+// Which g(t) approximates e^t - 1 (exp_tables.h); a property of the constant
+// set, so a kernel carries only the polynomial it uses.
 enum class ExpPoly {
   kPieces,   // kG: for ops that compute on from the unrounded pieces
   kSigmoid,  // kGSigmoid: sigmoid(+-z) rounded straight from the pieces
 };
+template <class C, ExpPoly kPoly>
+constexpr const auto& ExpGCoefs() {
+  if constexpr (kPoly == ExpPoly::kSigmoid) {
+    return C::kGSigmoid;
+  } else {
+    return C::kG;
+  }
+}
 
 // Vector constants of the exp core, built once per kernel call so the loop
-// keeps them in registers (those a kernel does not use are optimised away).
-template <class D>
+// keeps them in registers.
+template <class D, ExpPoly kPoly = ExpPoly::kPieces>
 struct ExpVecs {
   using T = hn::TFromD<D>;
   using C = ExpConsts<T>;
   using VI = hn::Vec<hn::RebindToSigned<D>>;
-  static constexpr std::size_t kDeg = sizeof(C::kG) / sizeof(C::kG[0]);
-  static constexpr std::size_t kDegSigmoid = sizeof(C::kGSigmoid) / sizeof(C::kGSigmoid[0]);
+  static constexpr std::size_t kDeg = sizeof(ExpGCoefs<C, kPoly>()) / sizeof(T);
   // Where the second register of a 16-entry table starts: entry 8 when a
   // vector holds 8 lanes (TableLookup16 then permutes two registers).
   static constexpr std::size_t kUpper = hn::MaxLanes(D()) == 8 ? 8 : 0;
@@ -70,15 +78,14 @@ struct ExpVecs {
         j_mask(hn::Set(hn::RebindToSigned<D>(), typename C::Bits{15})),
         m_mask(hn::Set(hn::RebindToSigned<D>(), C::kMagicMMask)),
         one_bits(hn::Set(hn::RebindToSigned<D>(), C::kOneBits)) {
-    SetAll(d, g, C::kG);
-    SetAll(d, g_sigmoid, C::kGSigmoid);
+    SetAll(d, g, ExpGCoefs<C, kPoly>());
   }
   hn::Vec<D> inv_l, magic, l_hi, l_lo, one, fast_z, neg_fast_z;
   // The table in registers: one vector of 16 lanes, or two of 8 (entries 0-7
   // and 8-15); narrower targets gather from memory.
   hn::Vec<D> table_hi, table_lo, table_hi2, table_lo2;
   VI j_mask, m_mask, one_bits;
-  hn::Vec<D> g[kDeg], g_sigmoid[kDegSigmoid];
+  hn::Vec<D> g[kDeg];
 };
 
 // table[j] for j in [0, 16): one permute where a vector holds 16 lanes, two
@@ -109,18 +116,9 @@ struct ExpParts {
   hn::Vec<hn::RebindToSigned<D>> mfield;  // 16 m
 };
 
-template <ExpPoly kPoly, class D>
-HWY_INLINE hn::Vec<D> ExpG(D d, const ExpVecs<D>& k, hn::Vec<D> t) {
-  if constexpr (kPoly == ExpPoly::kSigmoid) {
-    return Horner(d, k.g_sigmoid, t);
-  } else {
-    return Horner(d, k.g, t);
-  }
-}
-
 // e^-(z + zlo) for z >= 0 (clamped by the caller), |zlo| <= 2^-16 (kLo only).
-template <bool kLo, ExpPoly kPoly = ExpPoly::kPieces, class D>
-HWY_INLINE ExpParts<D> ExpNeg(D d, const ExpVecs<D>& k, hn::Vec<D> z, hn::Vec<D> zlo) {
+template <bool kLo, class D, ExpPoly P>
+HWY_INLINE ExpParts<D> ExpNeg(D d, const ExpVecs<D, P>& k, hn::Vec<D> z, hn::Vec<D> zlo) {
   using T = hn::TFromD<D>;
   using C = ExpConsts<T>;
   const hn::RebindToSigned<D> di;
@@ -134,7 +132,7 @@ HWY_INLINE ExpParts<D> ExpNeg(D d, const ExpVecs<D>& k, hn::Vec<D> z, hn::Vec<D>
   } else {
     (void)zlo;
   }
-  const auto p = Fma(d, hn::Mul(t, t), ExpG<kPoly>(d, k, t), t);  // e^t - 1 = t + t^2 g(t)
+  const auto p = Fma(d, hn::Mul(t, t), Horner(d, k.g, t), t);  // e^t - 1 = t + t^2 g(t)
   const auto j = hn::And(bits, k.j_mask);
   const auto th = TableLookup16(d, k.table_hi, k.table_hi2, C::kTabHi, j);
   const auto tl = TableLookup16(d, k.table_lo, k.table_lo2, C::kTabLo, j);
@@ -147,13 +145,15 @@ HWY_INLINE ExpParts<D> ExpNeg(D d, const ExpVecs<D>& k, hn::Vec<D> z, hn::Vec<D>
 }
 
 // 2^-m from 16 m, for m <= the largest normal exponent.
-template <class D>
-HWY_INLINE hn::Vec<D> Pow2Neg16(D d, const ExpVecs<D>& k, hn::Vec<hn::RebindToSigned<D>> m16) {
+template <class D, ExpPoly P>
+HWY_INLINE hn::Vec<D> Pow2Neg16(D d, const ExpVecs<D, P>& k,
+                                 hn::Vec<hn::RebindToSigned<D>> m16) {
   using C = ExpConsts<hn::TFromD<D>>;
   return hn::BitCast(d, hn::Sub(k.one_bits, hn::ShiftLeft<C::kMantBits - 4>(m16)));
 }
-template <class D>
-HWY_INLINE hn::Vec<D> Pow2Neg(D d, const ExpVecs<D>& k, hn::Vec<hn::RebindToSigned<D>> m) {
+template <class D, ExpPoly P>
+HWY_INLINE hn::Vec<D> Pow2Neg(D d, const ExpVecs<D, P>& k,
+                               hn::Vec<hn::RebindToSigned<D>> m) {
   using C = ExpConsts<hn::TFromD<D>>;
   return hn::BitCast(d, hn::Sub(k.one_bits, hn::ShiftLeft<C::kMantBits>(m)));
 }
@@ -165,26 +165,31 @@ struct Pow2Split {
   static_assert(K == 2 || K == 4);
   hn::Vec<D> a, b;
 };
-template <int K, class D>
-HWY_INLINE Pow2Split<K, D> SplitPow2(D d, const ExpVecs<D>& k,
+template <int K, class D, ExpPoly P>
+HWY_INLINE Pow2Split<K, D> SplitPow2(D d, const ExpVecs<D, P>& k,
                                      hn::Vec<hn::RebindToSigned<D>> m16) {
   const auto m = hn::ShiftRight<4>(m16);
   const auto m1 = hn::ShiftRight<K == 2 ? 1 : 2>(m);
-  auto mb = m;  // m - (K - 1) m1, exact in integers
-  for (int i = 1; i < K; ++i) mb = hn::Sub(mb, m1);
-  return {Pow2Neg(d, k, m1), Pow2Neg(d, k, mb)};
+  // b's exponent m - (K - 1) m1. Written out, not as loops: GCC then still
+  // inlines the kernels' per-vector lambdas (silu_backward on AVX2 f64).
+  if constexpr (K == 2) {
+    return {Pow2Neg(d, k, m1), Pow2Neg(d, k, hn::Sub(m, m1))};
+  } else {
+    return {Pow2Neg(d, k, m1), Pow2Neg(d, k, hn::Sub(m, hn::Add(m1, hn::Add(m1, m1))))};
+  }
 }
 // v 2^-m = v a ... a b, exact wherever the result is normal.
 template <int K, class D>
 HWY_INLINE hn::Vec<D> Scale(const Pow2Split<K, D>& s, hn::Vec<D> v) {
-  for (int i = 1; i < K; ++i) v = hn::Mul(v, s.a);
+  v = hn::Mul(v, s.a);
+  if constexpr (K == 4) v = hn::Mul(hn::Mul(v, s.a), s.a);
   return hn::Mul(v, s.b);
 }
 
 // e^-z as a pair for z <= kFastZ (fast, exact scaling) or any clamped z (slow:
 // two factors, so the scaling is exact wherever the result is normal).
-template <bool kSlow, class D>
-HWY_INLINE Pair<D> ExpPair(D d, const ExpVecs<D>& k, const ExpParts<D>& e) {
+template <bool kSlow, class D, ExpPoly P>
+HWY_INLINE Pair<D> ExpPair(D d, const ExpVecs<D, P>& k, const ExpParts<D>& e) {
   if constexpr (kSlow) {
     const Pow2Split<2, D> s = SplitPow2<2>(d, k, e.mfield);
     return {Scale(s, e.ph), Scale(s, e.pl)};
@@ -200,8 +205,8 @@ template <class D>
 struct SigmoidSplit {
   hn::Vec<D> q0, c, ph, pl;
 };
-template <class D>
-HWY_INLINE SigmoidSplit<D> SplitSigmoid(D d, const ExpVecs<D>& k, const ExpParts<D>& e,
+template <class D, ExpPoly P>
+HWY_INLINE SigmoidSplit<D> SplitSigmoid(D d, const ExpVecs<D, P>& k, const ExpParts<D>& e,
                                         hn::Vec<D> s) {
   const auto u = hn::Mul(s, e.ph);  // e^-z = u + s pl, u <= 1
   const auto dh = hn::Add(k.one, u);
@@ -250,10 +255,11 @@ struct SigmoidOfAbs {
     }
   }
 };
-template <bool kSlow, ExpPoly kPoly, class D>
-HWY_INLINE SigmoidOfAbs<kSlow, D> SigmoidPieces(D d, const ExpVecs<D>& k, hn::Vec<D> za) {
-  const ExpParts<D> e = ExpNeg<false, kPoly>(d, k, za, hn::Zero(d));
-  SigmoidOfAbs<kSlow, D> r;
+template <bool kSlow, class D, ExpPoly P>
+HWY_INLINE SigmoidOfAbs<kSlow, D> SigmoidPieces(D d, const ExpVecs<D, P>& k,
+                                                hn::Vec<D> za) {
+  const ExpParts<D> e = ExpNeg<false>(d, k, za, hn::Zero(d));
+  SigmoidOfAbs<kSlow, D> r{};  // {}: the fast path leaves sc unused
   if constexpr (kSlow) {
     r.sc = SplitPow2<2>(d, k, e.mfield);
     r.s = Scale(r.sc, k.one);  // may underflow: then it is negligible next to 1
@@ -279,14 +285,14 @@ HWY_INLINE hn::Vec<D> AbsLo(D d, hn::Vec<D> zh, hn::Vec<D> zl, hn::Vec<D> za) {
 
 // True when every lane is at least -kFastZ (false for NaN): the fast path's
 // domain for uses of sigmoid(-|z|) at z <= 0 only.
-template <class D>
-HWY_INLINE bool AllFastFrom(D d, const ExpVecs<D>& k, hn::Vec<D> z) {
+template <class D, ExpPoly P>
+HWY_INLINE bool AllFastFrom(D d, const ExpVecs<D, P>& k, hn::Vec<D> z) {
   return hn::AllTrue(d, hn::Ge(z, k.neg_fast_z));
 }
 // True when every |z| <= kFastZ (false for NaN): the fast path's domain for
 // uses of sigmoid(-|z|) at either sign of z.
-template <class D>
-HWY_INLINE bool AllFastAbs(D d, const ExpVecs<D>& k, hn::Vec<D> z) {
+template <class D, ExpPoly P>
+HWY_INLINE bool AllFastAbs(D d, const ExpVecs<D, P>& k, hn::Vec<D> z) {
   return hn::AllTrue(d, hn::Le(hn::Abs(z), k.fast_z));
 }
 
@@ -299,10 +305,10 @@ struct GradScale {
   Pow2Split<4, D> s4;  // slow path only
   hn::Mask<D> near;    // slow path: |z| <= kFastZ
 };
-template <bool kSlow, class D>
-HWY_INLINE GradScale<kSlow, D> MakeGradScale(D d, const ExpVecs<D>& k, hn::Vec<D> za,
+template <bool kSlow, class D, ExpPoly P>
+HWY_INLINE GradScale<kSlow, D> MakeGradScale(D d, const ExpVecs<D, P>& k, hn::Vec<D> za,
                                              const ExpParts<D>& e) {
-  GradScale<kSlow, D> g;
+  GradScale<kSlow, D> g{};  // {}: the fast path leaves s4 and near unused
   if constexpr (kSlow) {
     g.s4 = SplitPow2<4>(d, k, e.mfield);
     g.near = hn::Le(za, k.fast_z);
@@ -324,8 +330,8 @@ HWY_INLINE hn::Vec<D> ScaleGrad(const GradScale<kSlow, D>& g, hn::Vec<D> v) {
 
 // dy * sigmoid(z) for z = zh + zl (zl = 0 unless kLo): about two roundings,
 // wherever the result is normal.
-template <bool kSlow, bool kLo, class D>
-HWY_INLINE hn::Vec<D> DyTimesSigmoid(D d, const ExpVecs<D>& k, hn::Vec<D> dy, hn::Vec<D> zh,
+template <bool kSlow, bool kLo, class D, ExpPoly P>
+HWY_INLINE hn::Vec<D> DyTimesSigmoid(D d, const ExpVecs<D, P>& k, hn::Vec<D> dy, hn::Vec<D> zh,
                                      hn::Vec<D> zl) {
   using C = ExpConsts<hn::TFromD<D>>;
   const auto zero = hn::Zero(d);

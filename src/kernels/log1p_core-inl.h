@@ -105,7 +105,7 @@ HWY_INLINE SoftplusParts<kSlow, kLo, D> Softplus(D d, const ExpVecs<D>& ek, cons
   const auto za = hn::Min(hn::Abs(zh), zmax);
   const ExpParts<D> e = ExpNeg<kLo>(d, ek, za, AbsLo<kLo>(d, zh, zl, za));
   const auto pos = hn::Gt(zh, zero);
-  SoftplusParts<kSlow, kLo, D> r;
+  SoftplusParts<kSlow, kLo, D> r{};  // {}: the fast path leaves pa and pb unused
   Pair<D> L;
   if constexpr (kSlow) {
     const auto far = hn::Gt(za, ek.fast_z);

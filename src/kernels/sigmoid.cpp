@@ -22,6 +22,11 @@ HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// The exp core's constants with the short f32 polynomial: enough for a result
+// rounded straight from the pieces.
+template <class D>
+using SigmoidVecs = ExpVecs<D, ExpPoly::kSigmoid>;
+
 // sigmoid(|x|) and sigmoid(-|x|), each rounded once (the fast path assumes
 // |x| <= kFastZ or x >= -kFastZ, see the callers).
 template <class D>
@@ -30,15 +35,15 @@ struct SigmoidPair {
   hn::Vec<D> neg;  // sigmoid(-|x|) in [0, 0.5]
 };
 template <bool kSlow, class D>
-HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
+HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
   using C = ExpConsts<hn::TFromD<D>>;
   const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, C::kZMaxExp) : k.fast_z);
-  const auto r = SigmoidPieces<kSlow, ExpPoly::kSigmoid>(d, k, za);
+  const auto r = SigmoidPieces<kSlow>(d, k, za);
   return {SigPos(d, r.sp), r.ToNeg(SigNegW(d, r.sp))};
 }
 
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
+HWY_INLINE hn::Vec<D> SigmoidVec(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
   const auto negative = hn::Lt(x, hn::Zero(d));
   if (HWY_LIKELY(AllFastFrom(d, k, x))) {  // larger x clamp harmlessly: sigmoid = 1
     const auto r = SigmoidAbs<false>(d, k, x);
@@ -51,7 +56,7 @@ HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
 
 // sigmoid(x) * sigmoid(-x), the derivative, from the input.
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
+HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
   if (HWY_LIKELY(AllFastAbs(d, k, x))) {
     const auto r = SigmoidAbs<false>(d, k, x);
     return hn::Mul(r.pos, r.neg);
@@ -64,7 +69,7 @@ HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
 template <class T>
 void SigmoidKernel(const T* x, T* y, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpVecs<hn::ScalableTag<T>> k(d);
+  const SigmoidVecs<hn::ScalableTag<T>> k(d);
   MapUnary(d, x, y, n, [&k](auto dd, auto v) { return SigmoidVec(dd, k, v); });
 }
 SIGMA_UNARY_KERNELS(Sigmoid, SigmoidKernel)
@@ -88,7 +93,7 @@ SIGMA_BINARY_KERNELS(SigmoidBackward, SigmoidBackwardKernel)
 template <class T>
 void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpVecs<hn::ScalableTag<T>> k(d);
+  const SigmoidVecs<hn::ScalableTag<T>> k(d);
   MapBinary(d, dy, x, dx, n,
             [&k](auto dd, auto g, auto v) {
               return FirstNaN(hn::Mul(g, SigmoidDerivVec(dd, k, v)), g, v);

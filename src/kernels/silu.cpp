@@ -63,7 +63,7 @@ HWY_INLINE hn::Vec<D> SiluVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
   using F = SiluConsts<T>;
   const auto zero = hn::Zero(d);
   const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxSilu) : k.fast_z);
-  const auto r = SigmoidPieces<kSlow, ExpPoly::kPieces>(d, k, za);
+  const auto r = SigmoidPieces<kSlow>(d, k, za);
   const SigmoidSplit<D>& sp = r.sp;
   const auto yp = Fma(d, x, sp.q0, hn::Mul(hn::Mul(x, sp.q0), sp.c));
   const Pair<D> w = SigNegWPair(d, sp);
