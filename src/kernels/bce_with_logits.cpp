@@ -22,7 +22,8 @@
 
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
-#include "kernels/softplus_core-inl.h"
+#include "kernels/exp_core-inl.h"
+#include "kernels/log1p_core-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
@@ -61,15 +62,15 @@ HWY_INLINE void MapLoss(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, con
 // 2^-100 and softplus(|x|) = |x|: where the |x| term's coefficient is 0, the
 // loss is computed from the unscaled (ph, pl) and scaled last (rounded once,
 // also into subnormals); otherwise the tiny term is negligible and dropped.
-// The slow path reaches 2 kZMaxLog (4-factor scaling), as w pw t e^-|x| may be
+// The slow path reaches 2 kZMaxExp (4-factor scaling), as w pw t e^-|x| may be
 // large.
 template <bool kSlow, class D>
 HWY_INLINE hn::Vec<D> BceVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn::Vec<D> x,
                              hn::Vec<D> t, hn::Vec<D> w, hn::Vec<D> pw) {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using C = ExpConsts<hn::TFromD<D>>;
   const auto zero = hn::Zero(d);
   const auto ax = hn::Abs(x);
-  const auto za = hn::Min(ax, kSlow ? hn::Set(d, 2 * F::kZMaxLog) : ek.fast_z);
+  const auto za = hn::Min(ax, kSlow ? hn::Set(d, 2 * C::kZMaxExp) : ek.fast_z);
   const ExpParts<D> e = ExpNeg<false>(d, ek, za, zero);
   const auto ah = hn::Mul(pw, t);
   const auto al = FmaSub(d, pw, t, ah);
@@ -83,7 +84,7 @@ HWY_INLINE hn::Vec<D> BceVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn
     // only the tiny term, and not beyond the clamp
     const auto keep = hn::And(far, hn::Or(hn::And(xpos, b0), hn::AndNot(xpos, a0)));
     const auto live = hn::And(keep, hn::Eq(ax, za));
-    const Scale4<D> sc = Split4(d, ek, e.mfield);
+    const Pow2Split<4, D> sc = SplitPow2<4>(d, ek, e.mfield);
     post_a = hn::IfThenElse(keep, sc.a, ek.one);
     post_b = hn::IfThenElse(keep, sc.b, ek.one);
     L = Log1pExp(d, ek, lk, Scale(sc, e.ph), Scale(sc, e.pl));
@@ -137,9 +138,9 @@ void BceF64(const double* x, const double* t, const double* w, const double* pw,
 template <bool kSlow, class D>
 HWY_INLINE hn::Vec<D> BceBackwardVec(D d, const ExpVecs<D>& k, hn::Vec<D> g, hn::Vec<D> x,
                                      hn::Vec<D> t, hn::Vec<D> w, hn::Vec<D> pw) {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using C = ExpConsts<hn::TFromD<D>>;
   const auto zero = hn::Zero(d);
-  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxGrad) : k.fast_z);
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, C::kZMaxGrad) : k.fast_z);
   const ExpParts<D> e = ExpNeg<false>(d, k, za, zero);
   const GradScale<kSlow, D> gs = MakeGradScale<kSlow>(d, k, za, e);
   const SigmoidSplit<D> sp = SplitSigmoid(d, k, e, gs.s);
@@ -183,12 +184,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/kernels.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(BceF32);
-HWY_EXPORT(BceF64);
-HWY_EXPORT(BceBackwardF32);
-HWY_EXPORT(BceBackwardF64);
-}  // namespace kernels
+SIGMA_EXPORT_KERNELS(Bce)
+SIGMA_EXPORT_KERNELS(BceBackward)
 
 namespace {
 

@@ -1,4 +1,6 @@
-// Constants of the exp core (exp_core-inl.h). Derivation: tools/gen/exp_constants.py.
+// Constants of the exp core (exp_core-inl.h), the one range reduction of the
+// sigmoid family. Derivation: tools/gen/exp_constants.py (reduction, table,
+// kGSigmoid) and tools/gen/other_ops_constants.py (kG, the limits).
 //
 // e^-z = 2^-m * 2^(-j/16) * e^t with N = round(z * 16/ln2), m = N >> 4,
 // j = N & 15 and t = N * ln2/16 - z in [-ln2/32, ln2/32];
@@ -22,13 +24,19 @@ struct ExpConsts<float> {
   static constexpr Bits kMagicMMask = 0x003ffff0;   // bits of N & ~15 inside magic + N
   static constexpr Bits kOneBits = 0x3f800000;      // 1.0f
   static constexpr int kMantBits = 23;
-  // g(t) = c0 + c1 t: |e^t - 1 - t - t^2 g(t)| <= 2^-27.7 on [-ln2/32, ln2/32].
-  static constexpr float kG[] = {0x1.000148p-1f, 0x1.55565cp-3f};
-  // Fast path: x >= kFastMin keeps every result normal and 2^-m normal.
-  static constexpr float kFastMin = -87.0f;
-  static constexpr float kZMaxFast = 87.0f;
-  // Beyond this |x| the result is 0 or 1 after rounding (sigmoid(-104.5) < 2^-150).
-  static constexpr float kZMaxSlow = 104.5f;
+  // g(t) = c0 + c1 t + c2 t^2: |e^t - 1 - t - t^2 g(t)| <= 2^-36.5 on
+  // [-ln2/32, ln2/32], for the ops that compute on from the unrounded pieces.
+  static constexpr float kG[] = {0x1p-1f, 0x1.5556e4p-3f, 0x1.55566p-5f};
+  // g(t) = c0 + c1 t: error <= 2^-27.7, enough where sigmoid(+-z) is rounded
+  // straight from the pieces (sigmoid and its derivative).
+  static constexpr float kGSigmoid[] = {0x1.000148p-1f, 0x1.55565cp-3f};
+  // Below kFastZ every 2^-m and every partial product stays normal; beyond
+  // it log1p(e^-z) = e^-z to 2^-100.
+  static constexpr float kFastZ = 80.0f;
+  // Beyond this e^-z rounds to 0 (e^-104.5 < 2^-150): sigmoid(z) is 0 or 1.
+  static constexpr float kZMaxExp = 104.5f;
+  // Backward: FLT_MAX * (1 + z) e^-z < 2^-150 beyond this.
+  static constexpr float kZMaxGrad = 200.0f;
   alignas(64) static constexpr float kTabHi[16] = {
       0x1p+0f,         0x1.ea4afap-1f,  0x1.d5818ep-1f, 0x1.c199bep-1f,
       0x1.ae89fap-1f,  0x1.9c4918p-1f,  0x1.8ace54p-1f, 0x1.7a1148p-1f,
@@ -41,6 +49,11 @@ struct ExpConsts<float> {
       0x1.4636e2p-26f, 0x1.ceac48p-26f, -0x1.c15742p-28f, 0x1.9f3122p-26f};
 };
 
+// g of degree 5: |e^t - 1 - t - t^2 g(t)| <= 2^-64.4, for every f64 use.
+inline constexpr double kExpGDouble[] = {0x1.0000000000001p-1, 0x1.5555555555556p-3,
+                                         0x1.55555554e9468p-5, 0x1.11111110e10a8p-7,
+                                         0x1.6c17ed4cc4834p-10, 0x1.a01b0c2edab7cp-13};
+
 template <>
 struct ExpConsts<double> {
   using Bits = std::int64_t;
@@ -51,13 +64,11 @@ struct ExpConsts<double> {
   static constexpr Bits kMagicMMask = 0x0007fffffffffff0;
   static constexpr Bits kOneBits = 0x3ff0000000000000;
   static constexpr int kMantBits = 52;
-  // g of degree 5: |e^t - 1 - t - t^2 g(t)| <= 2^-64.4.
-  static constexpr double kG[] = {0x1.0000000000001p-1, 0x1.5555555555556p-3,
-                                  0x1.55555554e9468p-5, 0x1.11111110e10a8p-7,
-                                  0x1.6c17ed4cc4834p-10, 0x1.a01b0c2edab7cp-13};
-  static constexpr double kFastMin = -708.0;
-  static constexpr double kZMaxFast = 708.0;
-  static constexpr double kZMaxSlow = 745.5;
+  static constexpr const auto& kG = kExpGDouble;
+  static constexpr const auto& kGSigmoid = kExpGDouble;
+  static constexpr double kFastZ = 700.0;
+  static constexpr double kZMaxExp = 745.5;  // e^-745.5 < 2^-1075
+  static constexpr double kZMaxGrad = 1470.0;
   alignas(64) static constexpr double kTabHi[16] = {
       0x1p+0,                0x1.ea4afa2a490dap-1, 0x1.d5818dcfba487p-1, 0x1.c199bdd85529cp-1,
       0x1.ae89f995ad3adp-1,  0x1.9c49182a3f090p-1, 0x1.8ace5422aa0dbp-1, 0x1.7a11473eb0187p-1,

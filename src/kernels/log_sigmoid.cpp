@@ -1,7 +1,7 @@
 // log_sigmoid(x) = min(x, 0) - log1p(e^-|x|) = -softplus(-x), and its backward
 // dy * sigmoid(-x): SIMD kernels (compiled once per target) and the public span
 // API (contracts in sigma/kernels.h). Both terms have the sign of the result,
-// so the sum of the unrounded pair from softplus_core-inl.h is rounded once:
+// so the sum of the unrounded pair from log1p_core-inl.h is rounded once:
 // exact at huge |x| (log_sigmoid(-1e30) = -1e30, log_sigmoid(100) = -e^-100).
 
 #undef HWY_TARGET_INCLUDE
@@ -10,7 +10,8 @@
 
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
-#include "kernels/softplus_core-inl.h"
+#include "kernels/exp_core-inl.h"
+#include "kernels/log1p_core-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
@@ -18,11 +19,11 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 template <class D>
 HWY_INLINE hn::Vec<D> LogSigmoidVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn::Vec<D> x) {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using L = Log1pConsts<hn::TFromD<D>>;
   const auto z = hn::Neg(x);
   const auto zero = hn::Zero(d);
   // -x >= kLinear: -(-x + log1p(e^x)) rounds to x (also -inf).
-  const auto is_x = hn::Ge(z, hn::Set(d, F::kLinear));
+  const auto is_x = hn::Ge(z, hn::Set(d, L::kLinear));
   if (HWY_LIKELY(AllFastFrom(d, ek, z))) {
     const auto p = Softplus<false, false>(d, ek, lk, z, zero);
     return hn::IfThenElse(is_x, x, hn::Neg(PostScale(p, hn::Add(p.s.hi, p.s.lo))));
@@ -39,8 +40,7 @@ void LogSigmoidKernel(const T* x, T* y, std::size_t n) {
   const LogVecs<hn::ScalableTag<T>> lk(d);
   MapUnary(d, x, y, n, [&](auto dd, auto v) { return LogSigmoidVec(dd, ek, lk, v); });
 }
-void LogSigmoidF32(const float* x, float* y, std::size_t n) { LogSigmoidKernel(x, y, n); }
-void LogSigmoidF64(const double* x, double* y, std::size_t n) { LogSigmoidKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(LogSigmoid, LogSigmoidKernel)
 
 // dx = dy * sigmoid(-x).
 template <class D>
@@ -59,12 +59,7 @@ void LogSigmoidBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
   MapBinary(d, dy, x, dx, n,
             [&](auto dd, auto g, auto v) { return LogSigmoidBackwardVec(dd, k, g, v); });
 }
-void LogSigmoidBackwardF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  LogSigmoidBackwardKernel(dy, x, dx, n);
-}
-void LogSigmoidBackwardF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  LogSigmoidBackwardKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(LogSigmoidBackward, LogSigmoidBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -75,15 +70,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(LogSigmoidF32);
-HWY_EXPORT(LogSigmoidF64);
-HWY_EXPORT(LogSigmoidBackwardF32);
-HWY_EXPORT(LogSigmoidBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(log_sigmoid, LogSigmoidF32, LogSigmoidF64, &reference::log_sigmoid)
-SIGMA_DEFINE_BINARY(log_sigmoid_backward, "x", LogSigmoidBackwardF32, LogSigmoidBackwardF64)
+SIGMA_DEFINE_UNARY(log_sigmoid, LogSigmoid, &reference::log_sigmoid)
+SIGMA_DEFINE_BINARY(log_sigmoid_backward, "x", LogSigmoidBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

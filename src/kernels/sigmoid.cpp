@@ -22,10 +22,30 @@ HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// The exp core's constants with the short f32 polynomial: enough for a result
+// rounded straight from the pieces.
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
+using SigmoidVecs = ExpVecs<D, ExpPoly::kSigmoid>;
+
+// sigmoid(|x|) and sigmoid(-|x|), each rounded once (the fast path assumes
+// |x| <= kFastZ or x >= -kFastZ, see the callers).
+template <class D>
+struct SigmoidPair {
+  hn::Vec<D> pos;  // sigmoid(|x|) in [0.5, 1]
+  hn::Vec<D> neg;  // sigmoid(-|x|) in [0, 0.5]
+};
+template <bool kSlow, class D>
+HWY_INLINE SigmoidPair<D> SigmoidAbs(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
+  using C = ExpConsts<hn::TFromD<D>>;
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, C::kZMaxExp) : k.fast_z);
+  const auto r = SigmoidPieces<kSlow>(d, k, za);
+  return {SigPos(d, r.sp), r.ToNeg(SigNegW(d, r.sp))};
+}
+
+template <class D>
+HWY_INLINE hn::Vec<D> SigmoidVec(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
   const auto negative = hn::Lt(x, hn::Zero(d));
-  if (HWY_LIKELY(AllFast(d, k, x))) {
+  if (HWY_LIKELY(AllFastFrom(d, k, x))) {  // larger x clamp harmlessly: sigmoid = 1
     const auto r = SigmoidAbs<false>(d, k, x);
     return hn::IfThenElse(negative, r.neg, r.pos);
   }
@@ -36,7 +56,7 @@ HWY_INLINE hn::Vec<D> SigmoidVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
 
 // sigmoid(x) * sigmoid(-x), the derivative, from the input.
 template <class D>
-HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D> x) {
+HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const SigmoidVecs<D>& k, hn::Vec<D> x) {
   if (HWY_LIKELY(AllFastAbs(d, k, x))) {
     const auto r = SigmoidAbs<false>(d, k, x);
     return hn::Mul(r.pos, r.neg);
@@ -49,11 +69,10 @@ HWY_INLINE hn::Vec<D> SigmoidDerivVec(D d, const ExpCoreConsts<D>& k, hn::Vec<D>
 template <class T>
 void SigmoidKernel(const T* x, T* y, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpCoreConsts<hn::ScalableTag<T>> k(d);
+  const SigmoidVecs<hn::ScalableTag<T>> k(d);
   MapUnary(d, x, y, n, [&k](auto dd, auto v) { return SigmoidVec(dd, k, v); });
 }
-void SigmoidF32(const float* x, float* y, std::size_t n) { SigmoidKernel(x, y, n); }
-void SigmoidF64(const double* x, double* y, std::size_t n) { SigmoidKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Sigmoid, SigmoidKernel)
 
 // Which NaN comes out of an operation on two NaNs differs between targets;
 // backward kernels return the first NaN input (dy, then the saved value) so
@@ -69,28 +88,18 @@ void SigmoidBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
     return FirstNaN(hn::Mul(g, FmaNeg(d, v, v, v)), g, v);  // dy * (y - y^2)
   });
 }
-void SigmoidBackwardF32(const float* dy, const float* y, float* dx, std::size_t n) {
-  SigmoidBackwardKernel(dy, y, dx, n);
-}
-void SigmoidBackwardF64(const double* dy, const double* y, double* dx, std::size_t n) {
-  SigmoidBackwardKernel(dy, y, dx, n);
-}
+SIGMA_BINARY_KERNELS(SigmoidBackward, SigmoidBackwardKernel)
 
 template <class T>
 void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t n) {
   const hn::ScalableTag<T> d;
-  const ExpCoreConsts<hn::ScalableTag<T>> k(d);
+  const SigmoidVecs<hn::ScalableTag<T>> k(d);
   MapBinary(d, dy, x, dx, n,
             [&k](auto dd, auto g, auto v) {
               return FirstNaN(hn::Mul(g, SigmoidDerivVec(dd, k, v)), g, v);
             });
 }
-void SigmoidBackwardFromInputF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  SigmoidBackwardFromInputKernel(dy, x, dx, n);
-}
-void SigmoidBackwardFromInputF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  SigmoidBackwardFromInputKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(SigmoidBackwardFromInput, SigmoidBackwardFromInputKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -101,21 +110,9 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(SigmoidF32);
-HWY_EXPORT(SigmoidF64);
-HWY_EXPORT(SigmoidBackwardF32);
-HWY_EXPORT(SigmoidBackwardF64);
-HWY_EXPORT(SigmoidBackwardFromInputF32);
-HWY_EXPORT(SigmoidBackwardFromInputF64);
-
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(sigmoid, SigmoidF32, SigmoidF64, &reference::sigmoid)
-
-SIGMA_DEFINE_BINARY(sigmoid_backward, "y", SigmoidBackwardF32, SigmoidBackwardF64)
-SIGMA_DEFINE_BINARY(sigmoid_backward_from_input, "x", SigmoidBackwardFromInputF32,
-                    SigmoidBackwardFromInputF64)
+SIGMA_DEFINE_UNARY(sigmoid, Sigmoid, &reference::sigmoid)
+SIGMA_DEFINE_BINARY(sigmoid_backward, "y", SigmoidBackward)
+SIGMA_DEFINE_BINARY(sigmoid_backward_from_input, "x", SigmoidBackwardFromInput)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -2,7 +2,7 @@
 // kernels (compiled once per target) and the public span API (contracts in
 // sigma/kernels.h).
 //
-// Forward: x times the unrounded sigmoid pieces of softplus_core-inl.h,
+// Forward: x times the unrounded sigmoid pieces of exp_core-inl.h,
 // x q0 (1 + c) for x >= 0 and x (wh + wl) 2^-m for x < 0, rounded once.
 // Backward, with z = |x|:
 //   x >= 0: s (1 + z sigmoid(-z)), all terms positive;
@@ -20,38 +20,56 @@
 
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
-#include "kernels/softplus_core-inl.h"
+#include "kernels/exp_core-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Beyond this x, x * sigmoid(x) rounds to x (f32 from 17.4, f64 from 37.5).
 template <class T>
-constexpr T kSiluIsX = sizeof(T) == 4 ? T(20) : T(40);
+struct SiluConsts;
+// clang-format off
+template <>
+struct SiluConsts<float> {
+  // Beyond this x, x * sigmoid(x) rounds to x (from 17.4).
+  static constexpr float kIsX = 20.0f;
+  // Below -kZMaxSilu, x sigmoid(x) rounds to -0 (112 e^-112 < 2^-150).
+  static constexpr float kZMaxSilu = 112.0f;
+  // silu'(x) = s(x)(1 + x s(-x)) vanishes at x0 = x0_hi + x0_lo; within
+  // kSiluBand of x0 it is (x - x0) P(x - x0): relative error <= 2^-26.6.
+  static constexpr float kSiluX0Hi = -0x1.474974p+0f;
+  static constexpr float kSiluX0Lo = 0x1.bdf6fap-27f;
+  static constexpr float kSiluBand = 0.0625f;
+  static constexpr float kSiluBandP[] = {0x1.be141p-3f, 0x1.2c5634p-3f, 0x1.353eb2p-6f,
+                                         -0x1.f2cbacp-7f, -0x1.b0b6c6p-8f};
+};
+template <>
+struct SiluConsts<double> {
+  static constexpr double kIsX = 40.0;  // from 37.5
+  static constexpr double kZMaxSilu = 753.0;
+  static constexpr double kSiluX0Hi = -0x1.474973c84120bp+0;
+  static constexpr double kSiluX0Lo = -0x1.f8d74bc9ac154p-54;
+  static constexpr double kSiluBand = 0.03125;  // relative error <= 2^-55.5
+  static constexpr double kSiluBandP[] = {0x1.be1410460527fp-3,  0x1.2c563458cc0adp-3,
+                                          0x1.353eb573c999ep-6,  -0x1.f2d0e32bc392ap-7,
+                                          -0x1.b0f82c13f088ap-8, 0x1.098e9797e1a9dp-13,
+                                          0x1.a29d1190a40d7p-11, 0x1.8555a485d8402p-13};
+};
+// clang-format on
 
 template <bool kSlow, class D>
 HWY_INLINE hn::Vec<D> SiluVec(D d, const ExpVecs<D>& k, hn::Vec<D> x) {
   using T = hn::TFromD<D>;
-  using F = FamilyConsts<T>;
+  using F = SiluConsts<T>;
   const auto zero = hn::Zero(d);
   const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxSilu) : k.fast_z);
-  const ExpParts<D> e = ExpNeg<false>(d, k, za, zero);
-  Scale2<D> sc;
-  hn::Vec<D> s;
-  if constexpr (kSlow) {
-    sc = Split2(d, k, e.mfield);
-    s = Scale(sc, k.one);
-  } else {
-    s = Pow2Neg16(d, k, e.mfield);
-  }
-  const SigmoidSplit<D> sp = SplitSigmoid(d, k, e, s);
+  const auto r = SigmoidPieces<kSlow>(d, k, za);
+  const SigmoidSplit<D>& sp = r.sp;
   const auto yp = Fma(d, x, sp.q0, hn::Mul(hn::Mul(x, sp.q0), sp.c));
   const Pair<D> w = SigNegWPair(d, sp);
-  const auto v = Fma(d, x, w.hi, hn::Mul(x, w.lo));
-  const auto yn = kSlow ? Scale(sc, v) : hn::Mul(v, s);
+  const auto yn = r.ToNeg(Fma(d, x, w.hi, hn::Mul(x, w.lo)));
   auto y = hn::IfThenElse(hn::Lt(x, zero), yn, yp);
-  y = hn::IfThenElse(hn::Gt(x, hn::Set(d, kSiluIsX<T>)), x, y);
+  y = hn::IfThenElse(hn::Gt(x, hn::Set(d, F::kIsX)), x, y);
   if constexpr (kSlow) {
     y = hn::IfThenElse(hn::Lt(x, hn::Set(d, -F::kZMaxSilu)), hn::Set(d, T(-0.0)), y);
     y = hn::IfThenElse(hn::Eq(x, x), y, x);  // NaN in, the same NaN out
@@ -67,12 +85,11 @@ void SiluKernel(const T* x, T* y, std::size_t n) {
     return HWY_LIKELY(AllFastFrom(dd, k, v)) ? SiluVec<false>(dd, k, v) : SiluVec<true>(dd, k, v);
   });
 }
-void SiluF32(const float* x, float* y, std::size_t n) { SiluKernel(x, y, n); }
-void SiluF64(const double* x, double* y, std::size_t n) { SiluKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Silu, SiluKernel)
 
 template <class D>
 struct SiluBandVecs {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using F = SiluConsts<hn::TFromD<D>>;
   static constexpr std::size_t kDeg = sizeof(F::kSiluBandP) / sizeof(F::kSiluBandP[0]);
   explicit SiluBandVecs(D d)
       : x0_hi(hn::Set(d, F::kSiluX0Hi)),
@@ -87,10 +104,10 @@ struct SiluBandVecs {
 template <bool kSlow, class D>
 HWY_INLINE hn::Vec<D> SiluBackwardVec(D d, const ExpVecs<D>& k, const SiluBandVecs<D>& b,
                                       hn::Vec<D> dy, hn::Vec<D> x) {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using C = ExpConsts<hn::TFromD<D>>;
   const auto zero = hn::Zero(d);
   const auto one = k.one;
-  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, F::kZMaxGrad) : k.fast_z);
+  const auto za = hn::Min(hn::Abs(x), kSlow ? hn::Set(d, C::kZMaxGrad) : k.fast_z);
   const ExpParts<D> e = ExpNeg<false>(d, k, za, zero);
   const GradScale<kSlow, D> g = MakeGradScale<kSlow>(d, k, za, e);
   const SigmoidSplit<D> sp = SplitSigmoid(d, k, e, g.s);
@@ -128,12 +145,7 @@ void SiluBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
                                              : SiluBackwardVec<true>(dd, k, b, g, v);
   });
 }
-void SiluBackwardF32(const float* dy, const float* x, float* dx, std::size_t n) {
-  SiluBackwardKernel(dy, x, dx, n);
-}
-void SiluBackwardF64(const double* dy, const double* x, double* dx, std::size_t n) {
-  SiluBackwardKernel(dy, x, dx, n);
-}
+SIGMA_BINARY_KERNELS(SiluBackward, SiluBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -152,15 +164,8 @@ double silu_exact(double x) noexcept {
   return double(v >= 0 ? v / (1 + std::exp(-v)) : v * std::exp(v) / (1 + std::exp(v)));
 }
 }  // namespace
-namespace kernels {
-HWY_EXPORT(SiluF32);
-HWY_EXPORT(SiluF64);
-HWY_EXPORT(SiluBackwardF32);
-HWY_EXPORT(SiluBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(silu, SiluF32, SiluF64, &silu_exact)
-SIGMA_DEFINE_BINARY(silu_backward, "x", SiluBackwardF32, SiluBackwardF64)
+SIGMA_DEFINE_UNARY(silu, Silu, &silu_exact)
+SIGMA_DEFINE_BINARY(silu_backward, "x", SiluBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -7,6 +7,22 @@
 // compiled with -ffp-contract=off so the compiler never fuses what we keep
 // separate. Identical operation sequences then give identical bits.
 
+#ifndef SIGMA_UNARY_KERNELS
+// KERNEL's f32 and f64 instances as plain functions NAME##F32 / NAME##F64, the
+// form HWY_EXPORT takes (it cannot export a template). KERNEL(x, y, n).
+#define SIGMA_UNARY_KERNELS(NAME, KERNEL)                                         \
+  void NAME##F32(const float* x, float* y, std::size_t n) { KERNEL(x, y, n); }    \
+  void NAME##F64(const double* x, double* y, std::size_t n) { KERNEL(x, y, n); }
+// The same for KERNEL(dy, saved, dx, n).
+#define SIGMA_BINARY_KERNELS(NAME, KERNEL)                                            \
+  void NAME##F32(const float* dy, const float* s, float* dx, std::size_t n) {         \
+    KERNEL(dy, s, dx, n);                                                             \
+  }                                                                                   \
+  void NAME##F64(const double* dy, const double* s, double* dx, std::size_t n) {      \
+    KERNEL(dy, s, dx, n);                                                             \
+  }
+#endif
+
 #if defined(SIGMA_KERNELS_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIGMA_KERNELS_SIMD_INL_H_
 #undef SIGMA_KERNELS_SIMD_INL_H_
@@ -62,6 +78,42 @@ HWY_INLINE V FmaSub(D d, V a, V b, V c) {
 #else
   return Fma(d, a, b, hn::Neg(c));
 #endif
+}
+
+// value = hi + lo, |lo| <= ulp(hi)/2 or so.
+template <class D>
+struct Pair {
+  hn::Vec<D> hi, lo;
+};
+
+// a + b = s + e exactly, for any a, b (finite sum).
+template <class D>
+HWY_INLINE Pair<D> TwoSum(hn::Vec<D> a, hn::Vec<D> b) {
+  const auto s = hn::Add(a, b);
+  const auto bb = hn::Sub(s, a);
+  const auto e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
+  return {s, e};
+}
+
+// a + b = s + e exactly when |a| >= |b| (or a = 0).
+template <class D>
+HWY_INLINE Pair<D> FastTwoSum(hn::Vec<D> a, hn::Vec<D> b) {
+  const auto s = hn::Add(a, b);
+  return {s, hn::Add(hn::Sub(a, s), b)};
+}
+
+// c[0] + c[1] x + ... + c[K-1] x^(K-1), by Horner's rule with fma.
+template <class D, std::size_t K>
+HWY_INLINE hn::Vec<D> Horner(D d, const hn::Vec<D> (&c)[K], hn::Vec<D> x) {
+  hn::Vec<D> r = c[K - 1];
+  for (std::size_t i = K - 1; i-- > 0;) r = Fma(d, r, x, c[i]);
+  return r;
+}
+
+// Broadcasts K coefficients, once per kernel call.
+template <class D, class T, std::size_t K>
+HWY_INLINE void SetAll(D d, hn::Vec<D> (&v)[K], const T (&c)[K]) {
+  for (std::size_t i = 0; i < K; ++i) v[i] = hn::Set(d, c[i]);
 }
 
 // Applies f(d, v) to n elements of `in`, writing `out` (which may equal `in`).

@@ -5,7 +5,7 @@
 // beta x is kept exact as zh + zl, so the shortcut test (beta x > threshold)
 // is exact, as in sigma::reference::softplus, and a large beta x loses nothing
 // to its rounding. log(1 + e^z) = max(z, 0) + log1p(e^-|z|) comes unrounded from
-// softplus_core-inl.h; the division by beta is corrected by its exact residual,
+// log1p_core-inl.h; the division by beta is corrected by its exact residual,
 // so the result is rounded once.
 
 #undef HWY_TARGET_INCLUDE
@@ -14,7 +14,8 @@
 
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
-#include "kernels/softplus_core-inl.h"
+#include "kernels/exp_core-inl.h"
+#include "kernels/log1p_core-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
@@ -64,10 +65,10 @@ HWY_INLINE hn::Vec<D> DivideByBeta(D d, const Pair<D>& s, hn::Vec<D> beta) {
 template <bool kUnitBeta, class D>
 HWY_INLINE hn::Vec<D> SoftplusVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn::Vec<D> x,
                                   hn::Vec<D> beta, hn::Vec<D> thr) {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using L = Log1pConsts<hn::TFromD<D>>;
   const ScaledInput<D> z = ScaleInput<kUnitBeta>(d, x, beta, thr);
   // Beyond kLinear, log(1 + e^z)/beta rounds to z/beta = x.
-  const auto is_x = hn::Or(z.linear, hn::Ge(z.zh, hn::Set(d, F::kLinear)));
+  const auto is_x = hn::Or(z.linear, hn::Ge(z.zh, hn::Set(d, L::kLinear)));
   if (HWY_LIKELY(AllFastFrom(d, ek, z.zh))) {
     const auto p = Softplus<false, !kUnitBeta>(d, ek, lk, z.zh, z.zl);
     return hn::IfThenElse(is_x, x, PostScale(p, DivideByBeta<kUnitBeta>(d, p.s, beta)));
@@ -148,12 +149,8 @@ HWY_AFTER_NAMESPACE();
 #include "sigma/reference.h"
 
 namespace sigma {
-namespace kernels {
-HWY_EXPORT(SoftplusF32);
-HWY_EXPORT(SoftplusF64);
-HWY_EXPORT(SoftplusBackwardF32);
-HWY_EXPORT(SoftplusBackwardF64);
-}  // namespace kernels
+SIGMA_EXPORT_KERNELS(Softplus)
+SIGMA_EXPORT_KERNELS(SoftplusBackward)
 
 namespace {
 

@@ -6,7 +6,7 @@
 //   z <  kTanhSmall: z + z^3 P(z^2), an odd minimax polynomial (tanh(x) = x
 //                    for tiny x; no exp, no cancellation);
 //   z >= kTanhSmall: 1 - 2 sigmoid(-2z) from the unrounded sigmoid pieces of
-//                    softplus_core-inl.h, 1 - v as an exact pair, rounded once.
+//                    exp_core-inl.h, 1 - v as an exact pair, rounded once.
 // 2z is clamped at 2 kTanhOne, where tanh has long rounded to 1.
 
 #undef HWY_TARGET_INCLUDE
@@ -15,15 +15,39 @@
 
 #include "hwy/highway.h"
 #include "kernels/simd-inl.h"
-#include "kernels/softplus_core-inl.h"
+#include "kernels/exp_core-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sigma::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+template <class T>
+struct TanhConsts;
+// clang-format off
+template <>
+struct TanhConsts<float> {
+  // tanh(z) = z + z^3 P(z^2) for z < kTanhSmall: relative error <= 2^-29.4.
+  static constexpr float kTanhSmall = 0.375f;
+  static constexpr float kTanhP[] = {-0x1.555556p-2f, 0x1.111102p-3f, -0x1.ba0d4cp-5f,
+                                     0x1.640ccap-6f, -0x1.f936a6p-8f};
+  // Beyond this, tanh rounds to 1 (and 2z stays in the fast exp range).
+  static constexpr float kTanhOne = 40.0f;
+};
+template <>
+struct TanhConsts<double> {
+  // relative error <= 2^-59.5
+  static constexpr double kTanhSmall = 0.25;
+  static constexpr double kTanhP[] = {-0x1.5555555555555p-2, 0x1.11111111110a0p-3,
+                                      -0x1.ba1ba1b9f660bp-5, 0x1.664f485d6d4d4p-6,
+                                      -0x1.226e22fa6f453p-7, 0x1.d6c9f446c47cbp-9,
+                                      -0x1.7c2ad98792f89p-10, 0x1.17cd5b9306c04p-11};
+  static constexpr double kTanhOne = 350.0;
+};
+// clang-format on
+
 template <class D>
 struct TanhVecs {
-  using F = FamilyConsts<hn::TFromD<D>>;
+  using F = TanhConsts<hn::TFromD<D>>;
   static constexpr std::size_t kDeg = sizeof(F::kTanhP) / sizeof(F::kTanhP[0]);
   explicit TanhVecs(D d)
       : small(hn::Set(d, F::kTanhSmall)), two_z_max(hn::Set(d, 2 * F::kTanhOne)) {
@@ -74,8 +98,7 @@ void TanhKernel(const T* x, T* y, std::size_t n) {
   const TanhVecs<hn::ScalableTag<T>> t(d);
   MapUnary(d, x, y, n, [&](auto dd, auto v) { return TanhVec(dd, k, t, v); });
 }
-void TanhF32(const float* x, float* y, std::size_t n) { TanhKernel(x, y, n); }
-void TanhF64(const double* x, double* y, std::size_t n) { TanhKernel(x, y, n); }
+SIGMA_UNARY_KERNELS(Tanh, TanhKernel)
 
 template <class T>
 void TanhBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
@@ -88,12 +111,7 @@ void TanhBackwardKernel(const T* dy, const T* y, T* dx, std::size_t n) {
     return hn::IfThenElse(hn::Eq(v, v), r, v);
   });
 }
-void TanhBackwardF32(const float* dy, const float* y, float* dx, std::size_t n) {
-  TanhBackwardKernel(dy, y, dx, n);
-}
-void TanhBackwardF64(const double* dy, const double* y, double* dx, std::size_t n) {
-  TanhBackwardKernel(dy, y, dx, n);
-}
+SIGMA_BINARY_KERNELS(TanhBackward, TanhBackwardKernel)
 
 }  // namespace sigma::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -109,15 +127,8 @@ namespace {
 // tanh in long double, for rounding 16-bit results correctly.
 double tanh_exact(double x) noexcept { return double(std::tanh((long double)x)); }
 }  // namespace
-namespace kernels {
-HWY_EXPORT(TanhF32);
-HWY_EXPORT(TanhF64);
-HWY_EXPORT(TanhBackwardF32);
-HWY_EXPORT(TanhBackwardF64);
-}  // namespace kernels
-
-SIGMA_DEFINE_UNARY(tanh, TanhF32, TanhF64, &tanh_exact)
-SIGMA_DEFINE_BINARY(tanh_backward, "y", TanhBackwardF32, TanhBackwardF64)
+SIGMA_DEFINE_UNARY(tanh, Tanh, &tanh_exact)
+SIGMA_DEFINE_BINARY(tanh_backward, "y", TanhBackward)
 
 }  // namespace sigma
 #endif  // HWY_ONCE
