@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Derives the constants of src/kernels/softplus_core-inl.h (FamilyConsts): the
-cores of sigma's log_sigmoid, softplus, silu, tanh and bce_with_logits kernels.
+"""Derives the constants of the sigmoid family's cores: the f32 exp polynomial
+(src/kernels/exp_tables.h, ExpConsts), the log1p tables (log1p_tables.h,
+Log1pConsts), tanh's polynomial (tanh.cpp) and silu's backward band (silu.cpp),
+used by sigma's log_sigmoid, softplus, silu, tanh and bce_with_logits kernels.
 
 Needs mpmath. Prints C++ literals and each approximation's error after rounding
 its coefficients to the target type; the kernels' tests check the effect
