@@ -16,16 +16,22 @@ TensorIterator& TensorIterator::add_output(const Tensor& out) {
   return *this;
 }
 
-TensorIterator& TensorIterator::add_input(const Tensor& in, const char* what) {
-  check_defined(op_, in, what);
+void TensorIterator::add(const Tensor& in, const char* what) {
+  if (inputs_.full())
+    throw Error(std::string(op_) + ": an element-wise op takes at most " +
+                std::to_string(kMaxOperands) + " operands (internal)");
   inputs_.push_back(in);
   names_.push_back(what);
+}
+
+TensorIterator& TensorIterator::add_input(const Tensor& in, const char* what) {
+  check_defined(op_, in, what);
+  add(in, what);
   return *this;
 }
 
 TensorIterator& TensorIterator::add_optional_input(const Tensor& in, const char* what) {
-  inputs_.push_back(in);
-  names_.push_back(what);
+  add(in, what);
   return *this;
 }
 
@@ -59,20 +65,27 @@ TensorIterator& TensorIterator::build() {
   out_dtype_ = bool_out_ ? kBool : dtype_;
 
   // The shape: the inputs' broadcast, which a given output must have.
-  shape_ = inputs_[0].sizes().vec();
+  shape_ = inputs_[0].sizes();
   for (std::size_t i = 1; i < inputs_.size(); ++i)
-    if (inputs_[i].defined() && !(inputs_[i].sizes() == IntArrayRef(shape_)))
-      shape_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
+    if (inputs_[i].defined() && !(inputs_[i].sizes() == shape_)) {
+      broadcast_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
+      shape_ = broadcast_;
+    }
   if (given_) {
     if (!all_dtypes_ && !bool_out_ && !is_floating_point(given_out_.dtype()))
       throw_dtype(op_, given_out_.dtype(), "a floating-point output (the result is written there)");
-    if (!(given_out_.sizes() == IntArrayRef(shape_)))
+    if (!(given_out_.sizes() == shape_))
       throw Error(std::string(op_) + ": the output has shape " + shape_string(given_out_.sizes()) +
                   " but the inputs' shape is " + shape_string(shape_) + " (it is not resized)");
   }
   numel_ = checked_numel(op_, shape_);
   built_ = true;
   return *this;
+}
+
+void TensorIterator::check_index(std::size_t i) const {
+  if (i >= dense_.size())
+    throw Error(std::string(op_) + ": no dense input " + std::to_string(i) + " (internal)");
 }
 
 void TensorIterator::check_loop(std::size_t n, bool all_dtypes, bool bool_out) const {

@@ -93,9 +93,35 @@ void map_fast(const Tensor& out, const F& f, const Ts&... in) {
   map_fast_impl<O, I...>(std::index_sequence_for<I...>{}, out, f, in...);
 }
 
+// A fixed-capacity list of an op's operands, so that building an iterator
+// allocates nothing but its output (per-op overhead, docs/PERFORMANCE.md).
+inline constexpr std::size_t kMaxOperands = 6;
+template <class T> class OperandList {
+ public:
+  void push_back(T v) { items_[n_++] = std::move(v); }
+  void clear() {
+    for (std::size_t i = 0; i < n_; ++i) items_[i] = T();
+    n_ = 0;
+  }
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  bool full() const noexcept { return n_ == kMaxOperands; }
+  T& operator[](std::size_t i) noexcept { return items_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return items_[i]; }
+  const T* begin() const noexcept { return items_.data(); }
+  const T* end() const noexcept { return items_.data() + n_; }
+
+ private:
+  std::array<T, kMaxOperands> items_{};
+  std::size_t n_ = 0;
+};
+
 class TensorIterator {
  public:
   explicit TensorIterator(const char* op) : op_(op) {}
+  // shape() may refer into the iterator itself.
+  TensorIterator(const TensorIterator&) = delete;
+  TensorIterator& operator=(const TensorIterator&) = delete;
 
   // Write the result into out (shape fixed: the inputs must broadcast to it;
   // its dtype must be floating) instead of a new tensor.
@@ -163,7 +189,10 @@ class TensorIterator {
 
   // After for_each_span: input i as the kernel read it (dense, of dtype(),
   // broadcast), for a backward to save.
-  const Tensor& dense_input(std::size_t i) const { return dense_.at(i); }
+  const Tensor& dense_input(std::size_t i) const {
+    check_index(i);
+    return dense_[i];
+  }
 
   // The result: the given output, or the new tensor.
   const Tensor& output() const noexcept { return given_ ? given_out_ : out_; }
@@ -196,6 +225,8 @@ class TensorIterator {
     }
   }
   void check_loop(std::size_t n, bool all_dtypes, bool bool_out) const;
+  void check_index(std::size_t i) const;
+  void add(const Tensor& in, const char* what);
   void prepare_dense();
   // Fills strided_ and out_; whether every input is read in dtype_ (else
   // they were cast to compute type ct).
@@ -203,8 +234,8 @@ class TensorIterator {
   void finish();
 
   const char* op_;
-  std::vector<Tensor> inputs_;
-  std::vector<const char*> names_;
+  OperandList<Tensor> inputs_;
+  OperandList<const char*> names_;
   Tensor given_out_;
   bool given_ = false;
   bool promote_integral_ = false;
@@ -215,11 +246,12 @@ class TensorIterator {
 
   ScalarType dtype_ = kFloat;
   Device device_{kCPU};
-  std::vector<std::int64_t> shape_;
+  IntArrayRef shape_;                       // the first input's sizes, or broadcast_
+  std::vector<std::int64_t> broadcast_;     // the broadcast shape, when it differs
   std::int64_t numel_ = 0;
   ScalarType out_dtype_ = kFloat;  // dtype_, or bool
-  std::vector<Tensor> dense_;      // span loop: the inputs as dense tensors of dtype_
-  std::vector<Tensor> strided_;    // element loop: the inputs viewed with shape_
+  OperandList<Tensor> dense_;      // span loop: the inputs as dense tensors of dtype_
+  OperandList<Tensor> strided_;    // element loop: the inputs viewed with shape_
   Tensor out_;                     // what the loop writes: given_out_ or a new tensor
 };
 
