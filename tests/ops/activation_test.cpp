@@ -24,15 +24,7 @@
 
 namespace {
 
-using sigma::Tensor;
-using sigma::test::mp_log_sigmoid;
-using sigma::test::mp_sigmoid;
-using sigma::test::expect_error;
-using sigma::test::mp_softplus;
-using sigma::test::ulp_error;
-using LD = long double;
-using Fn = std::function<Tensor(const Tensor&)>;
-
+// The references, checks and names both op tests share.
 using namespace sigma::test::activation;
 
 // ---- sigmoid.

@@ -23,6 +23,11 @@
 namespace sigma::test::activation {
 
 using sigma::Tensor;
+using sigma::test::expect_error;
+using sigma::test::mp_log_sigmoid;
+using sigma::test::mp_sigmoid;
+using sigma::test::mp_softplus;
+using sigma::test::ulp_error;
 using LD = long double;
 using Fn = std::function<Tensor(const Tensor&)>;
 
