@@ -27,12 +27,6 @@
 
 namespace sigma::detail {
 
-// The shape both operands broadcast to; sigma::Error naming op if none.
-inline std::vector<std::int64_t> output_shape(const char* op, const Tensor& a, const Tensor& b) {
-  if (a.sizes() == b.sizes()) return a.sizes().vec();
-  return broadcast_shapes(op, a.sizes(), b.sizes());
-}
-
 // The element loop of the pipeline (tensor/iterator.h) for the usual case:
 // the inputs broadcast, computed in common (the caller's result type; int64
 // and bool inputs are converted when it is floating), written to a new
