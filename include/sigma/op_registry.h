@@ -28,7 +28,7 @@ struct OpKernels {
   BinaryKernel<double> f64_backward = nullptr;
   // For arity 2: true when the saved input is the forward's output y (so
   // tools feed f(x) rather than x).
-  bool saved_is_output = false;
+  bool saved_is_output = false;  // from SIGMA_OP_LIST
   Op forward = op;  // the forward op a backward belongs to
 };
 

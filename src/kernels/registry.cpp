@@ -1,66 +1,51 @@
-// The op registry: SIGMA_OP_LIST -> public kernel functions behind one
-// signature per arity, for the tools. Rows are positional; the static_assert
-// below fails the build for a missing, extra or misplaced row.
+// The op registry of sigma/op_registry.h: every op of SIGMA_OP_LIST behind
+// one signature per arity, for the tools, generated from the list. Each
+// entry is a view of the kernel table (kernels/table.h) with the op's
+// default parameters, so the tools run exactly what the tensor ops run.
 #include <array>
+#include <utility>
 
-#include "sigma/kernels.h"
+#include "kernels/table.h"
 #include "sigma/op_registry.h"
 
 namespace sigma {
 namespace {
 
-template <class T>
-void softplus_default(std::span<const T> x, std::span<T> y) {
-  softplus(x, y);
+template <Op op, class T>
+void unary_entry(std::span<const T> x, std::span<T> y) {
+  static const auto fn = detail::unary_kernel<T>(op, kCPU);
+  fn(x, y, {});
 }
-template <class T>
-void softplus_backward_default(std::span<const T> dy, std::span<const T> x, std::span<T> dx) {
-  softplus_backward(dy, x, dx);
-}
-
-template <class T>
-constexpr UnaryKernel<T> un(void (*f)(std::span<const T>, std::span<T>)) {
-  return f;
-}
-template <class T>
-constexpr BinaryKernel<T> bin(void (*f)(std::span<const T>, std::span<const T>, std::span<T>)) {
-  return f;
+template <Op op, class T>
+void binary_entry(std::span<const T> dy, std::span<const T> s, std::span<T> dx) {
+  static const auto fn = detail::binary_kernel<T>(op, kCPU);
+  fn(dy, s, dx, {});
 }
 
-#define SIGMA_UNARY_ENTRY(name) \
-  OpKernels{Op::name, un<float>(&name), un<double>(&name), un<bfloat16>(&name), un<float16>(&name)}
-#define SIGMA_BINARY_ENTRY(name, fwd, saved_output)                                           \
-  OpKernels{Op::name,  nullptr, nullptr, nullptr, nullptr, bin<float>(&name), bin<double>(&name), \
-            saved_output, Op::fwd}
-
-constexpr std::array<OpKernels, op_count> kTable = {
-    SIGMA_UNARY_ENTRY(sigmoid),
-    SIGMA_BINARY_ENTRY(sigmoid_backward, sigmoid, true),
-    SIGMA_BINARY_ENTRY(sigmoid_backward_from_input, sigmoid, false),
-    SIGMA_UNARY_ENTRY(log_sigmoid),
-    SIGMA_BINARY_ENTRY(log_sigmoid_backward, log_sigmoid, false),
-    OpKernels{Op::softplus, &softplus_default<float>, &softplus_default<double>,
-              &softplus_default<bfloat16>, &softplus_default<float16>},
-    OpKernels{Op::softplus_backward, nullptr, nullptr, nullptr, nullptr,
-              &softplus_backward_default<float>, &softplus_backward_default<double>, false,
-              Op::softplus},
-    SIGMA_UNARY_ENTRY(silu),
-    SIGMA_BINARY_ENTRY(silu_backward, silu, false),
-    SIGMA_UNARY_ENTRY(tanh),
-    SIGMA_BINARY_ENTRY(tanh_backward, tanh, true),
-};
-
-// Row i is op i. (A row of the wrong arity does not compile: the entry
-// macros take the kernels by the op's own name. Function pointers are not
-// compared with null here: with -fPIC and the sanitizers GCC does not treat
-// that as a constant expression.)
-constexpr bool rows_match_the_list() {
-  for (int i = 0; i < op_count; ++i)
-    if (static_cast<int>(kTable[static_cast<std::size_t>(i)].op) != i) return false;
-  return true;
+template <Op op>
+constexpr OpKernels row() {
+  OpKernels k{op};
+  k.saved_is_output = op_info(op).saved_is_output;
+  k.forward = op_info(op).forward;
+  if constexpr (op_arity_of(op) == 1) {
+    k.f32 = &unary_entry<op, float>;
+    k.f64 = &unary_entry<op, double>;
+    k.bf16 = &unary_entry<op, bfloat16>;
+    k.f16 = &unary_entry<op, float16>;
+  } else {
+    k.f32_backward = &binary_entry<op, float>;
+    k.f64_backward = &binary_entry<op, double>;
+  }
+  return k;
 }
-static_assert(rows_match_the_list(),
-              "kTable must have one row per SIGMA_OP_LIST entry, in list order");
+
+template <std::size_t... I>
+constexpr std::array<OpKernels, op_count> make_table(std::index_sequence<I...>) {
+  return {row<static_cast<Op>(I)>()...};
+}
+
+constexpr std::array<OpKernels, op_count> kTable =
+    make_table(std::make_index_sequence<static_cast<std::size_t>(op_count)>());
 
 }  // namespace
 

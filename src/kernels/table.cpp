@@ -31,7 +31,7 @@ void call(const K& k, const KernelParams& p, S... spans) {
 template <class T, int arity> struct CpuColumn {
   using Fn = std::conditional_t<arity == 1, UnaryFn<T>, BinaryFn<T>>;
   static constexpr std::array<Fn, op_count> table = {
-#define SIGMA_TABLE_ENTRY(name, op_arity)                                                          \
+#define SIGMA_TABLE_ENTRY(name, op_arity, ...)                                                       \
   [] {                                                                                             \
     constexpr auto k = [](auto... a) -> decltype(sigma::name(a...)) { return sigma::name(a...); }; \
     using K = std::remove_const_t<decltype(k)>;                                                    \
