@@ -52,7 +52,7 @@ void sigmoid_backward_from_input(std::span<const float16> dy, std::span<const fl
                                  std::span<float16> dx);
 
 // ---- Other ops of the sigmoid family (log_sigmoid, softplus, silu, tanh,
-// bce_with_logits) and their backward kernels. Implementations live in
+// hardsigmoid, logit, bce_with_logits) and their backward kernels. Implementations live in
 // src/kernels/<op>.cpp.
 // BEGIN other-ops
 // y = log_sigmoid(x) = log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
@@ -157,6 +157,54 @@ void tanh_backward(std::span<const bfloat16> dy, std::span<const bfloat16> y,
                    std::span<bfloat16> dx);
 void tanh_backward(std::span<const float16> dy, std::span<const float16> y,
                    std::span<float16> dx);
+
+// y = hardsigmoid(x) = min(max(x + 3, 0), 6) / 6: 0 for x <= -3, 1 for
+// x >= 3, (x + 3) / 6 between (PyTorch's definition). NaN -> the same NaN.
+// Error: <= 1 ULP for f32 and f64, over every input (the kernel rounds
+// (x + 3) / 6 once; measured 0.5); bf16/f16 correctly rounded.
+void hardsigmoid(std::span<const float> x, std::span<float> y);
+void hardsigmoid(std::span<const double> x, std::span<double> y);
+void hardsigmoid(std::span<const bfloat16> x, std::span<bfloat16> y);
+void hardsigmoid(std::span<const float16> x, std::span<float16> y);
+
+// dx = dy / 6 for -3 < x < 3, else 0, from the input x (PyTorch's open
+// interval; at x = +-3 the gradient is 0). NaN x gives NaN, where PyTorch
+// gives 0. Error: <= 1 ULP (dy / 6 rounded once; measured 0.5).
+void hardsigmoid_backward(std::span<const float> dy, std::span<const float> x,
+                          std::span<float> dx);
+void hardsigmoid_backward(std::span<const double> dy, std::span<const double> x,
+                          std::span<double> dx);
+void hardsigmoid_backward(std::span<const bfloat16> dy, std::span<const bfloat16> x,
+                          std::span<bfloat16> dx);
+void hardsigmoid_backward(std::span<const float16> dy, std::span<const float16> x,
+                          std::span<float16> dx);
+
+// y = logit(x) = log(x / (1 - x)), the inverse of sigmoid, with PyTorch's
+// eps: eps >= 0 clamps x to [eps, 1 - eps] first (both in the input's type);
+// a negative eps (the default) clamps nothing. x = 0 -> -inf, x = 1 -> +inf,
+// x outside [0, 1] -> NaN, NaN -> the same NaN. Throws std::invalid_argument
+// (naming the op) for a NaN eps.
+// Error: f32 <= 1 ULP over every input in [0, 1]; f64 <= 1 ULP
+// (docs/ACCURACY.md has the measured figures); bf16/f16 correctly rounded
+// without eps, else rounded once from f32.
+void logit(std::span<const float> x, std::span<float> y, double eps = -1.0);
+void logit(std::span<const double> x, std::span<double> y, double eps = -1.0);
+void logit(std::span<const bfloat16> x, std::span<bfloat16> y, double eps = -1.0);
+void logit(std::span<const float16> x, std::span<float16> y, double eps = -1.0);
+
+// dx = dy / (x (1 - x)), from the input x, for x in [lo, hi] = [eps, 1 - eps]
+// ([0, 1] without eps); outside it 0 with eps, NaN without (PyTorch's
+// semantics; a NaN x gives NaN). x (1 - x) is formed as an exact pair and the
+// quotient corrected by its residual. Error: <= 1 ULP relative to the exact
+// value for the given dy and x wherever it is a normal number.
+void logit_backward(std::span<const float> dy, std::span<const float> x, std::span<float> dx,
+                    double eps = -1.0);
+void logit_backward(std::span<const double> dy, std::span<const double> x,
+                    std::span<double> dx, double eps = -1.0);
+void logit_backward(std::span<const bfloat16> dy, std::span<const bfloat16> x,
+                    std::span<bfloat16> dx, double eps = -1.0);
+void logit_backward(std::span<const float16> dy, std::span<const float16> x,
+                    std::span<float16> dx, double eps = -1.0);
 
 // Element-wise binary cross-entropy on logits x with targets t:
 //   loss_i = w_i [pw_i t_i softplus(-x_i) + (1 - t_i) softplus(x_i)]

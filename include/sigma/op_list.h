@@ -37,7 +37,11 @@
   X(silu, 1, silu, x, 1, 1, -kOpInf, kOpInf)                                  \
   X(silu_backward, 2, silu, x, 4, 4, -kOpInf, kOpInf)                         \
   X(tanh, 1, tanh, x, 1, 1, -kOpInf, kOpInf)                                  \
-  X(tanh_backward, 2, tanh, y, 2, 2, -kOpInf, kOpInf)
+  X(tanh_backward, 2, tanh, y, 2, 2, -kOpInf, kOpInf)                        \
+  X(hardsigmoid, 1, hardsigmoid, x, 1, 1, -kOpInf, kOpInf)                    \
+  X(hardsigmoid_backward, 2, hardsigmoid, x, 1, 1, -kOpInf, kOpInf)           \
+  X(logit, 1, logit, x, 1, 1, 0, 1)                                           \
+  X(logit_backward, 2, logit, x, 1, 1, 0, 1)
 
 namespace sigma {
 

@@ -112,6 +112,14 @@ Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 Tensor silu(const Tensor& x);
 Tensor log_sigmoid(const Tensor& x);
 Tensor softplus(const Tensor& x, const Scalar& beta = 1, const Scalar& threshold = 20);
+// min(max(x + 3, 0), 6) / 6 (PyTorch's hardsigmoid); the gradient is 1/6 on
+// (-3, 3) and 0 elsewhere, ends included.
+Tensor hardsigmoid(const Tensor& x);
+// log(x / (1 - x)), the inverse of sigmoid: -inf at 0, +inf at 1, NaN outside
+// [0, 1]. With eps (as PyTorch), x is clamped to [eps, 1 - eps] first and the
+// gradient is 0 outside that interval; a negative eps clamps nothing.
+// Integer and bool inputs compute in the default dtype.
+Tensor logit(const Tensor& x, std::optional<double> eps = std::nullopt);
 // Element-wise loss of sigma/kernels.h's bce_with_logits, reduced by
 // kNone, kMean or kSum (or PyTorch's strings "none", "mean", "sum"). weight
 // broadcasts to the input's shape, pos_weight along its last dimension.

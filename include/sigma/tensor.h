@@ -188,6 +188,7 @@ class Tensor {
   Tensor relu() const;
   Tensor log_sigmoid() const;
   Tensor silu() const;
+  Tensor logit(std::optional<double> eps = std::nullopt) const;
 
   // ---- Linear algebra and reductions.
   Tensor matmul(const Tensor& o) const;

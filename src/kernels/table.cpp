@@ -16,12 +16,14 @@ namespace {
 
 // Calls the kernel k (a generic lambda over one overload set) on the spans,
 // with the op's parameters when it takes them (softplus: beta, threshold in
-// the compute type).
+// the compute type; logit: eps).
 template <class T, class K, class... S>
 void call(const K& k, const KernelParams& p, S... spans) {
   using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
   if constexpr (std::is_invocable_v<const K&, S..., C, C>)
     k(spans..., static_cast<C>(p.beta), static_cast<C>(p.threshold));
+  else if constexpr (std::is_invocable_v<const K&, S..., double>)
+    k(spans..., p.eps);
   else
     k(spans...);
 }

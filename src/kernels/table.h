@@ -20,6 +20,7 @@ namespace sigma::detail {
 struct KernelParams {
   double beta = 1.0;        // softplus, softplus_backward
   double threshold = 20.0;  // softplus, softplus_backward
+  double eps = -1.0;        // logit, logit_backward (negative: no clamping)
 };
 
 // Arity 1: y = f(x). Arity 2: dx = f(dy, saved).

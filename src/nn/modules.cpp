@@ -49,6 +49,7 @@ Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options) {
   return sigma::softplus(input, options.beta(), options.threshold());
 }
 Tensor logsigmoid(const Tensor& input) { return sigma::log_sigmoid(input); }
+Tensor hardsigmoid(const Tensor& input) { return sigma::hardsigmoid(input); }
 
 // input [*, in], weight [out, in], bias [out] -> [*, out]
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -177,6 +178,8 @@ void SoftplusImpl::pretty_print(std::ostream& stream) const {
 
 Tensor LogSigmoidImpl::forward(const Tensor& input) { return F::logsigmoid(input); }
 void LogSigmoidImpl::pretty_print(std::ostream& stream) const { stream << "LogSigmoid()"; }
+Tensor HardsigmoidImpl::forward(const Tensor& input) { return F::hardsigmoid(input); }
+void HardsigmoidImpl::pretty_print(std::ostream& stream) const { stream << "Hardsigmoid()"; }
 
 // ---- Sequential.
 

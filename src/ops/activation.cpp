@@ -1,5 +1,5 @@
 // activation.cpp: the activations of the sigmoid family (sigmoid, tanh, silu,
-// log_sigmoid, softplus, binary_cross_entropy_with_logits) on the SIMD kernels
+// log_sigmoid, softplus, hardsigmoid, logit) on the SIMD kernels
 // of sigma/kernels.h, plus relu and gelu, each forward beside its backward.
 //
 // The kernel ops run through the element-wise pipeline: TensorIterator
@@ -259,8 +259,8 @@ struct KernelBackward final : autograd::Node {
 };
 
 Tensor input_saving_forward(Op op, Op backward_op, const char* name, const Tensor& x,
-                            const KernelParams& p = {}) {
-  Tensor y = kernel_forward(op, x, /*promote=*/false, p);
+                            const KernelParams& p = {}, bool promote = false) {
+  Tensor y = kernel_forward(op, x, promote, p);
   if (auto node = make_node<KernelBackward>({&x}, name, backward_op, p)) {
     node->x = SavedVariable(x);
     set_history(y, node);
@@ -374,6 +374,22 @@ Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
     throw Error(m.str());
   }
   return input_saving_forward(Op::softplus, Op::softplus_backward, "SoftplusBackward", x, {b, th});
+}
+
+// ---- hardsigmoid and logit: the worked example of docs/ARCHITECTURE.md,
+// "Adding an op". Each is a pair of rows in SIGMA_OP_LIST, its kernels, and
+// these lines.
+Tensor hardsigmoid(const Tensor& x) {
+  return input_saving_forward(Op::hardsigmoid, Op::hardsigmoid_backward, "HardsigmoidBackward", x);
+}
+
+// Integer and bool inputs compute in the default dtype, as PyTorch's logit.
+Tensor logit(const Tensor& x, std::optional<double> eps) {
+  if (eps && std::isnan(*eps)) throw Error("logit: eps is NaN (give a number in [0, 0.5] or none)");
+  KernelParams p;
+  p.eps = eps.value_or(-1.0);  // negative: no clamping, as PyTorch's eps < 0
+  return input_saving_forward(Op::logit, Op::logit_backward, "LogitBackward", x, p,
+                              /*promote=*/true);
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {

@@ -139,6 +139,7 @@ Tensor Tensor::tanh() const { return sigma::tanh(*this); }
 Tensor Tensor::relu() const { return sigma::relu(*this); }
 Tensor Tensor::log_sigmoid() const { return sigma::log_sigmoid(*this); }
 Tensor Tensor::silu() const { return sigma::silu(*this); }
+Tensor Tensor::logit(std::optional<double> eps) const { return sigma::logit(*this, eps); }
 
 Tensor Tensor::matmul(const Tensor& o) const { return sigma::matmul(*this, o); }
 Tensor Tensor::mm(const Tensor& o) const { return sigma::mm(*this, o); }

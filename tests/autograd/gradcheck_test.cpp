@@ -258,6 +258,30 @@ TEST(Gradcheck, SoftplusBetaThreshold) {
         [](const TensorList& in) { return sigma::softplus(in[0] * 10.0); }, {x()});
 }
 
+TEST(Gradcheck, HardsigmoidAndLogit) {
+  // hardsigmoid has kinks at +-3: values stay clear of them. logit lives on
+  // (0, 1): inputs there, clear of the eps clamp's ends.
+  auto x = [] {
+    return sigma::tensor({-5.0, -2.9, -1.4, -0.2, 0.0, 0.7, 1.9, 2.8, 4.2}, sigma::kFloat64)
+        .requires_grad_();
+  };
+  check("hardsigmoid", [](const TensorList& in) { return sigma::hardsigmoid(in[0]); }, {x()});
+  check("hardsigmoid transposed", [](const TensorList& in) { return sigma::hardsigmoid(in[0]); },
+        {transposed({3, 2}, 41, -4.0, 4.0)});
+  auto p = [] {
+    return sigma::tensor({0.003, 0.05, 0.2, 0.37, 0.5, 0.66, 0.8, 0.95, 0.997}, sigma::kFloat64)
+        .requires_grad_();
+  };
+  check("logit", [](const TensorList& in) { return sigma::logit(in[0]); }, {p()});
+  check("logit eps 0.1 (constant outside [0.1, 0.9])",
+        [](const TensorList& in) { return sigma::logit(in[0], 0.1); }, {p()});
+  check("logit strided", [](const TensorList& in) { return in[0].logit(); },
+        {strided({2, 3}, 42, 0.1, 0.9)});
+  check("logit of sigmoid is the identity",
+        [](const TensorList& in) { return sigma::logit(sigma::sigmoid(in[0])); },
+        {rnd({2, 4}, 43, -3.0, 3.0)});
+}
+
 TEST(Gradcheck, BinaryCrossEntropyWithLogits) {
   const Shape s = {2, 3};
   Tensor w = values({3}, 0.5, 2.0, 120);  // broadcasts to the input's shape

@@ -15,6 +15,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -121,7 +122,11 @@ void check_contract(Op op) {
                         << "]) gave " << y[i] << ", not NaN, on " << target;
         continue;
       }
-      const R want = sigma::cli::reference_value<R>(op, R(saved[i]));
+      R want = sigma::cli::reference_value<R>(op, R(saved[i]));
+      // A value that rounds past T's largest is inf in T.
+      constexpr long double kOverflow = (long double)std::numeric_limits<T>::max() *
+                                        (1.0L + (long double)std::numeric_limits<T>::epsilon() / 4);
+      if (std::fabs((long double)want) >= kOverflow) want = std::copysign(R(INFINITY), want);
       if (info.arity == 2 && std::isfinite(want) &&
           std::fabs((long double)want) < (long double)std::numeric_limits<T>::min())
         continue;  // a backward's contract holds where the result is normal
@@ -132,6 +137,9 @@ void check_contract(Op op) {
     EXPECT_EQ(bad_nan, 0u);
     EXPECT_GT(checked, x.size() / 4) << "too few inputs in the domain";
     EXPECT_LE(worst, bound) << "worst at x = " << worst_x << " on " << target;
+    std::printf("%s %s: max %.3f ULP (bound %.1f) over %llu inputs\n", std::string(info.name).c_str(),
+                std::is_same_v<T, float> ? "f32" : "f64", worst, bound,
+                static_cast<unsigned long long>(checked));
   });
 }
 

@@ -2,8 +2,8 @@
 // SIGMA_OP_LIST routes, for every storage type, to that op's own span
 // function (compared bit for bit with the public function called by name,
 // a mapping written out here independently of the generated table), the
-// wrong arity and other devices are clear errors, and softplus's parameters
-// reach its kernel.
+// wrong arity and other devices are clear errors, and the parameters
+// (softplus's beta and threshold, logit's eps) reach the kernels.
 #include "kernels/table.h"
 
 #include <gtest/gtest.h>
@@ -59,7 +59,9 @@ template <class T> std::map<std::string, Unary<T>> unary_by_name() {
           {"log_sigmoid", [](auto x, auto y) { sigma::log_sigmoid(x, y); }},
           {"softplus", [](auto x, auto y) { sigma::softplus(x, y); }},
           {"silu", [](auto x, auto y) { sigma::silu(x, y); }},
-          {"tanh", [](auto x, auto y) { sigma::tanh(x, y); }}};
+          {"tanh", [](auto x, auto y) { sigma::tanh(x, y); }},
+          {"hardsigmoid", [](auto x, auto y) { sigma::hardsigmoid(x, y); }},
+          {"logit", [](auto x, auto y) { sigma::logit(x, y); }}};
 }
 template <class T> std::map<std::string, Binary<T>> binary_by_name() {
   return {{"sigmoid_backward", [](auto a, auto b, auto c) { sigma::sigmoid_backward(a, b, c); }},
@@ -69,7 +71,10 @@ template <class T> std::map<std::string, Binary<T>> binary_by_name() {
            [](auto a, auto b, auto c) { sigma::log_sigmoid_backward(a, b, c); }},
           {"softplus_backward", [](auto a, auto b, auto c) { sigma::softplus_backward(a, b, c); }},
           {"silu_backward", [](auto a, auto b, auto c) { sigma::silu_backward(a, b, c); }},
-          {"tanh_backward", [](auto a, auto b, auto c) { sigma::tanh_backward(a, b, c); }}};
+          {"tanh_backward", [](auto a, auto b, auto c) { sigma::tanh_backward(a, b, c); }},
+          {"hardsigmoid_backward",
+           [](auto a, auto b, auto c) { sigma::hardsigmoid_backward(a, b, c); }},
+          {"logit_backward", [](auto a, auto b, auto c) { sigma::logit_backward(a, b, c); }}};
 }
 
 template <class T> void check_every_op() {
@@ -120,6 +125,23 @@ TEST(KernelTable, SoftplusParametersReachTheKernel) {
   std::vector<float> plain(x.size());
   sigma::softplus(std::span<const float>(x), std::span<float>(plain));
   EXPECT_FALSE(same_bits(got, plain));
+}
+
+TEST(KernelTable, LogitEpsReachesTheKernel) {
+  const std::vector<double> x = {-0.5, 0.0, 0.02, 0.3, 0.5, 0.97, 1.0, 1.5};
+  std::vector<double> got(x.size()), want(x.size()), plain(x.size());
+  sigma::detail::KernelParams p;
+  p.eps = 0.05;
+  sigma::detail::unary_kernel<double>(Op::logit, sigma::kCPU)(x, got, p);
+  sigma::logit(std::span<const double>(x), std::span<double>(want), 0.05);
+  sigma::detail::unary_kernel<double>(Op::logit, sigma::kCPU)(x, plain, {});
+  EXPECT_TRUE(same_bits(got, want));
+  EXPECT_FALSE(same_bits(got, plain));  // the default clamps nothing
+  std::vector<float> xf(x.begin(), x.end()), dy(x.size(), 1.0f), g(x.size()), w(x.size());
+  sigma::detail::binary_kernel<float>(Op::logit_backward, sigma::kCPU)(dy, xf, g, p);
+  sigma::logit_backward(std::span<const float>(dy), std::span<const float>(xf), std::span<float>(w),
+                        0.05);
+  EXPECT_TRUE(same_bits(g, w));
 }
 
 TEST(KernelTable, OnlyTheCpuHasKernels) {

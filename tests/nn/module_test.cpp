@@ -378,6 +378,9 @@ TEST(Activation, ModulesMatchClosedForms) {
   // Functional forms are the same computation.
   EXPECT_TRUE(F::sigmoid(x).equal(sigma::sigmoid(x)));
   EXPECT_TRUE(F::logsigmoid(x).equal(nn::LogSigmoid()(x)));
+  expect_close(nn::Hardsigmoid()(x), ref([](double v) { return std::clamp((v + 3) / 6, 0.0, 1.0); }),
+               1e-7, 1e-8);
+  EXPECT_TRUE(F::hardsigmoid(x).equal(nn::Hardsigmoid()(x)));
 }
 
 TEST(Activation, InplaceReLUOverwritesItsInput) {
@@ -613,6 +616,7 @@ TEST(Repr, MatchesPyTorch) {
   EXPECT_EQ(repr(*nn::Softplus(nn::SoftplusOptions().beta(0.5))),
             "Softplus(beta=0.5, threshold=20.0)");
   EXPECT_EQ(repr(*nn::LogSigmoid()), "LogSigmoid()");
+  EXPECT_EQ(repr(*nn::Hardsigmoid()), "Hardsigmoid()");
   EXPECT_EQ(repr(*nn::BCEWithLogitsLoss()), "BCEWithLogitsLoss()");
   EXPECT_EQ(repr(*nn::Sequential()), "Sequential()");
   EXPECT_EQ(repr(nn::Module()), "Module()");

@@ -380,6 +380,11 @@ TEST(TorchParity, Activations) {
                    torch::nn::Softplus(torch::nn::SoftplusOptions().beta(2).threshold(5)),
                    "Softplus(beta=2, threshold=5)", 170);
   check_activation(sigma::nn::LogSigmoid(), torch::nn::LogSigmoid(), "LogSigmoid", 180);
+  // LibTorch has no Hardsigmoid module (PyTorch's Python one wraps the same
+  // function): its functional form in a Functional module.
+  check_activation(sigma::nn::Hardsigmoid(),
+                   torch::nn::Functional([](const torch::Tensor& v) { return torch::hardsigmoid(v); }),
+                   "Hardsigmoid", 190);
 }
 
 // ---- Losses.

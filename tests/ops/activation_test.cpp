@@ -553,6 +553,105 @@ TEST(Softplus, BetaAndThreshold) {
   expect_error([] { sigma::softplus(sigma::tensor({1})); }, {"softplus", "int64"});
 }
 
+// ---- hardsigmoid and logit (the worked example of docs/ARCHITECTURE.md).
+
+LD ld_hardsigmoid(LD x) { return x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6; }
+
+// log(x / (1 - x)) in long double without cancellation near 1/2.
+LD ld_logit(LD x) {
+  if (x >= 0.25L && x <= 0.75L) return x >= 0.5L ? std::log1p((2 * x - 1) / (1 - x)) : -std::log1p((1 - 2 * x) / x);
+  return std::log(x) - std::log1p(-x);
+}
+
+TEST(Hardsigmoid, ForwardAndGradient) {
+  const auto xs = wide_inputs();
+  expect_ulp<float>(as_float(xs), sigma::hardsigmoid(f32(as_float(xs))).to_vector<float>(),
+                    ld_hardsigmoid, 0.5001, "hardsigmoid f32");
+  expect_ulp<double>(xs, sigma::hardsigmoid(f64(xs)).to_vector<double>(), ld_hardsigmoid, 0.5001,
+                     "hardsigmoid f64");
+  Fn f = [](const Tensor& t) { return sigma::hardsigmoid(t); };
+  auto deriv = [](LD x, LD) { return x > -3 && x < 3 ? 1.0L / 6 : 0.0L; };
+  check_analytic_grad<float>(f, xs, deriv, 0.5001, "hardsigmoid' f32");
+  check_analytic_grad<double>(f, xs, deriv, 0.5001, "hardsigmoid' f64");
+  check_central_differences(f, kModerate, "hardsigmoid");  // no input within 1e-6 of +-3
+  EXPECT_EQ(sigma::hardsigmoid(f32({1.f}).requires_grad_(true)).grad_fn()->name(),
+            "HardsigmoidBackward");
+  // PyTorch's ends: gradient 0 at exactly +-3.
+  Tensor x = f32({-3.f, 3.f}).requires_grad_(true);
+  sigma::hardsigmoid(x).sum().backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{0.f, 0.f}));
+  expect_error([] { sigma::hardsigmoid(sigma::tensor({1})); }, {"hardsigmoid", "int64"});
+}
+
+TEST(Logit, ForwardAndGradientWithoutEps) {
+  std::vector<double> xs;
+  for (int i = 1; i < 400; ++i) xs.push_back(i / 400.0);
+  for (double v : {1e-30, 1e-7, 0.49999999, 0.50000001, 1 - 1e-7, 1 - 1e-15}) xs.push_back(v);
+  expect_ulp<float>(as_float(xs), sigma::logit(f32(as_float(xs))).to_vector<float>(), ld_logit, 1.0,
+                    "logit f32");
+  expect_ulp<double>(xs, sigma::logit(f64(xs)).to_vector<double>(), ld_logit, 1.0, "logit f64");
+  Fn f = [](const Tensor& t) { return sigma::logit(t); };
+  auto deriv = [](LD x, LD) { return 1 / (x * (1 - x)); };
+  check_analytic_grad<float>(f, xs, deriv, 1.0, "logit' f32");
+  check_analytic_grad<double>(f, xs, deriv, 1.0, "logit' f64");
+  check_central_differences(f, {0.05, 0.2, 0.37, 0.5, 0.61, 0.8, 0.93}, "logit");
+  EXPECT_EQ(sigma::logit(f64({0.3})).requires_grad() , false);
+  EXPECT_EQ(sigma::logit(f64({0.3}).requires_grad_(true)).grad_fn()->name(), "LogitBackward");
+  // The ends and outside [0, 1]; the inverse of sigmoid.
+  const auto e = sigma::logit(f32({0.f, 1.f, -0.5f, 1.5f})).to_vector<float>();
+  EXPECT_EQ(e[0], -kInf);
+  EXPECT_EQ(e[1], kInf);
+  EXPECT_TRUE(std::isnan(e[2]) && std::isnan(e[3]));
+  const Tensor v = f64({-3.0, -0.25, 0.0, 0.4, 2.5});
+  expect_close(sigma::logit(sigma::sigmoid(v)).to_vector<double>(), v.to_vector<double>(), 1e-14, 1e-15,
+               "logit(sigmoid(v))");
+}
+
+// With eps: x clamped to [eps, 1 - eps], the gradient 0 outside (PyTorch).
+TEST(Logit, EpsClampsAndZeroesTheGradientOutside) {
+  Tensor x = f64({-0.2, 0.0, 0.05, 0.1, 0.5, 0.9, 0.95, 1.0, 1.3}).requires_grad_(true);
+  Tensor y = sigma::logit(x, 0.1);
+  const auto yv = y.to_vector<double>();
+  const double lo = std::log(0.1 / 0.9);
+  for (int i : {0, 1, 2, 3}) EXPECT_NEAR(yv[i], lo, 1e-15) << i;
+  for (int i : {5, 6, 7, 8}) EXPECT_NEAR(yv[i], -lo, 1e-15) << i;
+  EXPECT_EQ(yv[4], 0.0);
+  y.backward(sigma::full({9}, 2.0, sigma::kFloat64));
+  const auto g = x.grad().to_vector<double>();
+  for (int i : {0, 1, 2, 6, 7, 8}) EXPECT_EQ(g[i], 0.0) << i;
+  EXPECT_NEAR(g[3], 2 / (0.1 * 0.9), 1e-12);
+  EXPECT_EQ(g[4], 8.0);
+  // A negative eps clamps nothing, as PyTorch.
+  EXPECT_TRUE(std::isnan(sigma::logit(f64({1.5}), -1.0).item<double>()));
+  Fn f = [](const Tensor& t) { return sigma::logit(t, 0.15); };
+  check_central_differences(f, {0.05, 0.2, 0.37, 0.5, 0.61, 0.8, 0.93}, "logit eps");
+  expect_error([] { sigma::logit(f32({0.5f}), std::nan("")); }, {"logit", "eps", "NaN"});
+}
+
+TEST(Logit, IntegerSixteenBitNonContiguousAndMethod) {
+  Tensor y = sigma::logit(sigma::tensor({0, 1}));
+  EXPECT_EQ(y.dtype(), sigma::get_default_dtype());
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{-kInf, kInf}));
+  const Tensor x = f32({0.2f, 0.7f});
+  EXPECT_EQ(x.logit(0.25).to_vector<float>(), sigma::logit(x, 0.25).to_vector<float>());
+  // 16-bit: correctly rounded from the exact logit of the 16-bit input.
+  const Tensor t = f32({0.01f, 0.2f, 0.45f, 0.5f, 0.55f, 0.8f, 0.97f, 0.999f}).reshape({2, 4}).t();
+  EXPECT_EQ(sigma::logit(t).to_vector<float>(), sigma::logit(t.contiguous()).to_vector<float>());
+  for (auto dt : {sigma::kFloat16, sigma::kBFloat16}) {
+    const Tensor h = t.to(dt);
+    const auto got = sigma::logit(h).to_vector<double>();
+    const auto hx = h.to_vector<double>();
+    for (std::size_t i = 0; i < hx.size(); ++i) {
+      const double want = sigma::tensor(std::vector<double>{double(ld_logit(hx[i]))}, sigma::kFloat64)
+                              .to(dt).item<double>();
+      EXPECT_EQ(got[i], want) << hx[i];
+    }
+    Tensor xb = h.detach().requires_grad_(true);
+    sigma::logit(xb).backward(sigma::ones_like(xb));
+    EXPECT_EQ(xb.grad().dtype(), dt);
+  }
+}
+
 TEST(FamilyOps, SixteenBitAndNonContiguous) {
   Tensor base = f32({-3.f, -1.f, -0.25f, 0.f, 0.5f, 2.f, 4.f, 9.f}).reshape({2, 4});
   Tensor t = base.t();
@@ -560,6 +659,7 @@ TEST(FamilyOps, SixteenBitAndNonContiguous) {
                                  [](const Tensor& x) { return sigma::log_sigmoid(x); },
                                  [](const Tensor& x) { return sigma::softplus(x); },
                                  [](const Tensor& x) { return sigma::tanh(x); },
+                                 [](const Tensor& x) { return sigma::hardsigmoid(x); },
                                  [](const Tensor& x) { return sigma::gelu(x); }}) {
     EXPECT_EQ(op(t).to_vector<float>(), op(t.contiguous()).to_vector<float>());
     Tensor h = op(t.to(sigma::kFloat16));

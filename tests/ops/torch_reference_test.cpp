@@ -436,6 +436,14 @@ TEST(TorchReference, Activations) {
        {in({12}, -3.0, 3.0)},
        [](const SList& x) { return sigma::softplus(x[0], 2.0, 3.0); },
        [](const TList& x) { return torch::softplus(x[0], 2.0, 3.0); }},
+      {"logit",
+       {in({10}, 0.01, 0.99)},
+       [](const SList& x) { return x[0].logit(); },
+       [](const TList& x) { return x[0].logit(); }},
+      {"logit eps",
+       {tr({3, 4}, 0.0, 1.0)},
+       [](const SList& x) { return sigma::logit(x[0], 0.2); },
+       [](const TList& x) { return torch::logit(x[0], 0.2); }},
   };
   for (const char* r : {"none", "mean", "sum"}) {
     const std::string red = r;
@@ -697,6 +705,41 @@ TEST(TorchReference, JoinAndViews) {
               4, 1),
   };
   run_all(cases);
+}
+
+// hardsigmoid: the same values in both dtypes and the same float32 gradient;
+// the float64 gradient differs by design. LibTorch multiplies dy by 1/6
+// rounded to float32 (3e-8 relative off in float64); sigma's is dy / 6
+// rounded once, exactly.
+TEST(TorchReference, HardsigmoidValuesAndGradientIsDyOverSix) {
+  const std::vector<double> xv = {-4.0, -3.0, -2.9, -1.0, -0.2, 0.0, 0.7, 2.5, 2.99, 3.0, 5.0};
+  const std::vector<double> gv = {0.3, -1.1, 2.0, 0.7, -0.4, 1.5, 3.3, -2.2, 0.9, 1.0, 4.0};
+  const auto n = static_cast<std::int64_t>(xv.size());
+  for (auto dt : {sigma::kFloat32, sigma::kFloat64}) {
+    auto [s, t] = twin(xv, {n}, dt, false);
+    auto [sv, tv] = twin(gv, {n}, dt, false);
+    s.requires_grad_();
+    t.requires_grad_();
+    const sigma::Tensor sy = sigma::hardsigmoid(s);
+    const torch::Tensor ty = torch::hardsigmoid(t);
+    // Within an ULP: LibTorch rounds x + 3 and the quotient, sigma once.
+    const double rtol = dt == sigma::kFloat32 ? 0x1p-23 : 0x1p-52;
+    expect_close(sy.to_vector<double>(), torch_values(ty), rtol, "hardsigmoid values");
+    sy.backward(sv);
+    ty.backward(tv);
+    const auto sg = s.grad().to_vector<double>(), tg = torch_values(t.grad());
+    for (std::size_t i = 0; i < xv.size(); ++i) {
+      SCOPED_TRACE("x = " + std::to_string(xv[i]));
+      const bool inside = xv[i] > -3 && xv[i] < 3;
+      if (dt == sigma::kFloat32) {
+        EXPECT_NEAR(sg[i], tg[i], 0x1p-23 * std::fabs(tg[i]));  // an ULP apart at most
+        EXPECT_EQ(sg[i], inside ? double(float(gv[i]) / 6.0f) : 0.0);
+      } else {
+        EXPECT_EQ(sg[i], inside ? gv[i] / 6 : 0.0);
+        EXPECT_EQ(tg[i], inside ? gv[i] * double(1.0f / 6.0f) : 0.0);
+      }
+    }
+  }
 }
 
 // sigmoid's gradient from the saved output, y (1 - y), is 0 once y has

@@ -80,6 +80,23 @@ long double exact(Op op, long double s) {
       mpfr_mul(*a, *a, *b, MPFR_RNDN);
       break;
     case Op::tanh: mpfr_tanh(*a, *x, MPFR_RNDN); break;
+    case Op::hardsigmoid:  // min(max(x + 3, 0), 6) / 6
+      mpfr_add_ui(*a, *x, 3, MPFR_RNDN);
+      if (mpfr_sgn(*a) < 0) mpfr_set_ui(*a, 0, MPFR_RNDN);
+      if (mpfr_cmp_ui(*a, 6) > 0) mpfr_set_ui(*a, 6, MPFR_RNDN);
+      mpfr_div_ui(*a, *a, 6, MPFR_RNDN);
+      break;
+    case Op::hardsigmoid_backward:
+      if (s > -3 && s < 3) mpfr_set_ui(*a, 1, MPFR_RNDN), mpfr_div_ui(*a, *a, 6, MPFR_RNDN);
+      else mpfr_set_ui(*a, 0, MPFR_RNDN);
+      break;
+    case Op::logit:  // log(x / (1 - x)), exact to 300 bits
+      mpfr_ui_sub(*b, 1, *x, MPFR_RNDN), mpfr_div(*a, *x, *b, MPFR_RNDN), mpfr_log(*a, *a, MPFR_RNDN);
+      break;
+    case Op::logit_backward:  // 1 / (x (1 - x))
+      mpfr_ui_sub(*b, 1, *x, MPFR_RNDN), mpfr_mul(*a, *x, *b, MPFR_RNDN);
+      mpfr_ui_div(*a, 1, *a, MPFR_RNDN);
+      break;
   }
   return mpfr_get_ld(*a, MPFR_RNDN);
 }
@@ -90,6 +107,7 @@ struct Limits {
   long double at_minus, at_plus;
 };
 constexpr long double kInf = std::numeric_limits<long double>::infinity();
+constexpr long double kNaN = std::numeric_limits<long double>::quiet_NaN();
 const Limits kLimits[] = {
     {Op::sigmoid, 0, 1},
     {Op::sigmoid_backward, -kInf, -kInf},  // y (1 - y) for y -> -inf, +inf
@@ -98,6 +116,10 @@ const Limits kLimits[] = {
     {Op::log_sigmoid_backward, 1, 0},
     {Op::softplus, 0, kInf},
     {Op::softplus_backward, 0, 1},
+    {Op::hardsigmoid, 0, 1},
+    {Op::hardsigmoid_backward, 0, 0},
+    {Op::logit, kNaN, kNaN},  // outside the domain [0, 1]
+    {Op::logit_backward, kNaN, kNaN},
     {Op::silu, -0.0L, kInf},
     {Op::silu_backward, -0.0L, 1},
     {Op::tanh, -1, 1},
@@ -111,6 +133,24 @@ std::vector<T> inputs(Op op) {
   std::vector<T> xs;
   std::mt19937_64 rng(7);
   using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const sigma::OpInfo& info = sigma::op_info(op);
+  if (info.lo == 0 && info.hi == 1) {  // logit: the open interval (0, 1)
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < 3000; ++i) xs.push_back(T(u(rng)));
+    for (int i = 0; i < 3000; ++i) {  // every magnitude below 1
+      const T v = std::fabs(std::bit_cast<T>(Bits(rng())));
+      if (v > 0 && v < 1) xs.push_back(v);
+    }
+    for (T c : {T(0.5), T(0.25), T(0.75), T(1) / 3, T(2) / 3, T(1)}) {  // both sides of each
+      T v = c;
+      for (int i = 0; i < 200; ++i) v = std::nextafter(v, T(0)), xs.push_back(v);
+      v = c;
+      for (int i = 0; i < 200 && c < 1; ++i) v = std::nextafter(v, T(1)), xs.push_back(v);
+    }
+    for (T v : {std::numeric_limits<T>::min(), std::numeric_limits<T>::denorm_min(), T(1e-30)})
+      xs.push_back(v);
+    return xs;
+  }
   const bool takes_y = op == Op::sigmoid_backward || op == Op::tanh_backward;
   if (takes_y) {
     std::uniform_real_distribution<double> x(-40, 40);
@@ -163,6 +203,10 @@ void check_op(Op op) {
     if (l.op != op) continue;
     for (const auto& [x, want] : {std::pair{-kInf, l.at_minus}, std::pair{kInf, l.at_plus}}) {
       const R got = sigma::cli::reference_value<R>(op, R(x));
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got)) << name << " at " << x;
+        continue;
+      }
       EXPECT_EQ((long double)got, want) << name << " at " << x;
       EXPECT_EQ(std::signbit(got), std::signbit(want)) << name << " at " << x;
     }

@@ -370,6 +370,10 @@ TEST_P(SigmaAccuracyDocs, WithinTheDocumentedMaximum) {
   ASSERT_NE(row, table.end()) << op << " has no row in " << SIGMA_ACCURACY_DOC;
   const DocRow& doc = row->second;
   ASSERT_FALSE(std::isnan(doc.f64.value) || std::isnan(doc.contract.value)) << op;
+  // The documented contract is the op list's (f32 and f64 state the same).
+  const sigma::OpInfo& info = sigma::op_info(*sigma::op_from_name(op));
+  EXPECT_EQ(doc.contract.value, info.ulp_f32) << op;
+  EXPECT_EQ(doc.contract.value, info.ulp_f64) << op;
   constexpr std::int64_t kStep = 4097;
   ASSERT_TRUE(doc.f32_step > 0 && kStep % doc.f32_step == 0)
       << op << ": the documented f32 scan must include the test's inputs";

@@ -80,12 +80,18 @@ void account(Stats& st, double x, T got, long double exact) {
     return;
   }
   ++st.count;
-  if (std::isnan(got)) {
+  // A value past T's largest finite one by half an ULP or more is inf in T.
+  constexpr long double kOverflow =
+      (long double)std::numeric_limits<T>::max() * (1.0L + (long double)std::numeric_limits<T>::epsilon() / 4);
+  if (std::fabs(exact) >= kOverflow) exact = std::copysign((long double)INFINITY, exact);
+  if (std::isnan(got) && !std::isnan(exact)) {  // NaN is right only outside the domain (logit)
     ++st.nan_out;
     return;
   }
   double err;
-  if (std::isnan(exact) || std::isinf(exact) || std::isinf(got))
+  if (std::isnan(exact))
+    err = std::isnan(got) ? 0.0 : HUGE_VAL;
+  else if (std::isinf(exact) || std::isinf(got))
     err = (long double)got == exact ? 0.0 : HUGE_VAL;
   else
     err = double(std::fabs((long double)got - exact) / ulp_at<T>(exact));
@@ -208,8 +214,10 @@ constexpr double kSpecialsF64[] = {0.0, -0.0, HUGE_VAL, -HUGE_VAL, NAN, -NAN,
 
 // Exactly `samples` inputs: the specials, then in turn uniform on [-40, 40],
 // uniform on [-760, 760] (past both ends of the subnormal results) and uniform
-// over all 2^64 bit patterns (huge, tiny, subnormal, NaN). Each block has its
-// own seed, so the inputs do not depend on the thread count.
+// over all 2^64 bit patterns (huge, tiny, subnormal, NaN); for an op on a
+// finite domain [lo, hi] (logit), uniform on it and log-uniform towards its
+// ends instead of the first two. Each block has its own seed, so the inputs
+// do not depend on the thread count.
 Stats scan_f64(const OpKernels& k, std::int64_t samples, Progress& progress) {
   const auto blocks = static_cast<std::int64_t>((samples + kBlock - 1) / kBlock);
   constexpr auto kSpecials = std::int64_t(std::size(kSpecialsF64));
@@ -224,13 +232,20 @@ Stats scan_f64(const OpKernels& k, std::int64_t samples, Progress& progress) {
       const std::int64_t first = b * std::int64_t(kBlock);
       const std::int64_t n = std::min<std::int64_t>(kBlock, samples - first);
       std::mt19937_64 rng(std::uint64_t(b) * 7919 + 1);
-      std::uniform_real_distribution<double> mid(-40, 40), wide(-760, 760);
+      // An op defined on a finite domain (logit: [0, 1]) is sampled there:
+      // uniformly, and log-uniformly towards both ends.
+      const OpInfo& info = op_info(k.forward);
+      const bool bounded = std::isfinite(info.lo) && std::isfinite(info.hi);
+      std::uniform_real_distribution<double> mid(bounded ? info.lo : -40, bounded ? info.hi : 40),
+          wide(-760, 760), expo(-1074, 0);
       x.resize(std::size_t(n));
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t j = first + i;
         double& v = x[std::size_t(i)];
         if (j < kSpecials) v = kSpecialsF64[j];
         else if (j % 3 == 0) v = mid(rng);
+        else if (j % 3 == 1 && bounded)
+          v = (j % 2 ? info.lo : info.hi) + (j % 2 ? 1 : -1) * (info.hi - info.lo) * std::exp2(expo(rng));
         else if (j % 3 == 1) v = wide(rng);
         else v = std::bit_cast<double>(rng());
       }
@@ -300,8 +315,11 @@ void run_accuracy(const AccuracyOptions& o) {
     if (f64) {
       Progress progress(label, samples);
       s = scan_f64(k, samples, progress);
+      const OpInfo& info = op_info(k.forward);
+      const bool bounded = std::isfinite(info.lo) && std::isfinite(info.hi);
       head = label + ": " + std::to_string(samples) + " inputs (" + std::to_string(std::size(kSpecialsF64)) +
-             " special values, then random on [-40, 40], on [-760, 760] and over all bit patterns)";
+             (bounded ? " special values, then random on the domain, towards its ends and over all bit patterns)"
+                      : " special values, then random on [-40, 40], on [-760, 760] and over all bit patterns)");
     } else {
       Progress progress(label, (kPatterns + step - 1) / step);
       s = scan_f32(k, step, progress);

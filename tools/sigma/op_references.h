@@ -63,8 +63,24 @@ R reference_at_infinity(Op op, bool positive) {
     case Op::silu_backward: return positive ? R(1) : -R(0);
     case Op::tanh: return positive ? R(1) : R(-1);
     case Op::tanh_backward: return -inf;
+    case Op::hardsigmoid: return positive ? R(1) : R(0);
+    case Op::hardsigmoid_backward: return R(0);
+    case Op::logit:
+    case Op::logit_backward: break;  // outside the domain [0, 1]
   }
   return std::numeric_limits<R>::quiet_NaN();
+}
+
+// logit(x) = log(x / (1 - x)) for x in [0, 1]. Near 1/2, where it crosses 0,
+// as log1p of a quotient whose numerator and denominator are exact in R
+// (2x - 1, 1 - x), so nothing cancels; elsewhere log(x) - log1p(-x), one
+// term at least twice the other.
+template <class R>
+R ref_logit(R x) {
+  if (x < 0 || x > 1) return std::numeric_limits<R>::quiet_NaN();
+  if (x >= R(0.25) && x <= R(0.75))
+    return x >= R(0.5) ? std::log1p((2 * x - 1) / (1 - x)) : -std::log1p((1 - 2 * x) / x);
+  return std::log(x) - std::log1p(-x);
 }
 
 template <class R>
@@ -83,6 +99,11 @@ R reference_value(Op op, R s) {
     case Op::silu_backward: return ref_silu_backward(s);
     case Op::tanh: return std::tanh(s);
     case Op::tanh_backward: return (R(1) - s) * (R(1) + s);
+    case Op::hardsigmoid: return s <= -3 ? R(0) : s >= 3 ? R(1) : (s + 3) / 6;
+    case Op::hardsigmoid_backward: return s > -3 && s < 3 ? R(1) / 6 : R(0);
+    case Op::logit: return ref_logit(s);
+    case Op::logit_backward:
+      return s < 0 || s > 1 ? std::numeric_limits<R>::quiet_NaN() : R(1) / (s * (R(1) - s));
   }
   return std::numeric_limits<R>::quiet_NaN();
 }

@@ -18,6 +18,7 @@ Tensor silu(const Tensor& input);
 Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {});
 Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options = {});
 Tensor logsigmoid(const Tensor& input);
+Tensor hardsigmoid(const Tensor& input);
 
 // input [*, in] -> [*, out] = input weight^T + bias, for weight [out, in] and
 // bias [out] (or undefined). sigma::Error naming both shapes when the last

@@ -1,5 +1,6 @@
 // sigma/nn/modules/activation.h: element-wise activation layers, as
-// torch::nn::Sigmoid, Tanh, ReLU, SiLU, GELU, Softplus and LogSigmoid. Each
+// torch::nn::Sigmoid, Tanh, ReLU, SiLU, GELU, Softplus and LogSigmoid, and
+// Hardsigmoid (PyTorch's Python nn.Hardsigmoid; LibTorch has none). Each
 // forward is the matching sigma::nn::functional call; none has parameters.
 #pragma once
 
@@ -68,5 +69,13 @@ class LogSigmoidImpl : public Module {
   void pretty_print(std::ostream& stream) const override;  // "LogSigmoid()"
 };
 SIGMA_MODULE(LogSigmoid);
+
+// min(max(x + 3, 0), 6) / 6, a piecewise-linear sigmoid.
+class HardsigmoidImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "Hardsigmoid()"
+};
+SIGMA_MODULE(Hardsigmoid);
 
 }  // namespace sigma::nn
