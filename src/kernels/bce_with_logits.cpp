@@ -20,14 +20,11 @@
 
 #include <cstring>
 
-#include "hwy/highway.h"
 #include "kernels/simd-inl.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/log1p_core-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 // out[i] = f(d, a, b, c, w, pw) over n elements; c, w and pw are ones where
 // the pointer is null. The tail goes through zero-padded local vectors (as in
@@ -176,8 +173,7 @@ void BceBackwardF64(const double* dloss, const double* x, const double* t, const
   BceBackwardKernel(dloss, x, t, w, pw, dx, n);
 }
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include "kernels/dispatch.h"

@@ -28,13 +28,10 @@
 
 #include <cstddef>
 
-#include "hwy/highway.h"
 #include "kernels/exp_tables.h"
 #include "kernels/simd-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 // Which g(t) approximates e^t - 1 (exp_tables.h); a property of the constant
 // set, so a kernel carries only the polynomial it uses.
@@ -344,7 +341,6 @@ HWY_INLINE hn::Vec<D> DyTimesSigmoid(D d, const ExpVecs<D, P>& k, hn::Vec<D> dy,
   return hn::IfThenElse(neg, gneg, hn::Mul(dy, SigPos(d, sp)));
 }
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #endif  // SIGMA_KERNELS_EXP_CORE_INL_H_ toggle

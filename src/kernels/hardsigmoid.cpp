@@ -11,12 +11,9 @@
 #define HWY_TARGET_INCLUDE "kernels/hardsigmoid.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "hwy/highway.h"
 #include "kernels/simd-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 template <class T>
 void HardsigmoidKernel(const T* x, T* y, std::size_t n) {
@@ -50,8 +47,7 @@ void HardsigmoidBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
 }
 SIGMA_BINARY_KERNELS(HardsigmoidBackward, HardsigmoidBackwardKernel)
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include <algorithm>

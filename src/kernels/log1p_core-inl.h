@@ -19,14 +19,11 @@
 
 #include <cstddef>
 
-#include "hwy/highway.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/log1p_tables.h"
 #include "kernels/simd-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 // Vector constants of log1p(e^-z), built once per kernel call.
 template <class D>
@@ -126,7 +123,6 @@ HWY_INLINE SoftplusParts<kSlow, kLo, D> Softplus(D d, const ExpVecs<D>& ek, cons
   return r;
 }
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #endif  // SIGMA_KERNELS_LOG1P_CORE_INL_H_ toggle

@@ -8,14 +8,11 @@
 #define HWY_TARGET_INCLUDE "kernels/log_sigmoid.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "hwy/highway.h"
 #include "kernels/simd-inl.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/log1p_core-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 template <class D>
 HWY_INLINE hn::Vec<D> LogSigmoidVec(D d, const ExpVecs<D>& ek, const LogVecs<D>& lk, hn::Vec<D> x) {
@@ -61,8 +58,7 @@ void LogSigmoidBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
 }
 SIGMA_BINARY_KERNELS(LogSigmoidBackward, LogSigmoidBackwardKernel)
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include "kernels/dispatch.h"

@@ -24,14 +24,11 @@
 #include <cstdint>
 #include <limits>
 
-#include "hwy/highway.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/log1p_core-inl.h"
 #include "kernels/simd-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 template <class T>
 struct LogConsts;
@@ -163,8 +160,7 @@ void LogitBackwardF64(const double* dy, const double* x, double* dx, std::size_t
   LogitBackwardKernel(dy, x, dx, n, eps);
 }
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include <cmath>

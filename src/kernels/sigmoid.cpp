@@ -14,13 +14,10 @@
 #define HWY_TARGET_INCLUDE "kernels/sigmoid.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "hwy/highway.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/simd-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 // The exp core's constants with the short f32 polynomial: enough for a result
 // rounded straight from the pieces.
@@ -101,8 +98,7 @@ void SigmoidBackwardFromInputKernel(const T* dy, const T* x, T* dx, std::size_t 
 }
 SIGMA_BINARY_KERNELS(SigmoidBackwardFromInput, SigmoidBackwardFromInputKernel)
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include "kernels/dispatch.h"

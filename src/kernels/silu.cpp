@@ -18,13 +18,10 @@
 #define HWY_TARGET_INCLUDE "kernels/silu.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "hwy/highway.h"
 #include "kernels/simd-inl.h"
 #include "kernels/exp_core-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 template <class T>
 struct SiluConsts;
@@ -147,8 +144,7 @@ void SiluBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n) {
 }
 SIGMA_BINARY_KERNELS(SiluBackward, SiluBackwardKernel)
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include <cmath>

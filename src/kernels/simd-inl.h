@@ -8,6 +8,16 @@
 // separate. Identical operation sequences then give identical bits.
 
 #ifndef SIGMA_UNARY_KERNELS
+// Open and close sigma's per-target kernel namespace, with Highway's target
+// attributes, around each kernel file's per-target part (hn is Highway's
+// namespace for the target, declared below).
+#define SIGMA_KERNELS_BEGIN \
+  HWY_BEFORE_NAMESPACE();   \
+  namespace sigma::kernels::HWY_NAMESPACE {
+#define SIGMA_KERNELS_END \
+  }                       \
+  HWY_AFTER_NAMESPACE();
+
 // KERNEL's f32 and f64 instances as plain functions NAME##F32 / NAME##F64, the
 // form HWY_EXPORT takes (it cannot export a template). KERNEL(x, y, n).
 #define SIGMA_UNARY_KERNELS(NAME, KERNEL)                                         \

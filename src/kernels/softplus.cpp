@@ -12,14 +12,11 @@
 #define HWY_TARGET_INCLUDE "kernels/softplus.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "hwy/highway.h"
 #include "kernels/simd-inl.h"
 #include "kernels/exp_core-inl.h"
 #include "kernels/log1p_core-inl.h"
 
-HWY_BEFORE_NAMESPACE();
-namespace sigma::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
+SIGMA_KERNELS_BEGIN
 
 // z = beta x = zh + zl exactly, and the lanes where z > threshold.
 template <class D>
@@ -136,8 +133,7 @@ void SoftplusBackwardF64(const double* dy, const double* x, double* dx, std::siz
   SoftplusBackwardKernel(dy, x, dx, n, beta, threshold);
 }
 
-}  // namespace sigma::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
+SIGMA_KERNELS_END
 
 #if HWY_ONCE
 #include <cmath>

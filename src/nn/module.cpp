@@ -180,19 +180,29 @@ void Module::apply(const std::function<void(const std::string&, Module&)>& fn,
   for (const Visit& v : walk(name_prefix, true)) fn(v.name, const_cast<Module&>(*v.module));
 }
 
-OrderedDict<std::string, Tensor> Module::named_parameters(bool recurse) const {
-  OrderedDict<std::string, Tensor> out("Parameter");
-  if (!recurse) {
-    for (const auto& p : parameters_)
-      if (p->defined()) out.insert(p.key(), p.value());
-    return out;
-  }
+namespace {
+
+// The defined tensors of one kind (picked by get: parameters or buffers) of
+// the visited modules under their dotted names. Across modules (recurse)
+// each tensor is listed once, at its first name; a module alone lists its
+// own entries as registered.
+template <class Visits, class Get>
+OrderedDict<std::string, Tensor> collect_named(const char* kind, const Visits& visits, bool recurse,
+                                               Get get) {
+  OrderedDict<std::string, Tensor> out(kind);
   std::unordered_set<const TensorImpl*> seen;
-  for (const Visit& v : walk({}, true))
-    for (const auto& p : v.module->parameters_)
-      if (p->defined() && seen.insert(p->unsafeGetTensorImpl()).second)
-        out.insert(join_name(v.name, p.key()), p.value());
+  for (const auto& v : visits)
+    for (const auto& t : get(*v.module))
+      if (t->defined() && (!recurse || seen.insert(t->unsafeGetTensorImpl()).second))
+        out.insert(join_name(v.name, t.key()), t.value());
   return out;
+}
+
+}  // namespace
+
+OrderedDict<std::string, Tensor> Module::named_parameters(bool recurse) const {
+  return collect_named("Parameter", recurse ? walk({}, true) : std::vector<Visit>{{{}, this, nullptr}},
+                       recurse, [](const Module& m) -> const auto& { return m.parameters_; });
 }
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
@@ -200,18 +210,8 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
 }
 
 OrderedDict<std::string, Tensor> Module::named_buffers(bool recurse) const {
-  OrderedDict<std::string, Tensor> out("Buffer");
-  if (!recurse) {
-    for (const auto& b : buffers_)
-      if (b->defined()) out.insert(b.key(), b.value());
-    return out;
-  }
-  std::unordered_set<const TensorImpl*> seen;
-  for (const Visit& v : walk({}, true))
-    for (const auto& b : v.module->buffers_)
-      if (b->defined() && seen.insert(b->unsafeGetTensorImpl()).second)
-        out.insert(join_name(v.name, b.key()), b.value());
-  return out;
+  return collect_named("Buffer", recurse ? walk({}, true) : std::vector<Visit>{{{}, this, nullptr}},
+                       recurse, [](const Module& m) -> const auto& { return m.buffers_; });
 }
 
 std::vector<Tensor> Module::buffers(bool recurse) const { return named_buffers(recurse).values(); }

@@ -18,6 +18,7 @@
 #include "mpfr_ref.h"
 #include "sigma/kernels.h"
 #include "targets.h"
+#include "tensor_checks.h"
 #include "ulp.h"
 
 namespace sigma::test {
@@ -57,31 +58,32 @@ TEST(KernelHardsigmoid, CorrectlyRoundedAroundTheRampOnEveryTarget) {
 }
 
 TEST(KernelHardsigmoid, BreakpointsAndSpecials) {
-  const std::vector<float> x = {-3.0f, 3.0f, -0.0f, 0.0f, -INFINITY, INFINITY, 1e30f, -1e30f,
-                                std::nextafter(-3.0f, 0.0f), std::nextafter(3.0f, 0.0f), NAN};
-  std::vector<float> y(x.size()), dx(x.size());
-  const std::vector<float> dy(x.size(), 6.0f);
-  sigma::hardsigmoid(x, y);
-  sigma::hardsigmoid_backward(dy, x, dx);
-  EXPECT_EQ(y[0], 0.0f);
-  EXPECT_EQ(y[1], 1.0f);
-  EXPECT_EQ(y[2], 0.5f);
-  EXPECT_EQ(y[3], 0.5f);
-  EXPECT_EQ(y[4], 0.0f);
-  EXPECT_EQ(y[5], 1.0f);
-  EXPECT_EQ(y[6], 1.0f);
-  EXPECT_EQ(y[7], 0.0f);
-  EXPECT_GT(y[8], 0.0f);
-  EXPECT_LT(y[9], 1.0f);
-  EXPECT_TRUE(same_bits(y[10], x[10]));
-  // PyTorch's open interval: 0 at +-3, dy / 6 strictly inside.
-  EXPECT_EQ(dx[0], 0.0f);
-  EXPECT_EQ(dx[1], 0.0f);
-  EXPECT_EQ(dx[2], 1.0f);
-  EXPECT_EQ(dx[4], 0.0f);
-  EXPECT_EQ(dx[8], 1.0f);
-  EXPECT_EQ(dx[9], 1.0f);
-  EXPECT_TRUE(std::isnan(dx[10]));
+  // x, hardsigmoid(x), and the gradient for dy = 6 (PyTorch's open interval:
+  // 0 at +-3 and beyond, 1 strictly inside).
+  const float below3 = std::nextafter(-3.0f, 0.0f), above3 = std::nextafter(3.0f, 0.0f);
+  const struct {
+    float x, y, dx;
+  } rows[] = {{-3.0f, 0.0f, 0.0f},     {3.0f, 1.0f, 0.0f},   {-0.0f, 0.5f, 1.0f},
+              {0.0f, 0.5f, 1.0f},      {-INFINITY, 0.0f, 0.0f}, {INFINITY, 1.0f, 0.0f},
+              {1e30f, 1.0f, 0.0f},     {-1e30f, 0.0f, 0.0f},
+              {below3, float((double(below3) + 3) / 6), 1.0f},
+              {above3, float((double(above3) + 3) / 6), 1.0f}};
+  for (const auto& r : rows) {
+    float y, dx;
+    const float six = 6.0f;
+    sigma::hardsigmoid(std::span<const float>(&r.x, 1), std::span<float>(&y, 1));
+    sigma::hardsigmoid_backward(std::span<const float>(&six, 1), std::span<const float>(&r.x, 1),
+                                std::span<float>(&dx, 1));
+    EXPECT_EQ(y, r.y) << r.x;
+    EXPECT_EQ(dx, r.dx) << r.x;
+  }
+  const float nan = NAN, one = 1.0f;
+  float y, dx;
+  sigma::hardsigmoid(std::span<const float>(&nan, 1), std::span<float>(&y, 1));
+  sigma::hardsigmoid_backward(std::span<const float>(&one, 1), std::span<const float>(&nan, 1),
+                              std::span<float>(&dx, 1));
+  EXPECT_TRUE(same_bits(y, nan));
+  EXPECT_TRUE(std::isnan(dx));
 }
 
 TEST(KernelHardsigmoidBackward, DyOverSixRoundedOnce) {
@@ -107,36 +109,19 @@ TEST(KernelHardsigmoid, TailsMatchBody) {
 }
 
 TEST(KernelHardsigmoid, ThreadCountDoesNotChangeBits) {
-  std::vector<float> x(1 << 20), a(x.size()), b(x.size());
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> d(-5.0f, 5.0f);
-  for (auto& v : x) v = d(rng);
-  sigma::set_num_threads(1);
-  sigma::hardsigmoid(x, a);
-  sigma::set_num_threads(3);
-  sigma::hardsigmoid(x, b);
-  sigma::set_num_threads(0);
-  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+  expect_bits_independent_of_threads(-5.0f, 5.0f,
+                                     [](const auto& x, auto& y) { sigma::hardsigmoid(x, y); });
 }
 
 TEST(KernelHardsigmoid, Bf16AndF16CorrectlyRounded) {
-  const auto run = [](auto x, auto y) { sigma::hardsigmoid(x, y); };
-  const auto exact = [](float v) { return mp_hardsigmoid(v); };
-  EXPECT_EQ(misrounded_16bit<bfloat16>(run, exact, true), 0);
-  EXPECT_EQ(misrounded_16bit<float16>(run, exact, true), 0);
+  expect_16bit_correctly_rounded([](auto x, auto y) { sigma::hardsigmoid(x, y); },
+                                 [](float v) { return mp_hardsigmoid(v); }, true);
 }
 
 TEST(KernelHardsigmoidApi, SizeErrorsNameTheOp) {
   std::vector<float> x(8), y(7);
-  try {
-    sigma::hardsigmoid(x, y);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("sigma::hardsigmoid"), std::string::npos) << m;
-    EXPECT_NE(m.find('8'), std::string::npos) << m;
-    EXPECT_NE(m.find('7'), std::string::npos) << m;
-  }
+  expect_error<std::invalid_argument>([&] { sigma::hardsigmoid(x, y); },
+                                      {"sigma::hardsigmoid", "8", "7"});
   EXPECT_THROW(sigma::hardsigmoid_backward(std::span<const float>(x), std::span<const float>(y),
                                            std::span<float>(x)),
                std::invalid_argument);

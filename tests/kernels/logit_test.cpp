@@ -18,6 +18,7 @@
 #include "mpfr_ref.h"
 #include "sigma/kernels.h"
 #include "targets.h"
+#include "tensor_checks.h"
 #include "ulp.h"
 
 namespace sigma::test {
@@ -151,45 +152,28 @@ TEST(KernelLogit, TailsMatchBody) {
 }
 
 TEST(KernelLogit, ThreadCountDoesNotChangeBits) {
-  std::vector<float> x(1 << 20), a(x.size()), b(x.size());
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<float> d(0.0f, 1.0f);
-  for (auto& v : x) v = d(rng);
-  sigma::set_num_threads(1);
-  sigma::logit(x, a);
-  sigma::set_num_threads(3);
-  sigma::logit(x, b);
-  sigma::set_num_threads(0);
-  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+  expect_bits_independent_of_threads(0.0f, 1.0f,
+                                     [](const auto& x, auto& y) { sigma::logit(x, y); });
 }
 
 TEST(KernelLogit, Bf16AndF16CorrectlyRounded) {
-  const auto run = [](auto x, auto y) { sigma::logit(x, y); };
   const auto exact = [](float v) -> long double {
     return v < 0 || v > 1 ? std::numeric_limits<long double>::quiet_NaN() : mp_logit(v);
   };
-  EXPECT_EQ(misrounded_16bit<bfloat16>(run, exact, true), 0);
-  EXPECT_EQ(misrounded_16bit<float16>(run, exact, true), 0);
+  expect_16bit_correctly_rounded([](auto x, auto y) { sigma::logit(x, y); }, exact, true);
 }
 
 TEST(KernelLogitApi, ErrorsNameTheOp) {
   std::vector<float> x(8), y(7);
-  try {
-    sigma::logit(x, y);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("sigma::logit"), std::string::npos) << m;
-    EXPECT_NE(m.find('8'), std::string::npos) << m;
-  }
+  expect_error<std::invalid_argument>([&] { sigma::logit(x, y); },
+                                      {"sigma::logit", "8"});
   std::vector<float> z(8);
-  try {
-    sigma::logit_backward(std::span<const float>(x), std::span<const float>(x), std::span<float>(z),
-                          std::nan(""));
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("sigma::logit_backward: eps is NaN"), std::string::npos) << e.what();
-  }
+  expect_error<std::invalid_argument>(
+      [&] {
+        sigma::logit_backward(std::span<const float>(x), std::span<const float>(x),
+                              std::span<float>(z), std::nan(""));
+      },
+      {"sigma::logit_backward: eps is NaN"});
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "sigma/kernels.h"
 #include "kernel_checks.h"
 #include "targets.h"
+#include "tensor_checks.h"
 #include "ulp.h"
 
 namespace sigma::test {
@@ -174,18 +175,9 @@ TEST(KernelTanh, TargetsAgreeBitwise) {
 }
 
 TEST(KernelTanh, ThreadCountDoesNotChangeBits) {
-  std::vector<float> x(1 << 20), a(x.size()), b(x.size());
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> d(-5.0f, 5.0f);
-  for (auto& v : x) v = d(rng);
-  sigma::set_num_threads(1);
-  sigma::tanh(x, a);
-  for (int t : {2, 3}) {
-    sigma::set_num_threads(t);
-    sigma::tanh(x, b);
-    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << t << " threads";
-  }
-  sigma::set_num_threads(0);
+  expect_bits_independent_of_threads(-5.0f, 5.0f, [](const auto& x, auto& y) {
+    sigma::tanh(x, y);
+  });
 }
 
 // dy (1 - y^2) relative to the exact product of the given values, in ULP of
@@ -246,29 +238,20 @@ TEST(KernelTanhBackward, WithinTwoUlpOfTheExactProduct) {
 }
 
 TEST(KernelTanh, Bf16AndF16CorrectlyRounded) {
-  const auto run = [](auto x, auto y) { sigma::tanh(x, y); };
-  const auto exact = [](float v) { return mp_tanh(v); };
-  EXPECT_EQ(misrounded_16bit<bfloat16>(run, exact, true), 0);
-  EXPECT_EQ(misrounded_16bit<float16>(run, exact, true), 0);
+  expect_16bit_correctly_rounded([](auto x, auto y) { sigma::tanh(x, y); },
+                                 [](float v) { return mp_tanh(v); }, true);
 }
 
 TEST(KernelTanhApi, SizesOverlapAndInPlace) {
   std::vector<float> x(8), y(7);
-  try {
-    sigma::tanh(x, y);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("sigma::tanh"), std::string::npos) << m;
-    EXPECT_NE(m.find('8'), std::string::npos) << m;
-    EXPECT_NE(m.find('7'), std::string::npos) << m;
-  }
-  try {
-    sigma::tanh_backward(std::span<const float>(x), std::span<const float>(y), std::span<float>(x));
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("sigma::tanh_backward"), std::string::npos) << e.what();
-  }
+  expect_error<std::invalid_argument>([&] { sigma::tanh(x, y); },
+                                      {"sigma::tanh", "8", "7"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        sigma::tanh_backward(std::span<const float>(x), std::span<const float>(y),
+                             std::span<float>(x));
+      },
+      {"sigma::tanh_backward"});
   std::vector<float> buf(16, 1.0f);
   EXPECT_THROW(
       sigma::tanh(std::span<const float>(buf.data(), 8), std::span<float>(buf.data() + 4, 8)),

@@ -19,6 +19,7 @@
 
 #include "float_scan.h"
 #include "sigma/dtypes.h"
+#include "sigma/kernels.h"
 #include "targets.h"
 #include "ulp.h"
 
@@ -70,6 +71,24 @@ void expect_tails_match_body(std::vector<float> pool, float range, F run) {
       }
     }
   });
+}
+
+// run(x, y) (f32 vectors) over 2^20 uniform inputs in [lo, hi] gives the
+// same bits with 1, 2, 3 and 7 threads.
+template <class Run>
+void expect_bits_independent_of_threads(float lo, float hi, Run run) {
+  std::vector<float> x(std::size_t{1} << 20), a(x.size()), b(x.size());
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (auto& v : x) v = d(rng);
+  sigma::set_num_threads(1);
+  run(x, a);
+  for (int t : {2, 3, 7}) {
+    sigma::set_num_threads(t);
+    run(x, b);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << t << " threads";
+  }
+  sigma::set_num_threads(0);
 }
 
 // ULP stats of f32 results y for inputs x against ref(x) (a wider-precision
@@ -143,6 +162,14 @@ int misrounded_16bit(Run run, Exact exact, bool signed_zeros) {
   // bf16: 2 signs * 127 fractions; f16: 2 * 1023.
   EXPECT_EQ(nans, (std::is_same_v<H, bfloat16> ? 254 : 2046));
   return wrong;
+}
+
+// Both 16-bit types through run(x, y) (spans of H) are correctly rounded from
+// exact(x) for all 65536 inputs each (see misrounded_16bit).
+template <class Run, class Exact>
+void expect_16bit_correctly_rounded(Run run, Exact exact, bool signed_zeros) {
+  EXPECT_EQ(misrounded_16bit<bfloat16>(run, exact, signed_zeros), 0) << "bf16";
+  EXPECT_EQ(misrounded_16bit<float16>(run, exact, signed_zeros), 0) << "f16";
 }
 
 }  // namespace sigma::test

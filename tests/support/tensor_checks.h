@@ -30,12 +30,12 @@ namespace sigma::test {
 using Shape = std::vector<std::int64_t>;
 
 // Runs body, expects a sigma::Error whose message contains every part.
-template <class F>
+template <class E = sigma::Error, class F>
 void expect_error(F&& body, std::initializer_list<std::string> parts) {
   try {
     body();
-    ADD_FAILURE() << "expected sigma::Error";
-  } catch (const sigma::Error& e) {
+    ADD_FAILURE() << "expected an exception of the type asked for";
+  } catch (const E& e) {
     const std::string msg = e.what();
     for (const auto& p : parts)
       EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
