@@ -41,7 +41,7 @@ Tensor map_new(const char* op, ScalarType common, Maker&& maker, const Ts&... in
       .bool_output(out_kind == Out::Bool)
       .build();
   it.template for_each_element<sizeof...(Ts), types, out_kind>(std::forward<Maker>(maker));
-  return it.output();
+  return it.take_output();
 }
 
 // Binary driver: broadcasts a and b and computes f in the common dtype.

@@ -16,45 +16,42 @@ TensorIterator& TensorIterator::add_output(const Tensor& out) {
   return *this;
 }
 
-void TensorIterator::add(const Tensor& in, const char* what) {
-  if (inputs_.full())
-    throw Error(std::string(op_) + ": an element-wise op takes at most " +
-                std::to_string(kMaxOperands) + " operands (internal)");
-  inputs_.push_back(in);
-  names_.push_back(what);
+void TensorIterator::throw_too_many() const {
+  throw Error(std::string(op_) + ": an element-wise op takes at most " +
+              std::to_string(kMaxOperands) + " operands (internal)");
 }
 
-TensorIterator& TensorIterator::add_input(const Tensor& in, const char* what) {
-  check_defined(op_, in, what);
-  add(in, what);
-  return *this;
-}
+namespace {
 
-TensorIterator& TensorIterator::add_optional_input(const Tensor& in, const char* what) {
-  add(in, what);
-  return *this;
-}
+// A defined tensor's fields, read without Tensor's out-of-line accessors
+// (each a call and a null check; a small op reads a dozen).
+const TensorImpl& impl_of(const Tensor& t) noexcept { return *t.unsafeGetTensorImpl(); }
+Device device_of(const Tensor& t) noexcept { return impl_of(t).storage->device; }
+ScalarType dtype_of(const Tensor& t) noexcept { return impl_of(t).dtype; }
+IntArrayRef sizes_of(const Tensor& t) noexcept { return impl_of(t).sizes; }
+
+}  // namespace
 
 TensorIterator& TensorIterator::build() {
-  if (inputs_.empty() || !inputs_[0].defined())
+  if (inputs_.empty() || !inputs_[0]->defined())
     throw Error(std::string(op_) + ": an element-wise op needs an input");
   // One device for every operand, and a backend for it.
-  device_ = inputs_[0].device();
+  device_ = device_of(*inputs_[0]);
   for (std::size_t i = 0; i < inputs_.size(); ++i)
-    if (inputs_[i].defined() && !(inputs_[i].device() == device_))
+    if (inputs_[i]->defined() && !(device_of(*inputs_[i]) == device_))
       throw Error(std::string(op_) + ": expected every tensor on one device, but the " +
                   names_[0] + " is on " + device_.str() + " and the " + names_[i] + " on " +
-                  inputs_[i].device().str());
+                  inputs_[i]->device().str());
   if (given_ && !(given_out_.device() == device_))
     throw Error(std::string(op_) + ": the output is on " + given_out_.device().str() +
                 " but the inputs are on " + device_.str());
   check_backend(op_, device_);
 
   // The dtype the loop computes in.
-  ScalarType promoted = inputs_[0].dtype();
+  ScalarType promoted = dtype_of(*inputs_[0]);
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
-    if (!inputs_[i].defined()) continue;
-    const ScalarType t = inputs_[i].dtype();
+    if (!inputs_[i]->defined()) continue;
+    const ScalarType t = dtype_of(*inputs_[i]);
     if (!all_dtypes_ && !is_floating_point(t) && !promote_integral_)
       throw_dtype(op_, t, "a floating-point dtype");
     if (i > 0) promoted = promote_types(promoted, t);
@@ -65,11 +62,13 @@ TensorIterator& TensorIterator::build() {
   out_dtype_ = bool_out_ ? kBool : dtype_;
 
   // The shape: the inputs' broadcast, which a given output must have.
-  shape_ = inputs_[0].sizes();
+  shape_ = sizes_of(*inputs_[0]);
+  bool broadcast = false;
   for (std::size_t i = 1; i < inputs_.size(); ++i)
-    if (inputs_[i].defined() && !(inputs_[i].sizes() == shape_)) {
-      broadcast_ = broadcast_shapes(op_, shape_, inputs_[i].sizes());
+    if (inputs_[i]->defined() && !(sizes_of(*inputs_[i]) == shape_)) {
+      broadcast_ = broadcast_shapes(op_, shape_, sizes_of(*inputs_[i]));
       shape_ = broadcast_;
+      broadcast = true;
     }
   if (given_) {
     if (!all_dtypes_ && !bool_out_ && !is_floating_point(given_out_.dtype()))
@@ -78,7 +77,9 @@ TensorIterator& TensorIterator::build() {
       throw Error(std::string(op_) + ": the output has shape " + shape_string(given_out_.sizes()) +
                   " but the inputs' shape is " + shape_string(shape_) + " (it is not resized)");
   }
-  numel_ = checked_numel(op_, shape_);
+  // An input's own shape was checked when it was made; only a broadcast
+  // shape is new.
+  numel_ = broadcast ? checked_numel(op_, shape_) : impl_of(*inputs_[0]).numel();
   built_ = true;
   return *this;
 }
@@ -88,13 +89,15 @@ void TensorIterator::check_index(std::size_t i) const {
     throw Error(std::string(op_) + ": no dense input " + std::to_string(i) + " (internal)");
 }
 
-void TensorIterator::check_loop(std::size_t n, bool all_dtypes, bool bool_out) const {
+void TensorIterator::check_loop(std::size_t n, bool all_dtypes, bool bool_out) {
   if (!built_) throw Error(std::string(op_) + ": TensorIterator used before build()");
+  if (ran_) throw Error(std::string(op_) + ": a TensorIterator runs one loop (internal)");
   if (n != inputs_.size())
     throw Error(std::string(op_) + ": the loop takes " + std::to_string(n) + " inputs, " +
                 std::to_string(inputs_.size()) + " given");
   if (all_dtypes != all_dtypes_ || bool_out != bool_out_)
     throw Error(std::string(op_) + ": the loop's dtypes differ from the iterator's (internal)");
+  ran_ = true;
 }
 
 namespace {
@@ -109,17 +112,23 @@ Tensor expand_to(const char* op, const Tensor& t, IntArrayRef shape) {
 
 void TensorIterator::prepare_dense() {
   // Dense inputs of dtype_ (no copy when an input already is one).
-  dense_.clear();
-  for (const Tensor& in : inputs_)
-    dense_.push_back(in.defined() ? dense(expand_to(op_, in, shape_), dtype_) : Tensor());
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    const Tensor& in = *inputs_[i];
+    if (in.defined() && dtype_of(in) == dtype_ && sizes_of(in) == shape_ && impl_of(in).is_contiguous()) {
+      dense_.push_back(&in);
+      continue;
+    }
+    if (in.defined()) made_[i] = dense(expand_to(op_, in, shape_), dtype_);
+    dense_.push_back(&made_[i]);
+  }
 
   // The output: written directly when it is dense, of dtype_ and either
   // disjoint from every input or exactly one of them (kernels allow y == x).
   out_ = Tensor();
   if (given_ && given_out_.dtype() == dtype_ && given_out_.is_contiguous()) {
     bool direct = true;
-    for (const Tensor& d : dense_)
-      if (d.defined() && d.is_alias_of(given_out_) && data_of<void>(d) != data_of<void>(given_out_))
+    for (const Tensor* d : dense_)
+      if (d->defined() && d->is_alias_of(given_out_) && data_of<void>(*d) != data_of<void>(given_out_))
         direct = false;
     if (direct) out_ = given_out_;
   }
@@ -132,24 +141,31 @@ bool TensorIterator::prepare_strided(ScalarType ct) {
   out_ = given_ && given_out_.dtype() == out_dtype_ ? given_out_ : make_tensor(shape_, out_dtype_);
   bool same = true;
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
-    if (!inputs_[i].defined())
+    if (!inputs_[i]->defined())
       throw Error(std::string(op_) + ": the " + names_[i] + " is undefined (internal: optional "
                   "operands are for span loops)");
-    same = same && inputs_[i].dtype() == dtype_;
+    same = same && dtype_of(*inputs_[i]) == dtype_;
   }
-  strided_.clear();
-  for (const Tensor& in : inputs_) {
-    Tensor v = expand_to(op_, same ? in : cast_data(in, ct), shape_);
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    const Tensor& in = *inputs_[i];
+    // Read as it is where it already has the dtype and shape: the common
+    // case takes no reference (made_[i] stays undefined).
+    if (same && sizes_of(in) == shape_) strided_[i] = &in;
+    else {
+      made_[i] = expand_to(op_, same ? in : cast_data(in, ct), shape_);
+      strided_[i] = &made_[i];
+    }
     // Another view of the memory written would be overwritten while read:
     // read a copy. The output itself, element for element, is fine.
+    const Tensor& v = *strided_[i];
     if (given_ && out_.is_same(given_out_) && v.is_alias_of(out_) &&
         !(v.storage_offset() == out_.storage_offset() && v.sizes() == out_.sizes() &&
           v.strides() == out_.strides())) {
       Tensor c = make_tensor(v.sizes(), v.dtype());
       copy_elements(c, v);
-      v = c;
+      made_[i] = std::move(c);
+      strided_[i] = &made_[i];
     }
-    strided_.push_back(std::move(v));
   }
   return same;
 }

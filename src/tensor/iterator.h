@@ -26,6 +26,7 @@
 
 #include <array>
 #include <cstddef>
+#include <new>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -95,14 +96,14 @@ void map_fast(const Tensor& out, const F& f, const Ts&... in) {
 
 // A fixed-capacity list of an op's operands, so that building an iterator
 // allocates nothing but its output (per-op overhead, docs/PERFORMANCE.md).
+// A list of pointers leaves its unused slots uninitialised: zeroing them
+// took a `rep stos` per list, 5% of a 64-element add.
 inline constexpr std::size_t kMaxOperands = 6;
 template <class T> class OperandList {
+  static_assert(std::is_trivially_copyable_v<T>, "a list of pointers");
+
  public:
-  void push_back(T v) { items_[n_++] = std::move(v); }
-  void clear() {
-    for (std::size_t i = 0; i < n_; ++i) items_[i] = T();
-    n_ = 0;
-  }
+  void push_back(T v) { items_[n_++] = v; }
   std::size_t size() const noexcept { return n_; }
   bool empty() const noexcept { return n_ == 0; }
   bool full() const noexcept { return n_ == kMaxOperands; }
@@ -112,7 +113,32 @@ template <class T> class OperandList {
   const T* end() const noexcept { return items_.data() + n_; }
 
  private:
-  std::array<T, kMaxOperands> items_{};
+  std::array<T, kMaxOperands> items_;
+  std::size_t n_ = 0;
+};
+
+// Tensors an iterator owns, constructed as they come: six default Tensors up
+// front were zeroed by a `rep stos` on every op (1.5% of a 64-element add's
+// profile).
+class OperandTensors {
+ public:
+  OperandTensors() noexcept {}  // NOLINT: the slots stay unconstructed
+  ~OperandTensors() {
+    for (std::size_t i = 0; i < n_; ++i) items_[i].~Tensor();
+  }
+  OperandTensors(const OperandTensors&) = delete;
+  OperandTensors& operator=(const OperandTensors&) = delete;
+  // The caller checks the capacity (at most one per operand).
+  Tensor& push_back(Tensor t = Tensor()) noexcept {
+    return *::new (static_cast<void*>(&items_[n_++])) Tensor(std::move(t));
+  }
+  Tensor& operator[](std::size_t i) noexcept { return items_[i]; }
+  const Tensor& operator[](std::size_t i) const noexcept { return items_[i]; }
+
+ private:
+  union {
+    Tensor items_[kMaxOperands];
+  };
   std::size_t n_ = 0;
 };
 
@@ -127,10 +153,28 @@ class TensorIterator {
   // its dtype must be floating) instead of a new tensor.
   TensorIterator& add_output(const Tensor& out);
   // what names the operand in errors ("input", "target", "grad_output").
-  TensorIterator& add_input(const Tensor& in, const char* what = "input");
+  // A named tensor is referred to, not copied (a copy is two atomic
+  // reference-count operations, and a small op has few to spare), so it must
+  // outlive the iterator; a temporary is moved in and kept.
+  TensorIterator& add_input(const Tensor& in, const char* what = "input") {
+    check_defined(op_, in, what);
+    add(&in, what);
+    return *this;
+  }
+  TensorIterator& add_input(Tensor&& in, const char* what = "input") {
+    check_defined(op_, in, what);
+    add(nullptr, what);
+    keep_last(std::move(in));
+    return *this;
+  }
   // An operand the kernel may go without (a loss's weight): when undefined
   // it takes no part in the checks and its span is empty. Span loop only.
-  TensorIterator& add_optional_input(const Tensor& in, const char* what);
+  // Kept as a copy, so a temporary is fine.
+  TensorIterator& add_optional_input(const Tensor& in, const char* what) {
+    add(nullptr, what);
+    keep_last(in);
+    return *this;
+  }
   // int64 and bool inputs compute in the default dtype (PyTorch's sigmoid,
   // tanh); without this they are an error.
   TensorIterator& promote_integer_inputs_to_float(bool on = true) {
@@ -191,11 +235,14 @@ class TensorIterator {
   // broadcast), for a backward to save.
   const Tensor& dense_input(std::size_t i) const {
     check_index(i);
-    return dense_[i];
+    return *dense_[i];
   }
 
   // The result: the given output, or the new tensor.
   const Tensor& output() const noexcept { return given_ ? given_out_ : out_; }
+  // The same, moved out of the iterator (saves a reference count); the last
+  // thing done with it.
+  Tensor take_output() noexcept { return given_ ? given_out_ : std::move(out_); }
 
  private:
   template <std::size_t N, bool with_16bit, class F> void span_loop(F& f) {
@@ -208,7 +255,7 @@ class TensorIterator {
     finish();
   }
   template <class T, class F, std::size_t... I> void run_spans(F& f, std::index_sequence<I...>) {
-    f(TypeTag<T>{}, out_span<T>(out_), in_span<T>(dense_[I])...);
+    f(TypeTag<T>{}, out_span<T>(out_), in_span<T>(*dense_[I])...);
   }
   // Inputs of one dtype are read as stored and converted to C per element;
   // mixed ones are cast to C first.
@@ -218,15 +265,27 @@ class TensorIterator {
     if (prepare_strided(ct)) {
       map_fast<O, first_t<S, decltype(I)>...>(
           out_, [f](first_t<S, decltype(I)>... x) { return convert_value<O>(f(convert_value<C>(x)...)); },
-          strided_[I]...);
+          *strided_[I]...);
     } else {
       map_fast<O, first_t<C, decltype(I)>...>(
-          out_, [f](first_t<C, decltype(I)>... x) { return convert_value<O>(f(x...)); }, strided_[I]...);
+          out_, [f](first_t<C, decltype(I)>... x) { return convert_value<O>(f(x...)); },
+          *strided_[I]...);
     }
   }
-  void check_loop(std::size_t n, bool all_dtypes, bool bool_out) const;
+  void check_loop(std::size_t n, bool all_dtypes, bool bool_out);
   void check_index(std::size_t i) const;
-  void add(const Tensor& in, const char* what);
+  void add(const Tensor* in, const char* what) {
+    if (inputs_.full()) throw_too_many();
+    inputs_.push_back(in);
+    names_.push_back(what);
+    made_.push_back();
+  }
+  [[noreturn]] void throw_too_many() const;
+  // The operand just added is t, owned by the iterator (in kept_, not
+  // made_: the loops replace made_[i], and shape_ may refer to t's sizes).
+  void keep_last(Tensor t) noexcept {
+    inputs_[inputs_.size() - 1] = &kept_.push_back(std::move(t));
+  }
   void prepare_dense();
   // Fills strided_ and out_; whether every input is read in dtype_ (else
   // they were cast to compute type ct).
@@ -234,7 +293,10 @@ class TensorIterator {
   void finish();
 
   const char* op_;
-  OperandList<Tensor> inputs_;
+  // The operands as added: the caller's tensors, or temporaries and optional
+  // operands kept in kept_. Pointers, for the reason add_input gives.
+  OperandList<const Tensor*> inputs_;
+  OperandTensors kept_;
   OperandList<const char*> names_;
   Tensor given_out_;
   bool given_ = false;
@@ -250,8 +312,13 @@ class TensorIterator {
   std::vector<std::int64_t> broadcast_;     // the broadcast shape, when it differs
   std::int64_t numel_ = 0;
   ScalarType out_dtype_ = kFloat;  // dtype_, or bool
-  OperandList<Tensor> dense_;      // span loop: the inputs as dense tensors of dtype_
-  OperandList<Tensor> strided_;    // element loop: the inputs viewed with shape_
+  // What the one loop reads (dense_ for the span loop: the inputs as dense
+  // tensors of dtype_; strided_ for the element loop: the inputs viewed with
+  // shape_): the inputs themselves where they already are that, else made_[i].
+  OperandList<const Tensor*> dense_;
+  std::array<const Tensor*, kMaxOperands> strided_;  // the first inputs_.size()
+  OperandTensors made_;  // tensors the iterator owns for operand i
+  bool ran_ = false;               // a loop ran (only one may: made_ is shared)
   Tensor out_;                     // what the loop writes: given_out_ or a new tensor
 };
 

@@ -202,8 +202,8 @@ std::int64_t wrap_dim(const char* op, std::int64_t dim, std::int64_t rank) {
   return dim < 0 ? dim + r : dim;
 }
 
-void check_defined(const char* op, const Tensor& t, const char* what) {
-  if (!t.defined()) throw Error(std::string(op) + ": the " + what + " tensor is undefined");
+void throw_undefined(const char* op, const char* what) {
+  throw Error(std::string(op) + ": the " + what + " tensor is undefined");
 }
 
 }  // namespace sigma

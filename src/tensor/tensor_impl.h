@@ -82,8 +82,12 @@ template <class T> T* data_of(const Tensor& t) noexcept {
 void bump_version(const Tensor& t);
 
 // sigma::Error "op: the <what> tensor is undefined" unless t is defined
-// (what: "input", "target", "other", ...).
-void check_defined(const char* op, const Tensor& t, const char* what = "input");
+// (what: "input", "target", "other", ...). Inline: every op runs it on
+// every operand, often twice.
+[[noreturn]] void throw_undefined(const char* op, const char* what);
+inline void check_defined(const char* op, const Tensor& t, const char* what = "input") {
+  if (!t.defined()) throw_undefined(op, what);
+}
 
 // Wraps a dimension index (negative counts from the end) for a tensor of
 // rank `rank`; sigma::Error naming op otherwise. Rank 0 accepts -1 and 0.
