@@ -70,7 +70,7 @@ Tensor kernel_forward(Op op, const Tensor& x, bool promote, const KernelParams& 
     using T = typename decltype(tag)::type;
     detail::unary_kernel<T>(op, it.device())(xs, y, p);
   });
-  return it.output();
+  return it.take_output();
 }
 
 // dx = op(dy, s) for a backward kernel, s being the saved input or output;
@@ -83,7 +83,7 @@ Tensor kernel_backward(Op op, const Tensor& dy, const Tensor& s, const KernelPar
     using T = typename decltype(tag)::type;
     detail::binary_kernel<T>(op, it.device())(dys, ss, dx, p);
   });
-  return it.output();
+  return it.take_output();
 }
 
 using detail::compute_t;

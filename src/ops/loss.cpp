@@ -217,7 +217,7 @@ Tensor bce_grad(const Tensor& dl, const Tensor& x, const Tensor& t, const Tensor
       o[i] = f(ws.empty() ? d[i] : d[i] * ws[i], xs[i], ts[i]);
     }
   });
-  return it.output();
+  return it.take_output();
 }
 
 TensorList BinaryCrossEntropyBackward::apply(TensorList&& g) {
