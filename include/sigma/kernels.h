@@ -54,7 +54,6 @@ void sigmoid_backward_from_input(std::span<const float16> dy, std::span<const fl
 // ---- Other ops of the sigmoid family (log_sigmoid, softplus, silu, tanh,
 // hardsigmoid, logit, bce_with_logits) and their backward kernels. Implementations live in
 // src/kernels/<op>.cpp.
-// BEGIN other-ops
 // y = log_sigmoid(x) = log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
 // Range: every input. NaN -> the same NaN; +inf -> -0, -inf -> -inf; x itself
 // below -2^24 (log_sigmoid(-1e30) = -1e30); subnormal results produced
@@ -238,7 +237,6 @@ void bce_with_logits_backward(std::span<const double> dloss, std::span<const dou
                               std::span<const double> target, std::span<double> dx,
                               std::span<const double> weight = {},
                               std::span<const double> pos_weight = {});
-// END other-ops
 
 namespace kernels {
 
