@@ -132,8 +132,8 @@ void LogitF32(const float* x, float* y, std::size_t n, double eps) { LogitKernel
 void LogitF64(const double* x, double* y, std::size_t n, double eps) { LogitKernel(x, y, n, eps); }
 
 // dx = dy / (x (1 - x)) with x (1 - x) as a pair and the quotient corrected
-// by its exact residual. Outside [lo, hi] (NaN x is inside, as in PyTorch):
-// 0 with eps >= 0, NaN without.
+// by its exact residual. Outside [lo, hi]: 0 with eps >= 0, NaN without; a
+// NaN x is inside, as in PyTorch, and comes back as itself.
 template <class T>
 void LogitBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n, double eps) {
   const hn::ScalableTag<T> d;
@@ -149,6 +149,9 @@ void LogitBackwardKernel(const T* dy, const T* x, T* dx, std::size_t n, double e
     const auto res = FmaNeg(dd, q, ph, g);  // g - q ph, exact
     const auto fine = hn::Div(FmaNeg(dd, q, pl, res), ph);
     auto r = hn::IfThenElse(hn::IsFinite(q), hn::Add(q, fine), q);
+    // A NaN x gives that NaN: computed, its bits would depend on which NaN
+    // operand each target's fma passes on.
+    r = hn::IfThenElse(hn::Eq(v, v), r, v);
     const auto outside = hn::Or(hn::Lt(v, lo), hn::Gt(v, hi));
     return hn::IfThenElse(outside, outside_value, r);
   });
