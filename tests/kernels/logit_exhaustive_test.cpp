@@ -9,19 +9,15 @@
 #include <vector>
 
 #include "exhaustive.h"
+#include "op_references.h"
 #include "sigma/kernels.h"
 
 namespace sigma::test {
 namespace {
 
-// In double, with no cancellation: near 1/2 log1p of a quotient of exact
-// terms, elsewhere one log at least twice the other; about 2^-27 ULP of a
-// float.
-double ref(double x) {
-  if (x < 0 || x > 1) return std::numeric_limits<double>::quiet_NaN();
-  if (x >= 0.25 && x <= 0.75) return x >= 0.5 ? std::log1p((2 * x - 1) / (1 - x)) : -std::log1p((1 - 2 * x) / x);
-  return std::log(x) - std::log1p(-x);
-}
+// The op's one reference (tools/sigma/op_references.h) in double: about
+// 2^-27 ULP of a float, NaN outside [0, 1].
+double ref(double x) { return sigma::cli::ref_logit(x); }
 
 void run(const std::vector<float>& x, std::vector<float>& y) { sigma::logit(x, y); }
 

@@ -21,6 +21,7 @@
 #include "ulp.h"
 
 #include "activation_refs.h"
+#include "op_references.h"
 
 namespace {
 
@@ -557,11 +558,8 @@ TEST(Softplus, BetaAndThreshold) {
 
 LD ld_hardsigmoid(LD x) { return x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6; }
 
-// log(x / (1 - x)) in long double without cancellation near 1/2.
-LD ld_logit(LD x) {
-  if (x >= 0.25L && x <= 0.75L) return x >= 0.5L ? std::log1p((2 * x - 1) / (1 - x)) : -std::log1p((1 - 2 * x) / x);
-  return std::log(x) - std::log1p(-x);
-}
+// The op's one reference (tools/sigma/op_references.h), in long double.
+LD ld_logit(LD x) { return sigma::cli::ref_logit(x); }
 
 TEST(Hardsigmoid, ForwardAndGradient) {
   const auto xs = wide_inputs();
