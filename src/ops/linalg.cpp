@@ -147,6 +147,10 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, Layout la,
 constexpr std::int64_t kGemmGrain = std::int64_t{1} << 19;
 constexpr std::int64_t kMaxTiles = 8;
 constexpr std::int64_t kTileAlign = 16;  // rows / columns, a multiple of the kernels' unroll
+// Each tile packs the other operand again, which costs about 1/rows of the
+// tile's time: 128-row tiles of a 256^3 sgemm take 1.03x one whole call,
+// 32-row tiles 1.19x (docs/PERFORMANCE.md). So no tile is shorter than this.
+constexpr std::int64_t kMinTile = 128;
 
 // How an m x n product is cut: `tiles` tiles of `per` rows (by_rows) or
 // columns, the last one shorter; from the sizes alone.
@@ -160,7 +164,7 @@ Tiling tiling(std::int64_t m, std::int64_t n, std::int64_t k) {
   const std::int64_t len = t.by_rows ? m : n;
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const auto wanted = static_cast<std::int64_t>(std::min(work / double(kGemmGrain), double(kMaxTiles)));
-  const std::int64_t tiles = std::min(wanted, len / kTileAlign);
+  const std::int64_t tiles = std::min(wanted, len / kMinTile);
   if (tiles < 2) {
     t.per = len;
     return t;
