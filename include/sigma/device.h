@@ -26,7 +26,9 @@ class Device {
   using DeviceIndex = std::int8_t;
   // A device of type t; index -1 means "the current one" (as in LibTorch).
   // A CPU device's index must be -1 or 0, any index -1 or more; else sigma::Error.
-  Device(DeviceType t, DeviceIndex index = -1);  // NOLINT: implicit, as torch::Device
+  Device(DeviceType t, DeviceIndex index = -1) : type_(t), index_(index) {  // NOLINT: implicit, as torch::Device
+    if (index < -1 || (t == DeviceType::CPU && index > 0)) throw_bad_index(index);
+  }
   // From a string as PyTorch writes devices: "cpu", "cuda", "cuda:1";
   // sigma::Error naming the string otherwise.
   Device(const std::string& spec);  // NOLINT: implicit, as torch::Device
@@ -44,6 +46,9 @@ class Device {
   }
 
  private:
+  // Inline above: every new tensor makes a Device, and a small op has few
+  // nanoseconds to spare; the error is out of line.
+  [[noreturn]] static void throw_bad_index(DeviceIndex index);
   DeviceType type_;
   DeviceIndex index_;
 };

@@ -18,12 +18,11 @@ const char* to_string(DeviceType t) noexcept {
   return "unknown";
 }
 
-Device::Device(DeviceType t, DeviceIndex index) : type_(t), index_(index) {
+void Device::throw_bad_index(DeviceIndex index) {
   if (index < -1)
     throw Error("Device: the index must be -1 (the current device) or more, got " +
                 std::to_string(index));
-  if (t == kCPU && index > 0)
-    throw Error("Device: a CPU device's index must be -1 or 0, got " + std::to_string(index));
+  throw Error("Device: a CPU device's index must be -1 or 0, got " + std::to_string(index));
 }
 
 namespace {

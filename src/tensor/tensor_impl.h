@@ -19,17 +19,27 @@ namespace sigma {
 
 // The bytes of one or more tensors on a device. The CPU is the only backend:
 // a second one would add its allocator here, keyed by the device.
+// make_storage() makes them.
 struct Storage {
+  // nbytes of its own, 64-byte aligned, freed (or cached) by ~Storage.
   explicit Storage(std::size_t nbytes);
+  // Bytes that live in the allocation of the Storage's own control block;
+  // make_storage() sets data, and ~Storage leaves them alone.
+  struct InlineBytes {};
+  Storage(std::size_t n, InlineBytes) noexcept : nbytes(n), owns_data(false) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
   std::byte* data = nullptr;
   std::size_t nbytes = 0;
+  bool owns_data = true;
   std::atomic<std::uint32_t> version{0};
   Device device{kCPU};
 };
+
+// nbytes of uninitialised CPU storage, 64-byte aligned.
+std::shared_ptr<Storage> make_storage(std::size_t nbytes);
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;

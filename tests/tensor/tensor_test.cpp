@@ -464,4 +464,39 @@ TEST(TensorCopy, FillAndZeroBumpVersion) {
   EXPECT_EQ(h.to_vector<double>()[0], 0.0999755859375);  // nearest f16 to 0.1 (0x2E66)
 }
 
+// Storage (src/tensor/tensor_impl.cpp): small buffers share one allocation
+// with their control block, large ones have their own; both must be 64-byte
+// aligned and disjoint, and a view must keep its bytes alive.
+TEST(Storage, EveryBufferIsAlignedAndHoldsItsOwnElements) {
+  // Element counts on both sides of the 64 KiB line between the two kinds.
+  const std::vector<std::int64_t> counts = {0, 1, 3, 15, 16, 17, 100, 1000, 8191, 8192, 8193, 200000};
+  std::vector<Tensor> ts;
+  for (int round = 0; round < 3; ++round)
+    for (const std::int64_t n : counts) {
+      Tensor t = sigma::empty({n}, sigma::kDouble);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 64, 0u) << n << " elements";
+      double* p = t.data_ptr<double>();
+      for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<double>(ts.size()) * 1e6 + static_cast<double>(i);
+      ts.push_back(t);
+    }
+  for (std::size_t k = 0; k < ts.size(); ++k) {
+    const double* p = ts[k].data_ptr<double>();
+    for (std::int64_t i = 0; i < ts[k].numel(); ++i)
+      ASSERT_EQ(p[i], static_cast<double>(k) * 1e6 + static_cast<double>(i)) << "tensor " << k << " element " << i;
+  }
+}
+
+TEST(Storage, AViewKeepsTheBytesOfADeadBase) {
+  for (const std::int64_t n : {4, 40000}) {
+    Tensor v;
+    {
+      Tensor base = sigma::arange(static_cast<double>(n), sigma::kDouble);
+      v = base.slice(0, 1, n);
+    }
+    Tensor churn = sigma::full({n}, -1.0, sigma::kDouble);  // may reuse freed memory
+    ASSERT_EQ(v.numel(), n - 1);
+    for (std::int64_t i = 0; i < n - 1; ++i) ASSERT_EQ(v[i].item<double>(), static_cast<double>(i + 1)) << n;
+  }
+}
+
 }  // namespace
