@@ -33,4 +33,16 @@ void check_no_partial_overlap(const char* op, const char* in_name, const A* in, 
                                 in_name + " (it may be the same array, or disjoint)");
 }
 
+// Two outputs of one kernel must be disjoint.
+template <class A, class B>
+void check_no_overlap(const char* op, const char* a_name, const A* a, std::size_t n_a,
+                      const char* b_name, const B* b, std::size_t n_b) {
+  const auto* pa = reinterpret_cast<const unsigned char*>(a);
+  const auto* pb = reinterpret_cast<const unsigned char*>(b);
+  const std::size_t bytes_a = n_a * sizeof(A), bytes_b = n_b * sizeof(B);
+  if (bytes_a && bytes_b && pa < pb + bytes_b && pb < pa + bytes_a)
+    throw std::invalid_argument(std::string(op) + ": " + b_name + " overlaps " + a_name +
+                                " (they must be disjoint)");
+}
+
 }  // namespace sigma::detail

@@ -69,6 +69,26 @@ auto lookup(Op op, Device d) {
 
 }  // namespace
 
+template <class T> SigmoidAndDerivativeFn<T> sigmoid_and_derivative_kernel(Device d) {
+  if (!d.is_cpu())
+    throw Error("sigmoid_and_derivative: no kernels for device " + d.str() +
+                ": this build of sigma has the CPU backend only");
+  return [](std::span<const T> x, std::span<T> y, std::span<T> g) { sigmoid_and_derivative(x, y, g); };
+}
+template SigmoidAndDerivativeFn<float> sigmoid_and_derivative_kernel<float>(Device);
+template SigmoidAndDerivativeFn<double> sigmoid_and_derivative_kernel<double>(Device);
+template <class T>
+SigmoidBackwardFromDerivativeFn<T> sigmoid_backward_from_derivative_kernel(Device d) {
+  if (!d.is_cpu())
+    throw Error("sigmoid_backward_from_derivative: no kernels for device " + d.str() +
+                ": this build of sigma has the CPU backend only");
+  return [](std::span<const T> dy, std::span<const T> g, std::span<T> dx) {
+    sigmoid_backward_from_derivative(dy, g, dx);
+  };
+}
+template SigmoidBackwardFromDerivativeFn<float> sigmoid_backward_from_derivative_kernel<float>(Device);
+template SigmoidBackwardFromDerivativeFn<double> sigmoid_backward_from_derivative_kernel<double>(Device);
+
 template <class T> UnaryFn<T> unary_kernel(Op op, Device d) { return lookup<T, 1>(op, d); }
 template <class T> BinaryFn<T> binary_kernel(Op op, Device d) { return lookup<T, 2>(op, d); }
 

@@ -21,6 +21,8 @@
 #include "sigma/kernels.h"
 #include "sigma/reference.h"
 #include "kernel_checks.h"
+#include "kernels/table.h"
+#include "sigma/error.h"
 #include "targets.h"
 #include "tensor_checks.h"
 #include "ulp.h"
@@ -283,6 +285,102 @@ TEST(KernelTargets, NamingForcingAndErrors) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("NEON"), std::string::npos);
   }
+}
+
+// ---- sigmoid_and_derivative and sigmoid_backward_from_derivative
+// (kernels/table.h): the recurrent cells' fused forward and its backward.
+// Their promise is bit identity with kernels tested above against MPFR: y
+// with sigmoid, g with sigmoid_backward_from_input at dy = 1, and dy * g with
+// sigmoid_backward_from_input(dy, x).
+
+template <class T>
+using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+
+// Inputs: a sweep of the type's bit patterns (every sign, exponent and NaN
+// payload class), the fast path's boundary region, and the specials.
+template <class T>
+std::vector<T> fused_inputs() {
+  using B = Bits<T>;
+  std::vector<T> v;
+  const B step = sizeof(T) == 4 ? B{4099} : (B{1} << 44) + 12345;
+  for (B b = 0, i = 0; i < (sizeof(T) == 4 ? 1048000u : 1048576u); ++i, b += step)
+    v.push_back(std::bit_cast<T>(b));
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> wide(-200, 200);
+  for (int i = 0; i < 20000; ++i) v.push_back(static_cast<T>(wide(rng)));
+  for (T x : {T(0), -T(0), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(),
+              std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::signaling_NaN(),
+              std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max(),
+              -std::numeric_limits<T>::max()})
+    v.push_back(x);
+  return v;
+}
+
+template <class T>
+void check_fused_matches_the_two_kernels() {
+  const std::vector<T> x = fused_inputs<T>();
+  const auto fused = sigma::detail::sigmoid_and_derivative_kernel<T>(sigma::kCPU);
+  for_each_target([&](const std::string&) {
+    // Every length up to 33 (the vector tails), then the whole array.
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{7},
+                          std::size_t{15}, std::size_t{17}, std::size_t{33}, x.size()}) {
+      const std::span<const T> xs(x.data() + x.size() - n, n);
+      std::vector<T> y(n), g(n), want_y(n), want_g(n), ones(n, T(1));
+      fused(xs, y, g);
+      sigma::sigmoid(xs, std::span<T>(want_y));
+      sigma::sigmoid_backward_from_input(std::span<const T>(ones), xs, std::span<T>(want_g));
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(std::memcmp(&y[i], &want_y[i], sizeof(T)), 0) << "y, x = " << xs[i];
+        ASSERT_EQ(std::memcmp(&g[i], &want_g[i], sizeof(T)), 0) << "g, x = " << xs[i];
+      }
+      // The backward from g: the bits sigmoid_backward_from_input gives from x,
+      // NaN dy (another payload) included.
+      std::vector<T> dy(n), dx(n), want_dx(n);
+      for (std::size_t i = 0; i < n; ++i)
+        dy[i] = i % 97 == 5 ? std::bit_cast<T>(std::bit_cast<Bits<T>>(std::numeric_limits<T>::quiet_NaN()) | 3)
+                            : static_cast<T>(0.25 * static_cast<double>(i % 13) - 1.5);
+      sigma::detail::sigmoid_backward_from_derivative_kernel<T>(sigma::kCPU)(std::span<const T>(dy),
+                                                                              std::span<const T>(g), dx);
+      sigma::sigmoid_backward_from_input(std::span<const T>(dy), xs, std::span<T>(want_dx));
+      for (std::size_t i = 0; i < n; ++i)
+        ASSERT_EQ(std::memcmp(&dx[i], &want_dx[i], sizeof(T)), 0) << "dx, x = " << xs[i] << ", dy = " << dy[i];
+      // In place: g over x.
+      std::vector<T> xg(xs.begin(), xs.end()), y2(n);
+      fused(std::span<const T>(xg), y2, std::span<T>(xg));
+      EXPECT_EQ(std::memcmp(xg.data(), g.data(), n * sizeof(T)), 0);
+      EXPECT_EQ(std::memcmp(y2.data(), y.data(), n * sizeof(T)), 0);
+    }
+  });
+}
+
+TEST(KernelSigmoidAndDerivative, SameBitsAsSigmoidAndItsBackwardF32) {
+  check_fused_matches_the_two_kernels<float>();
+}
+TEST(KernelSigmoidAndDerivative, SameBitsAsSigmoidAndItsBackwardF64) {
+  check_fused_matches_the_two_kernels<double>();
+}
+
+TEST(KernelSigmoidAndDerivative, BadSpansAndDevicesAreErrors) {
+  const auto fused = sigma::detail::sigmoid_and_derivative_kernel<float>(sigma::kCPU);
+  std::vector<float> a(8, 1.0f), b(8), c(7), buf(16, 0.5f);
+  expect_error<std::invalid_argument>([&] { fused(a, b, c); }, {"sigmoid_and_derivative", "8", "7"});
+  // y may not alias x or g; g may be x but not overlap it partly.
+  expect_error<std::invalid_argument>(
+      [&] { fused(std::span<const float>(buf.data(), 8), std::span<float>(buf.data(), 8), b); },
+      {"sigmoid_and_derivative", "overlaps"});
+  expect_error<std::invalid_argument>(
+      [&] { fused(a, std::span<float>(buf.data(), 8), std::span<float>(buf.data() + 4, 8)); },
+      {"sigmoid_and_derivative", "overlaps"});
+  expect_error<std::invalid_argument>(
+      [&] { fused(std::span<const float>(buf.data(), 8), b, std::span<float>(buf.data() + 2, 8)); },
+      {"sigmoid_and_derivative", "partially overlaps"});
+  expect_error<sigma::Error>([] { (void)sigma::detail::sigmoid_and_derivative_kernel<double>(sigma::kCUDA); },
+                             {"sigmoid_and_derivative", "cuda"});
+  expect_error<sigma::Error>(
+      [] { (void)sigma::detail::sigmoid_backward_from_derivative_kernel<float>(sigma::kCUDA); },
+      {"sigmoid_backward_from_derivative", "cuda"});
+  const auto back = sigma::detail::sigmoid_backward_from_derivative_kernel<float>(sigma::kCPU);
+  expect_error<std::invalid_argument>([&] { back(a, c, b); }, {"sigmoid_backward_from_derivative", "8", "7"});
 }
 
 }  // namespace
