@@ -5,9 +5,11 @@
 // RNN 1). A forward pass gathers the gate pre-activations into a gate-major
 // workspace [rows, B, H] (GateSpec::work_rows) so each gate is one contiguous
 // span for the sigmoid / tanh kernels of the kernel table; the workspace keeps
-// the pre-activations and activations the backward node reads. The backward
-// differentiates each gate from its pre-activation (gate_backward). Inside a layer the backward writes d gates into the layer's
-// buffers through a GateGradSink instead of allocating them.
+// the activations and what the backward node differentiates from: a sigmoid
+// gate's derivative, computed with its activation from one exp, and the other
+// gates' pre-activations (gate_backward). Inside a layer the backward writes
+// d gates into the layer's buffers through a GateGradSink instead of
+// allocating them.
 #include "ops/rnn_cell.h"
 
 #include <algorithm>
@@ -53,13 +55,15 @@ template <class T> struct Rows {
 
 // ---- A gate's activation and its derivative on n elements.
 
-// y = act(x) (y may be x) with the kernel table's sigmoid / tanh; relu keeps
-// NaN, as sigma::relu.
-template <class T> void gate_forward(GateAct act, const T* x, T* y, std::int64_t n, Device dev) {
-  const std::span<const T> xs(x, static_cast<std::size_t>(n));
-  const std::span<T> ys(y, static_cast<std::size_t>(n));
+// y = act(x) with the kernel table's sigmoid / tanh (y may be x for tanh and
+// relu); relu keeps NaN, as sigma::relu. A sigmoid gate also overwrites x
+// with its derivative s(x) s(-x), from the same exp, for gate_backward.
+template <class T> void gate_forward(GateAct act, T* x, T* y, std::int64_t n, Device dev) {
+  const auto N = static_cast<std::size_t>(n);
+  const std::span<const T> xs(x, N);
+  const std::span<T> ys(y, N);
   switch (act) {
-    case GateAct::Sigmoid: unary_kernel<T>(Op::sigmoid, dev)(xs, ys, KernelParams{}); return;
+    case GateAct::Sigmoid: sigmoid_and_derivative_kernel<T>(dev)(xs, ys, std::span<T>(x, N)); return;
     case GateAct::Tanh: unary_kernel<T>(Op::tanh, dev)(xs, ys, KernelParams{}); return;
     case GateAct::Relu:
       for (std::int64_t j = 0; j < n; ++j) y[j] = x[j] > T(0) ? x[j] : (x[j] == x[j] ? T(0) : x[j]);
@@ -67,26 +71,31 @@ template <class T> void gate_forward(GateAct act, const T* x, T* y, std::int64_t
   }
 }
 
-// d *= act'(x) in place, from the pre-activation x, in the exact forms the
-// activations use (ops/activation.cpp) where y(1 - y) and 1 - y^2 would
-// cancel: sigmoid' = s(x) s(-x), tanh' = 4 s(2x) s(-2x), both with the
-// kernel sigmoid_backward_from_input; relu' = [x > 0]. scratch: n elements.
+// d *= act'(x) in place, in the exact forms the activations use
+// (ops/activation.cpp) where y(1 - y) and 1 - y^2 would cancel. saved: for
+// a sigmoid gate the derivative s(x) s(-x) that gate_forward left in place of
+// x (the product takes the first NaN, dy then the saved value, as the
+// kernels do; so the bits are those of sigmoid_backward_from_input on x);
+// for tanh the pre-activation x, tanh' = 4 s(2x) s(-2x) through that kernel;
+// for relu x, relu' = [x > 0]. scratch: n elements.
 template <class T>
-void gate_backward(GateAct act, T* d, const T* x, std::int64_t n, T* scratch, Device dev) {
+void gate_backward(GateAct act, T* d, const T* saved, std::int64_t n, T* scratch, Device dev) {
   const auto N = static_cast<std::size_t>(n);
   const std::span<T> ds(d, N);
-  const auto from_input = binary_kernel<T>(Op::sigmoid_backward_from_input, dev);
   switch (act) {
-    case GateAct::Sigmoid: from_input(ds, std::span<const T>(x, N), ds, KernelParams{}); return;
+    case GateAct::Sigmoid:
+      sigmoid_backward_from_derivative_kernel<T>(dev)(ds, std::span<const T>(saved, N), ds);
+      return;
     case GateAct::Tanh:
       // 2x overflowing to inf gives 0, the underflowed true value; the
       // factor 4 after the kernel cannot overflow (s(2x) s(-2x) <= 1/4).
-      for (std::int64_t j = 0; j < n; ++j) scratch[j] = T(2) * x[j];
-      from_input(ds, std::span<const T>(scratch, N), ds, KernelParams{});
+      for (std::int64_t j = 0; j < n; ++j) scratch[j] = T(2) * saved[j];
+      binary_kernel<T>(Op::sigmoid_backward_from_input, dev)(ds, std::span<const T>(scratch, N),
+                                                             ds, KernelParams{});
       for (std::int64_t j = 0; j < n; ++j) d[j] *= T(4);
       return;
     case GateAct::Relu:
-      for (std::int64_t j = 0; j < n; ++j) d[j] = x[j] > T(0) ? d[j] : T(0);
+      for (std::int64_t j = 0; j < n; ++j) d[j] = saved[j] > T(0) ? d[j] : T(0);
       return;
   }
 }
@@ -183,7 +192,7 @@ void scatter_rows(const T* dpre, const Rows<T>& dgates, std::int64_t G, std::int
     for (std::int64_t k = 0; k < G; ++k) std::copy_n(dpre + (k * B + b) * H, H, dgates[b] + k * H);
 }
 
-// ---- LSTM. Workspace rows: i f g o | tanh(c) | pre-activations i f g o | c.
+// ---- LSTM. Workspace rows: i f g o | tanh(c) | i' f' (g's pre-activation) o' | c.
 struct LstmCellPointwiseBackward final : CellBackward {
   std::string name() const override { return "LstmCellPointwiseBackward"; }
   TensorList apply(TensorList&& g) override {
@@ -197,7 +206,7 @@ struct LstmCellPointwiseBackward final : CellBackward {
     dispatch_floating("lstm_cell_pointwise", a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
-      const T* pre = ap + 5 * BH;  // gate k's pre-activations: pre + k * BH
+      const T* pre = ap + 5 * BH;  // gate k's saved row (derivative or pre-activation)
       const T* c = pre + 4 * BH;
       const Rows<const T> cpr(cp), dhr(dh), dcr(dc);
       const Rows<T> dcpr(dcp);
@@ -240,7 +249,7 @@ struct LstmCellPointwiseBackward final : CellBackward {
   }
 };
 
-// ---- GRU. Workspace rows: r z n | gh_n (+ b_hn) | pre-activations r z n.
+// ---- GRU. Workspace rows: r z n | gh_n (+ b_hn) | r' z' (n's pre-activation).
 struct GruCellPointwiseBackward final : CellBackward {
   std::string name() const override { return "GruCellPointwiseBackward"; }
   TensorList apply(TensorList&& g) override {
@@ -257,7 +266,7 @@ struct GruCellPointwiseBackward final : CellBackward {
       using T = typename decltype(tag)::type;
       const T* ap = data_of<T>(a);
       const Rows<const T> hpr(hp), dhr(dh);
-      const T* pre = ap + 4 * BH;  // gate k's pre-activations: pre + k * BH
+      const T* pre = ap + 4 * BH;  // gate k's saved row (derivative or pre-activation)
       const Rows<T> dgir(dgi), dghr(dgh), dhpr(dhp);
       const std::unique_ptr<T[]> buf(new T[static_cast<std::size_t>(4 * BH)]);  // uninitialised
       T* dact = buf.get();  // [3, B, H]

@@ -32,9 +32,11 @@ struct GateSpec {
   std::int64_t work_rows;        // per-step workspace [work_rows, B, H] (layout below)
   std::array<GateAct, 4> act;    // activation of gate k < G
 };
-// Workspace rows: LSTM  i f g o | tanh(c) | pre-activations i f g o | c
-//                 GRU   r z n | gh_n (+ b_hn) | pre-activations r z n
+// Workspace rows: LSTM  i f g o | tanh(c) | i' f' (g's pre-activation) o' | c
+//                 GRU   r z n | gh_n (+ b_hn) | r' z' (n's pre-activation)
 //                 RNN   the pre-activation
+// (a sigmoid gate's derivative s(x) s(-x) replaces its pre-activation once
+// the forward has activated it: see gate_forward in rnn_cell.cpp)
 inline constexpr std::array<GateSpec, 4> kGateSpecs = {{
     {"RNN", 1, 1, {GateAct::Tanh}},
     {"RNN", 1, 1, {GateAct::Relu}},
