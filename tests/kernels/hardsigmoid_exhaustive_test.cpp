@@ -4,18 +4,19 @@
 // identical (see expect_targets_identical).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "exhaustive.h"
+#include "op_references.h"
 #include "sigma/kernels.h"
 
 namespace sigma::test {
 namespace {
 
-// (x + 3) / 6 in double: x + 3 is exact for |x| < 2^26 with x a float (and
-// the clamp decides outside), the division rounds once: 2^-29 ULP of a float.
-double ref(double x) { return std::clamp((x + 3) / 6, 0.0, 1.0); }
+// The op's one reference (tools/sigma/op_references.h) in double: x + 3 is
+// exact for |x| < 2^26 with x a float (the clamp decides outside), and the
+// division rounds once, 2^-29 ULP of a float.
+double ref(double x) { return sigma::cli::reference_value(sigma::Op::hardsigmoid, x); }
 
 void run(const std::vector<float>& x, std::vector<float>& y) { sigma::hardsigmoid(x, y); }
 
