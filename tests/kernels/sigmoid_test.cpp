@@ -347,8 +347,10 @@ void check_fused_matches_the_two_kernels() {
       // In place: g over x.
       std::vector<T> xg(xs.begin(), xs.end()), y2(n);
       fused(std::span<const T>(xg), y2, std::span<T>(xg));
-      EXPECT_EQ(std::memcmp(xg.data(), g.data(), n * sizeof(T)), 0);
-      EXPECT_EQ(std::memcmp(y2.data(), y.data(), n * sizeof(T)), 0);
+      for (std::size_t i = 0; i < n; ++i) {  // (memcmp of n = 0 would pass null pointers)
+        ASSERT_EQ(std::memcmp(&xg[i], &g[i], sizeof(T)), 0) << "in-place g, x = " << xs[i];
+        ASSERT_EQ(std::memcmp(&y2[i], &y[i], sizeof(T)), 0) << "in-place y, x = " << xs[i];
+      }
     }
   });
 }
