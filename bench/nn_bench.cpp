@@ -6,6 +6,7 @@
 //   LSTMForwardBackward  nn::LSTM(input 64, hidden 128), one layer, input
 //       x [seq 50, batch 32, 64] (no grad); per iteration the parameter
 //       gradients are reset to undefined, then output.sum().backward().
+//   GRUForwardBackward   the same with nn::GRU (three gates to LSTM's four).
 //   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
 //       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
@@ -221,18 +222,26 @@ void load(torch::nn::Module& m, const std::vector<NamedValues>& w) {
 
 // ---- sigma.
 
-void LSTMForwardBackward_sigma(benchmark::State& state, Threads threads) {
+// One layer over x [50, 32, 64]: forward, output.sum().backward().
+template <class Module>
+void recurrent_sigma(benchmark::State& state, Threads threads, Module rnn, unsigned seed) {
   use_threads(threads);
-  sigma::nn::LSTM lstm(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
-  load(*lstm, draw_weights(*lstm, 1));
+  load(*rnn, draw_weights(*rnn, seed));
   const sigma::Tensor x = sigma::tensor(lstm_input()).reshape({kSeq, kLstmBatch, kLstmInput});
-  const sigma::Tensor w_ih = lstm->parameters()[0];
+  const sigma::Tensor w_ih = rnn->parameters()[0];
   for (auto _ : state) {
-    lstm->zero_grad();
-    auto [out, hc] = lstm(x);
+    rnn->zero_grad();
+    auto [out, state_out] = rnn(x);
     out.sum().backward();
     benchmark::DoNotOptimize(w_ih.grad().unsafeGetTensorImpl());
   }
+}
+
+void LSTMForwardBackward_sigma(benchmark::State& state, Threads threads) {
+  recurrent_sigma(state, threads, sigma::nn::LSTM(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden)), 1);
+}
+void GRUForwardBackward_sigma(benchmark::State& state, Threads threads) {
+  recurrent_sigma(state, threads, sigma::nn::GRU(sigma::nn::GRUOptions(kLstmInput, kLstmHidden)), 3);
 }
 
 void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
@@ -260,19 +269,28 @@ void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
 // ---- LibTorch.
 #ifdef SIGMA_BENCH_HAVE_TORCH
 
-void LSTMForwardBackward_torch(benchmark::State& state, Threads threads) {
+// The same layer in LibTorch, with the weights drawn for sigma's twin.
+template <class Twin, class Module>
+void recurrent_torch(benchmark::State& state, Threads threads, Twin twin, Module rnn, unsigned seed) {
   use_threads(threads);
-  sigma::nn::LSTM twin(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden));
-  torch::nn::LSTM lstm(torch::nn::LSTMOptions(kLstmInput, kLstmHidden));
-  load(*lstm, draw_weights(*twin, 1));
+  load(*rnn, draw_weights(*twin, seed));
   const torch::Tensor x = torch::tensor(lstm_input()).reshape({kSeq, kLstmBatch, kLstmInput});
-  const torch::Tensor w_ih = lstm->parameters()[0];
+  const torch::Tensor w_ih = rnn->parameters()[0];
   for (auto _ : state) {
-    lstm->zero_grad(/*set_to_none=*/true);
-    auto [out, hc] = lstm(x);
+    rnn->zero_grad(/*set_to_none=*/true);
+    auto [out, state_out] = rnn(x);
     out.sum().backward();
     benchmark::DoNotOptimize(w_ih.grad().unsafeGetTensorImpl());
   }
+}
+
+void LSTMForwardBackward_torch(benchmark::State& state, Threads threads) {
+  recurrent_torch(state, threads, sigma::nn::LSTM(sigma::nn::LSTMOptions(kLstmInput, kLstmHidden)),
+                  torch::nn::LSTM(torch::nn::LSTMOptions(kLstmInput, kLstmHidden)), 1);
+}
+void GRUForwardBackward_torch(benchmark::State& state, Threads threads) {
+  recurrent_torch(state, threads, sigma::nn::GRU(sigma::nn::GRUOptions(kLstmInput, kLstmHidden)),
+                  torch::nn::GRU(torch::nn::GRUOptions(kLstmInput, kLstmHidden)), 3);
 }
 
 void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
@@ -312,6 +330,7 @@ void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
 #endif
 
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward, Threads::kOne);
+SIGMA_BENCH_PAIR(GRUForwardBackward, GRUForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);
