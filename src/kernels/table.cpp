@@ -5,6 +5,7 @@
 
 #include <array>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "sigma/error.h"
@@ -52,14 +53,19 @@ template <class T, int arity> struct CpuColumn {
   };
 };
 
+// The CPU is the only column: any other device is an error naming the op.
+void check_cpu_column(std::string_view op, Device d) {
+  if (!d.is_cpu())
+    throw Error(std::string(op) + ": no kernels for device " + d.str() +
+                ": this build of sigma has the CPU backend only");
+}
+
 template <class T, int arity>
 auto lookup(Op op, Device d) {
   const auto i = static_cast<std::size_t>(op);
   if (i >= static_cast<std::size_t>(op_count))
     throw Error("kernel table: no op number " + std::to_string(i));
-  if (!d.is_cpu())
-    throw Error(std::string(op_name(op)) + ": no kernels for device " + d.str() +
-                ": this build of sigma has the CPU backend only");
+  check_cpu_column(op_name(op), d);
   const auto fn = CpuColumn<T, arity>::table[i];
   if (fn == nullptr)
     throw Error(std::string(op_name(op)) + ": the kernel table has no " +
@@ -70,18 +76,14 @@ auto lookup(Op op, Device d) {
 }  // namespace
 
 template <class T> SigmoidAndDerivativeFn<T> sigmoid_and_derivative_kernel(Device d) {
-  if (!d.is_cpu())
-    throw Error("sigmoid_and_derivative: no kernels for device " + d.str() +
-                ": this build of sigma has the CPU backend only");
+  check_cpu_column("sigmoid_and_derivative", d);
   return [](std::span<const T> x, std::span<T> y, std::span<T> g) { sigmoid_and_derivative(x, y, g); };
 }
 template SigmoidAndDerivativeFn<float> sigmoid_and_derivative_kernel<float>(Device);
 template SigmoidAndDerivativeFn<double> sigmoid_and_derivative_kernel<double>(Device);
 template <class T>
 SigmoidBackwardFromDerivativeFn<T> sigmoid_backward_from_derivative_kernel(Device d) {
-  if (!d.is_cpu())
-    throw Error("sigmoid_backward_from_derivative: no kernels for device " + d.str() +
-                ": this build of sigma has the CPU backend only");
+  check_cpu_column("sigmoid_backward_from_derivative", d);
   return [](std::span<const T> dy, std::span<const T> g, std::span<T> dx) {
     sigmoid_backward_from_derivative(dy, g, dx);
   };

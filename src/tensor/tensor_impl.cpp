@@ -73,11 +73,7 @@ namespace {
 // a second block (through the slower aligned_alloc) per tensor was a quarter
 // of that. Off under AddressSanitizer, which then sees each buffer as its own
 // block, redzones on both sides.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kInlineEnabled = false;
-#else
-constexpr bool kInlineEnabled = true;
-#endif
+constexpr bool kInlineEnabled = kCacheEnabled;  // both off under AddressSanitizer
 
 // allocate_shared's allocator: the control block, then `extra` bytes from the
 // next 64-byte boundary, whose start it writes to *data.
