@@ -7,6 +7,9 @@
 //       x [seq 50, batch 32, 64] (no grad); per iteration the parameter
 //       gradients are reset to undefined, then output.sum().backward().
 //   GRUForwardBackward   the same with nn::GRU (three gates to LSTM's four).
+//   MultiheadAttentionForwardBackward  nn::MultiheadAttention(64, 4) on
+//       x [len 64, batch 32, 64] as self-attention, need_weights false:
+//       forward, output.sum().backward() (issue 13's target: <= 0.8x).
 //   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
 //       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
@@ -244,6 +247,31 @@ void GRUForwardBackward_sigma(benchmark::State& state, Threads threads) {
   recurrent_sigma(state, threads, sigma::nn::GRU(sigma::nn::GRUOptions(kLstmInput, kLstmHidden)), 3);
 }
 
+constexpr std::int64_t kAttnLen = 64, kAttnBatch = 32, kAttnWidth = 64, kAttnHeads = 4;
+
+std::vector<float> attention_input() {
+  std::mt19937 gen(11);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(kAttnLen * kAttnBatch * kAttnWidth));
+  for (auto& e : v) e = n(gen);
+  return v;
+}
+
+void MultiheadAttentionForwardBackward_sigma(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::MultiheadAttention mha(kAttnWidth, kAttnHeads);
+  load(*mha, draw_weights(*mha, 5));
+  const sigma::Tensor x =
+      sigma::tensor(attention_input()).reshape({kAttnLen, kAttnBatch, kAttnWidth}).requires_grad_();
+  for (auto _ : state) {
+    mha->zero_grad();
+    x.mutable_grad() = sigma::Tensor();
+    auto [out, w] = mha->forward(x, x, x, {}, /*need_weights=*/false);
+    out.sum().backward();
+    benchmark::DoNotOptimize(x.grad().unsafeGetTensorImpl());
+  }
+}
+
 void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -293,6 +321,22 @@ void GRUForwardBackward_torch(benchmark::State& state, Threads threads) {
                   torch::nn::GRU(torch::nn::GRUOptions(kLstmInput, kLstmHidden)), 3);
 }
 
+void MultiheadAttentionForwardBackward_torch(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::MultiheadAttention twin(kAttnWidth, kAttnHeads);
+  torch::nn::MultiheadAttention mha(kAttnWidth, kAttnHeads);
+  load(*mha, draw_weights(*twin, 5));
+  const torch::Tensor x =
+      torch::tensor(attention_input()).reshape({kAttnLen, kAttnBatch, kAttnWidth}).requires_grad_();
+  for (auto _ : state) {
+    mha->zero_grad(/*set_to_none=*/true);
+    x.mutable_grad() = torch::Tensor();
+    auto [out, w] = mha->forward(x, x, x, {}, /*need_weights=*/false);
+    out.sum().backward();
+    benchmark::DoNotOptimize(x.grad().unsafeGetTensorImpl());
+  }
+}
+
 void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -331,6 +375,7 @@ void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
 
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(GRUForwardBackward, GRUForwardBackward, Threads::kOne);
+SIGMA_BENCH_PAIR(MultiheadAttentionForwardBackward, MultiheadAttentionForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);

@@ -9,6 +9,9 @@
 //   Matmul256                               256x256 f32 matmul forward, no grad
 //   LinearForwardBackward                   x (32, 64), w (64, 64), b (64):
 //       sigmoid(x.matmul(w.t()) + b).sum().backward()
+//   SoftmaxRows                             softmax(x, 1) of x [256, 1024] in
+//       [-8, 8], no grad (issue 13's target: <= 0.8x LibTorch); items are elements
+//   LogSoftmaxRows                          the same with log_softmax
 //
 // Threads: everything runs on one thread, for fairness and because per-op
 // overhead is what is measured: sigma::set_num_threads(1) (sigma's kernels),
@@ -127,6 +130,26 @@ void LinearForwardBackward_sigma(benchmark::State& state) {
   }
 }
 
+void SoftmaxRows_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::Tensor x = sigma_input({256, 1024}, false, -8, 8);
+  for (auto _ : state) {
+    sigma::Tensor y = sigma::softmax(x, 1);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 256 * 1024);
+}
+
+void LogSoftmaxRows_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::Tensor x = sigma_input({256, 1024}, false, -8, 8);
+  for (auto _ : state) {
+    sigma::Tensor y = sigma::log_softmax(x, 1);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 256 * 1024);
+}
+
 // ---- LibTorch.
 #ifdef SIGMA_BENCH_HAVE_TORCH
 
@@ -210,6 +233,26 @@ void LinearForwardBackward_torch(benchmark::State& state) {
   }
 }
 
+void SoftmaxRows_torch(benchmark::State& state) {
+  single_thread();
+  torch::Tensor x = torch_input({256, 1024}, false, -8, 8);
+  for (auto _ : state) {
+    torch::Tensor y = torch::softmax(x, 1);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 256 * 1024);
+}
+
+void LogSoftmaxRows_torch(benchmark::State& state) {
+  single_thread();
+  torch::Tensor x = torch_input({256, 1024}, false, -8, 8);
+  for (auto _ : state) {
+    torch::Tensor y = torch::log_softmax(x, 1);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 256 * 1024);
+}
+
 #endif  // SIGMA_BENCH_HAVE_TORCH
 
 }  // namespace
@@ -229,3 +272,5 @@ SIGMA_BENCH_PAIR(SigmoidSmallNoGrad);
 SIGMA_BENCH_PAIR(AddSmallNoGrad);
 SIGMA_BENCH_PAIR(Matmul256);
 SIGMA_BENCH_PAIR(LinearForwardBackward);
+SIGMA_BENCH_PAIR(SoftmaxRows);
+SIGMA_BENCH_PAIR(LogSoftmaxRows);

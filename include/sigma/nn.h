@@ -6,6 +6,7 @@
 #include "sigma/nn/init.h"
 #include "sigma/nn/module.h"
 #include "sigma/nn/modules/activation.h"
+#include "sigma/nn/modules/attention.h"
 #include "sigma/nn/modules/container.h"
 #include "sigma/nn/modules/dropout.h"
 #include "sigma/nn/modules/linear.h"

@@ -135,6 +135,62 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                             Reduction reduction = kMean);
 
+// ---- Softmax and its family along a dimension (LibTorch's signatures).
+// softmax(x)_i = e^(x_i - m) / sum_j e^(x_j - m), m the maximum along dim; on
+// the row kernels of sigma/kernels.h (their ULP contracts). As LibTorch: -inf
+// entries give 0 (log_softmax: -inf) while the row has a finite maximum; a row
+// holding +inf or NaN, or all -inf, gives NaN. dtype casts the input first.
+// Integer inputs are an error (pass dtype). bf16/f16 compute in f32.
+Tensor softmax(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+Tensor log_softmax(const Tensor& x, std::int64_t dim,
+                   std::optional<ScalarType> dtype = std::nullopt);
+// log(sum(exp(x))) over dims (all for an empty list): -inf where every
+// element is -inf, +inf where one is +inf. Integer inputs compute in the
+// default dtype.
+Tensor logsumexp(const Tensor& x, IntArrayRef dims, bool keepdim = false);
+// The gated linear unit: x split in halves a, b along dim, a * sigmoid(b).
+// sigma::Error when that dimension's size is odd.
+Tensor glu(const Tensor& x, std::int64_t dim = -1);
+
+// ---- Multi-class losses. input [C] with a zero-dimensional target, or
+// [N, C, d1, ...] with an int64 target [N, d1, ...] of class indices in
+// [0, C) or ignore_index. weight: one value per class (or undefined).
+// nll_loss: -weight[t] input[t] per element; kMean divides by the summed
+// weights of the targets not ignored (NaN when all are).
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                Reduction reduction = kMean, std::int64_t ignore_index = -100);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                const std::string& reduction, std::int64_t ignore_index = -100);
+// nll_loss(log_softmax(input, class dim)), or with a floating target of
+// class probabilities (the input's shape) -sum_c weight_c p_c log_softmax_c,
+// kMean then dividing by the number of elements. label_smoothing eps in
+// [0, 1] mixes the target with the uniform distribution: (1 - eps) of it
+// plus eps / C per class.
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                     Reduction reduction = kMean, std::int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                     const std::string& reduction, std::int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+// LibTorch's name for it (torch::cross_entropy_loss).
+inline Tensor cross_entropy_loss(const Tensor& input, const Tensor& target,
+                                 const Tensor& weight = {}, Reduction reduction = kMean,
+                                 std::int64_t ignore_index = -100, double label_smoothing = 0.0) {
+  return cross_entropy(input, target, weight, reduction, ignore_index, label_smoothing);
+}
+
+// ---- Attention. softmax(q k^T scale + mask) v for q [..., L, E], k [..., S,
+// E], v [..., S, Ev] (batch dimensions broadcast), scale 1/sqrt(E) unless
+// given. attn_mask: bool (true takes part) or floating (added to the
+// scores), broadcasting to [..., L, S]; is_causal masks keys after the query
+// (j > i; not together with attn_mask). dropout_p > 0 drops attention
+// weights with sigma's generator. A query with every key masked gets NaN, as
+// in PyTorch. The sigmoid form is sigma::nn::functional::sigmoid_attention.
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask = {}, double dropout_p = 0.0,
+                                    bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt);
+
 // ---- Linear algebra (CBLAS sgemm/dgemm; bf16/f16 computed in f32).
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor mm(const Tensor& a, const Tensor& b);

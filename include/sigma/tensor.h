@@ -189,6 +189,9 @@ class Tensor {
   Tensor log_sigmoid() const;
   Tensor silu() const;
   Tensor logit(std::optional<double> eps = std::nullopt) const;
+  Tensor softmax(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor log_softmax(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor logsumexp(IntArrayRef dims, bool keepdim = false) const;
 
   // ---- Linear algebra and reductions.
   Tensor matmul(const Tensor& o) const;

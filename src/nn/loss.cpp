@@ -1,5 +1,5 @@
-// loss.cpp: the loss layers (BCEWithLogitsLoss, BCELoss, MSELoss) and their
-// functional forms. binary_cross_entropy_with_logits and binary_cross_entropy
+// loss.cpp: the loss layers (BCEWithLogitsLoss, BCELoss, CrossEntropyLoss,
+// NLLLoss, MSELoss) and their functional forms. binary_cross_entropy_with_logits and binary_cross_entropy
 // are ops of ops.h (src/ops/loss.cpp); mse_loss is composite (sub, square,
 // mean or sum).
 #include <ostream>
@@ -54,6 +54,17 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOpti
   return loss.mean();
 }
 
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options) {
+  return sigma::cross_entropy(input, target, options.weight(), options.reduction(),
+                              options.ignore_index(), options.label_smoothing());
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options) {
+  return sigma::nll_loss(input, target, options.weight(), options.reduction(),
+                         options.ignore_index());
+}
+
 }  // namespace functional
 
 namespace F = functional;
@@ -84,6 +95,30 @@ Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) {
 }
 
 void BCELossImpl::pretty_print(std::ostream& stream) const { stream << "BCELoss()"; }
+
+CrossEntropyLossImpl::CrossEntropyLossImpl(const CrossEntropyLossOptions& options_)
+    : options(options_) {
+  weight = register_buffer("weight", options.weight());
+}
+
+Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return sigma::cross_entropy(input, target, weight, options.reduction(), options.ignore_index(),
+                              options.label_smoothing());
+}
+
+void CrossEntropyLossImpl::pretty_print(std::ostream& stream) const {
+  stream << "CrossEntropyLoss()";
+}
+
+NLLLossImpl::NLLLossImpl(const NLLLossOptions& options_) : options(options_) {
+  weight = register_buffer("weight", options.weight());
+}
+
+Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return sigma::nll_loss(input, target, weight, options.reduction(), options.ignore_index());
+}
+
+void NLLLossImpl::pretty_print(std::ostream& stream) const { stream << "NLLLoss()"; }
 
 Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
   return F::mse_loss(input, target, options);

@@ -16,6 +16,7 @@
 #include "sigma/nn/modules/dropout.h"
 #include "sigma/nn/modules/linear.h"
 #include "core/python_repr.h"
+#include "ops/attention.h"
 #include "sigma/ops.h"
 
 namespace sigma::nn {
@@ -50,6 +51,23 @@ Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options) {
 }
 Tensor logsigmoid(const Tensor& input) { return sigma::log_sigmoid(input); }
 Tensor hardsigmoid(const Tensor& input) { return sigma::hardsigmoid(input); }
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options) {
+  return sigma::softmax(input, options.dim(), options.dtype());
+}
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options) {
+  return sigma::log_softmax(input, options.dim(), options.dtype());
+}
+Tensor glu(const Tensor& input, const GLUFuncOptions& options) {
+  return sigma::glu(input, options.dim());
+}
+
+Tensor sigmoid_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                         std::optional<double> bias, const Tensor& attn_mask, bool is_causal,
+                         std::optional<double> scale) {
+  return sigma::detail::attention("sigmoid_attention", sigma::detail::AttentionKind::Sigmoid, query, key, value,
+                           attn_mask, 0.0, is_causal, scale, bias)
+      .output;
+}
 
 // input [*, in], weight [out, in], bias [out] -> [*, out]
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -180,6 +198,20 @@ Tensor LogSigmoidImpl::forward(const Tensor& input) { return F::logsigmoid(input
 void LogSigmoidImpl::pretty_print(std::ostream& stream) const { stream << "LogSigmoid()"; }
 Tensor HardsigmoidImpl::forward(const Tensor& input) { return F::hardsigmoid(input); }
 void HardsigmoidImpl::pretty_print(std::ostream& stream) const { stream << "Hardsigmoid()"; }
+Tensor SoftmaxImpl::forward(const Tensor& input) { return sigma::softmax(input, options.dim()); }
+void SoftmaxImpl::pretty_print(std::ostream& stream) const {
+  stream << "Softmax(dim=" << options.dim() << ")";
+}
+Tensor LogSoftmaxImpl::forward(const Tensor& input) {
+  return sigma::log_softmax(input, options.dim());
+}
+void LogSoftmaxImpl::pretty_print(std::ostream& stream) const {
+  stream << "LogSoftmax(dim=" << options.dim() << ")";
+}
+Tensor GLUImpl::forward(const Tensor& input) { return F::glu(input, options); }
+void GLUImpl::pretty_print(std::ostream& stream) const {
+  stream << "GLU(dim=" << options.dim() << ")";
+}
 
 // ---- Sequential.
 

@@ -412,4 +412,19 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   return y;
 }
 
+// ---- glu: a * sigmoid(b) for the halves a, b of x along dim, composed
+// from chunk, sigmoid and mul (so its gradient is theirs).
+Tensor glu(const Tensor& x, std::int64_t dim) {
+  check_defined("glu", x);
+  if (x.dim() == 0) throw Error("glu: expected an input of at least 1 dimension, got a scalar");
+  const std::int64_t d = wrap_dim("glu", dim, x.dim());
+  if (x.size(d) % 2 != 0)
+    throw Error("glu: the halved dimension must have an even size, but dimension " +
+                std::to_string(d) + " of shape " + shape_string(x.sizes()) + " has size " +
+                std::to_string(x.size(d)));
+  if (!x.is_floating_point()) detail::throw_dtype("glu", x.dtype(), "a floating-point input");
+  const std::vector<Tensor> h = x.chunk(2, d);
+  return h[0] * sigmoid(h[1]);
+}
+
 }  // namespace sigma

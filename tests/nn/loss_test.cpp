@@ -430,3 +430,62 @@ TEST(MSELossTest, GradcheckAndErrors) {
 }
 
 }  // namespace
+
+// ---- CrossEntropyLoss and NLLLoss: the modules are the ops with their
+// options (the ops' formulas are tested in tests/ops/nll_loss_test.cpp).
+namespace {
+
+TEST(CrossEntropyLossTest, ModuleFunctionalAndOpAgreeForEveryOption) {
+  const Tensor x = sigma::test::random_tensor({4, 3}, sigma::kFloat64, 3, -2, 2);
+  const Tensor t = sigma::tensor({0, 2, 1, 2});
+  const Tensor w = make({3}, {0.5, 1.0, 2.0});
+  for (auto r : {sigma::kNone, sigma::kMean, sigma::kSum})
+    for (double eps : {0.0, 0.3}) {
+      const auto o = nn::CrossEntropyLossOptions().weight(w).reduction(r).ignore_index(1).label_smoothing(eps);
+      nn::CrossEntropyLoss loss(o);
+      const Tensor a = loss(x, t);
+      const Tensor b = F::cross_entropy(x, t, o);
+      const Tensor c = sigma::cross_entropy(x, t, w, r, 1, eps);
+      EXPECT_TRUE(a.equal(c)) << sigma::to_string(r) << " " << eps;
+      EXPECT_TRUE(b.equal(c)) << sigma::to_string(r) << " " << eps;
+    }
+  // The weight is a buffer, as in PyTorch's state dict.
+  nn::CrossEntropyLoss weighted(nn::CrossEntropyLossOptions().weight(w));
+  ASSERT_EQ(weighted->named_buffers().size(), 1u);
+  EXPECT_TRUE(weighted->named_buffers()["weight"].equal(w));
+  std::ostringstream s;
+  s << *weighted;
+  EXPECT_EQ(s.str(), "CrossEntropyLoss()");
+}
+
+TEST(NLLLossTest, ModuleMatchesTheOpAndComposesWithLogSoftmax) {
+  const Tensor x = sigma::test::random_tensor({5, 4}, sigma::kFloat64, 4, -2, 2);
+  const Tensor t = sigma::tensor({0, 3, 1, 2, 3});
+  nn::NLLLoss nll(nn::NLLLossOptions().reduction(sigma::kSum));
+  nn::LogSoftmax logsm(1);
+  // cross_entropy is log_softmax followed by nll_loss.
+  EXPECT_TRUE(nll(logsm(x), t).allclose(sigma::cross_entropy(x, t, {}, sigma::kSum), 1e-15, 0));
+  EXPECT_TRUE(F::nll_loss(x, t, nn::NLLLossOptions().ignore_index(3)).equal(
+      sigma::nll_loss(x, t, {}, sigma::kMean, 3)));
+  std::ostringstream s;
+  s << *nll << " " << *logsm << " " << *nn::Softmax(0) << " " << *nn::GLU();
+  EXPECT_EQ(s.str(), "NLLLoss() LogSoftmax(dim=1) Softmax(dim=0) GLU(dim=-1)");
+}
+
+TEST(SoftmaxModulesTest, ForwardIsTheOp) {
+  const Tensor x = sigma::test::random_tensor({2, 6}, sigma::kFloat32, 5);
+  EXPECT_TRUE(nn::Softmax(1)(x).equal(sigma::softmax(x, 1)));
+  EXPECT_TRUE(nn::Softmax(nn::SoftmaxOptions(0))(x).equal(sigma::softmax(x, 0)));
+  EXPECT_TRUE(nn::LogSoftmax(0)(x).equal(sigma::log_softmax(x, 0)));
+  EXPECT_TRUE(nn::GLU()(x).equal(sigma::glu(x, -1)));
+  EXPECT_TRUE(nn::GLU(0)(x).equal(sigma::glu(x, 0)));
+  EXPECT_TRUE(F::softmax(x, F::SoftmaxFuncOptions(1).dtype(sigma::kFloat64))
+                  .equal(sigma::softmax(x.to(sigma::kFloat64), 1)));
+  EXPECT_TRUE(F::log_softmax(x, 1).equal(sigma::log_softmax(x, 1)));
+  EXPECT_TRUE(F::glu(x, 1).equal(sigma::glu(x, 1)));
+  EXPECT_TRUE(x.softmax(1).equal(sigma::softmax(x, 1)));
+  EXPECT_TRUE(x.log_softmax(-1).equal(sigma::log_softmax(x, -1)));
+  EXPECT_TRUE(x.logsumexp({1}).equal(sigma::logsumexp(x, {1})));
+}
+
+}  // namespace

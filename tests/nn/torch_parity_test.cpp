@@ -1049,3 +1049,157 @@ TEST(TorchParity, ClipGradNormAndStepLR) {
 }
 
 }  // namespace
+
+// ---- The softmax family, multi-class losses and attention (issue 13).
+namespace {
+
+// A dim-taking activation on [4, 8] inputs, ordinary and extreme (+-100, so
+// rows are dominated by one element), forward and d/d input. LibTorch runs
+// in float64 on the same float32 values: its float32 softmax gradient
+// cancels to 0 where y (v - sum(v y)) is 7e-8 (sigma's row kernels keep it),
+// so the better answer is the reference.
+template <class SModule, class TModule>
+void check_softmax_like(SModule s, TModule t, const std::string& what, std::uint64_t seed) {
+  for (double scale : {3.0, 100.0}) {
+    const std::string tag = what + " on +-" + std::to_string(scale);
+    Twin x = twin({4, 8}, -scale, scale, ++seed, true);
+    x.t = x.t.detach().to(torch::kDouble).requires_grad_();
+    sigma::Tensor so = s(x.s);
+    torch::Tensor to = t(x.t);
+    expect_close(so, to, tag + " forward");
+    Weighted l = weighted_sum(so, to, ++seed);
+    l.s.backward();
+    l.t.backward();
+    expect_same_grad(x.s, x.t, tag + " d/d input");
+  }
+}
+
+TEST(TorchParity, SoftmaxLogSoftmaxGLU) {
+  for (std::int64_t d : {0, 1, -1}) {
+    const std::string dim = "(dim=" + std::to_string(d) + ")";
+    check_softmax_like(sigma::nn::Softmax(d), torch::nn::Softmax(d), "Softmax" + dim, 300 + 10 * d);
+    check_softmax_like(sigma::nn::LogSoftmax(d), torch::nn::LogSoftmax(d), "LogSoftmax" + dim,
+                       400 + 10 * d);
+    check_softmax_like(sigma::nn::GLU(d), torch::nn::GLU(d), "GLU" + dim, 500 + 10 * d);
+  }
+}
+
+torch::nn::CrossEntropyLossOptions::reduction_t torch_reduction_ce(sigma::Reduction r) {
+  if (r == sigma::kNone) return torch::kNone;
+  if (r == sigma::kSum) return torch::kSum;
+  return torch::kMean;
+}
+
+TEST(TorchParity, CrossEntropyAndNLLLossEveryOption) {
+  std::uint64_t seed = 600;
+  // [N, C, d] = [4, 5, 3] scores; targets [4, 3] with two ignored (-1).
+  const std::vector<std::int64_t> tv = {0, 4, 2, -1, 1, 3, 3, 0, -1, 2, 4, 1};
+  const sigma::Tensor ts = sigma::tensor(tv).reshape({4, 3});
+  const torch::Tensor tt = torch::tensor(tv, torch::kLong).reshape({4, 3});
+  Twin w = twin({5}, 0.25, 2.0, 599);
+  for (bool weighted : {false, true})
+    for (double eps : {0.0, 0.15})
+      for (const auto& r : kReductions) {
+        const std::string what = std::string("CrossEntropyLoss(") + (weighted ? "weight, " : "") +
+                                 "label_smoothing=" + std::to_string(eps) +
+                                 ", ignore_index=-1, reduction=" + r.name + ")";
+        auto so = sigma::nn::CrossEntropyLossOptions().reduction(r.s).ignore_index(-1).label_smoothing(eps);
+        auto to = torch::nn::CrossEntropyLossOptions().reduction(torch_reduction_ce(r.s)).ignore_index(-1).label_smoothing(eps);
+        if (weighted) {
+          so.weight(w.s);
+          to.weight(w.t);
+        }
+        sigma::nn::CrossEntropyLoss s(so);
+        torch::nn::CrossEntropyLoss t(to);
+        Twin x = twin({4, 5, 3}, -4, 4, ++seed, true);
+        sigma::Tensor ls = s(x.s, ts);
+        torch::Tensor lt = t(x.t, tt);
+        expect_close(ls, lt, what + " loss");
+        Weighted l = weighted_sum(ls, lt, ++seed);
+        l.s.backward();
+        l.t.backward();
+        expect_same_grad(x.s, x.t, what + " d/d input");
+        // NLLLoss on log-probabilities, without label smoothing.
+        if (eps == 0) {
+          auto sn = sigma::nn::NLLLossOptions().reduction(r.s).ignore_index(-1);
+          auto tn = torch::nn::NLLLossOptions().reduction(torch_reduction_ce(r.s)).ignore_index(-1);
+          if (weighted) {
+            sn.weight(w.s);
+            tn.weight(w.t);
+          }
+          Twin y = twin({4, 5, 3}, -4, -0.1, ++seed, true);
+          sigma::Tensor ns = sigma::nn::NLLLoss(sn)(y.s, ts);
+          torch::Tensor nt = torch::nn::NLLLoss(tn)(y.t, tt);
+          expect_close(ns, nt, "NLLLoss" + what.substr(16) + " loss");
+          Weighted m = weighted_sum(ns, nt, ++seed);
+          m.s.backward();
+          m.t.backward();
+          expect_same_grad(y.s, y.t, "NLLLoss" + what.substr(16) + " d/d input");
+        }
+      }
+  // Class probabilities as targets (LibTorch 1.13 has them too).
+  for (double eps : {0.0, 0.2}) {
+    Twin x = twin({6, 4}, -3, 3, ++seed, true);
+    Twin p = twin({6, 4}, 0, 1, ++seed);
+    sigma::Tensor ls = sigma::nn::CrossEntropyLoss(sigma::nn::CrossEntropyLossOptions().label_smoothing(eps))(x.s, p.s);
+    torch::Tensor lt = torch::nn::CrossEntropyLoss(torch::nn::CrossEntropyLossOptions().label_smoothing(eps))(x.t, p.t);
+    expect_close(ls, lt, "CrossEntropyLoss(probabilities) loss");
+    ls.backward();
+    lt.backward();
+    expect_same_grad(x.s, x.t, "CrossEntropyLoss(probabilities) d/d input");
+  }
+}
+
+// MultiheadAttention: LibTorch 1.13's module ([L, N, E], no batch_first),
+// self-attention (one packed projection) and cross-attention (three), with
+// a key_padding_mask and an attn_mask, weights averaged or per head.
+void check_mha(bool self, bool bias, bool masks, bool average, std::uint64_t seed) {
+  const std::int64_t E = 8, H = 2, L = 5, S = self ? 5 : 6, N = 3;
+  const std::string what = std::string("MultiheadAttention(") + (self ? "self" : "cross") +
+                           (bias ? "" : ", bias=False") + (masks ? ", masks" : "") +
+                           (average ? "" : ", per-head weights") + ")";
+  torch::manual_seed(seed);
+  torch::nn::MultiheadAttention t(torch::nn::MultiheadAttentionOptions(E, H).bias(bias));
+  sigma::nn::MultiheadAttention s(sigma::nn::MultiheadAttentionOptions(E, H).bias(bias));
+  ASSERT_NO_FATAL_FAILURE(load_torch_weights(*t, *s, what));
+  Twin q = twin({L, N, E}, -2, 2, seed + 1, true);
+  Twin k = self ? q : twin({S, N, E}, -2, 2, seed + 2, true);
+  Twin v = self ? q : twin({S, N, E}, -2, 2, seed + 3, true);
+  sigma::Tensor kpm_s, am_s;
+  torch::Tensor kpm_t, am_t;
+  if (masks) {
+    std::vector<float> pad(static_cast<std::size_t>(N * S), 0.f);
+    pad[static_cast<std::size_t>(S - 1)] = 1.f;          // batch 0 ignores its last key
+    pad[static_cast<std::size_t>(2 * S + 1)] = 1.f;      // batch 2 its second
+    Twin kp = twin_values(pad, {N, S});
+    kpm_s = kp.s.ne(0.0);
+    kpm_t = kp.t.ne(0.0);
+    Twin am = twin({L, S}, -1, 1, seed + 4);  // a float mask, added
+    am_s = am.s;
+    am_t = am.t;
+  }
+  auto [so, sw] = s(q.s, k.s, v.s, kpm_s, true, am_s, average);
+  auto [to, tw] = t->forward(q.t, k.t, v.t, kpm_t, true, am_t, average);
+  expect_close(so, to, what + " output");
+  expect_close(sw, tw, what + " weights");
+  Weighted l = weighted_sum(so, to, seed + 5);
+  l.s.backward();
+  l.t.backward();
+  expect_same_grad(q.s, q.t, what + " d/d query");
+  if (!self) {
+    expect_same_grad(k.s, k.t, what + " d/d key");
+    expect_same_grad(v.s, v.t, what + " d/d value");
+  }
+  expect_same_parameter_grads(*t, *s, what);
+}
+
+TEST(TorchParity, MultiheadAttention) {
+  check_names(sigma::nn::MultiheadAttention(16, 4), torch::nn::MultiheadAttention(16, 4),
+              "MultiheadAttention(16, 4)");
+  std::uint64_t seed = 700;
+  for (bool self : {true, false})
+    for (bool masks : {false, true}) check_mha(self, true, masks, true, seed += 10);
+  check_mha(true, false, true, false, seed += 10);
+}
+
+}  // namespace

@@ -707,6 +707,126 @@ TEST(TorchReference, JoinAndViews) {
   run_all(cases);
 }
 
+// ---- The softmax family and the multi-class losses (issue 13). Their
+// outputs and gradients are built from exponentials (good to rtol, so R = M
+// where the terms contain them) and row sums:
+//   softmax dx = y (v - sum(v y)): M = y (|v| + sum|v| y), n = row + 1, r = 2
+//   log_softmax y = x - m - log S: M = |x| + 2|m| + |log S| (R = |log S|), n = 3
+//     dx = v - e^y sum(v): M = |v| + e^y sum|v| (R = e^y sum|v|), n = row + 1, r = 2
+//   logsumexp = m + log S: M = |m| + |log S| (R = |log S|), n = 2; its gradient
+//     v e^(x - lse) has no sum
+//   cross_entropy (mean): sum_i w_i (lse_i - x_i,t) / sum w: M = sum w_i (|lse_i|
+//     + |x_i,t|) / sum w, all of it R; the gradient w_i (softmax - onehot) v / sum w
+//     has no sum but four roundings.
+TermsFn softmax_terms(std::int64_t d) {
+  return [d](const TList& x, const torch::Tensor& v) {
+    const torch::Tensor y = torch::softmax(x[0], d);
+    const torch::Tensor g = y * (v.abs() + (v.abs() * y).sum(d, true));
+    return std::vector<Terms>{{}, {g, g}};
+  };
+}
+TermsFn log_softmax_terms(std::int64_t d) {
+  return [d](const TList& x, const torch::Tensor& v) {
+    const torch::Tensor m = std::get<0>(x[0].max(d, true));
+    const torch::Tensor log_s = (torch::logsumexp(x[0], d, true) - m).abs();
+    const torch::Tensor e = torch::log_softmax(x[0], d).exp() * v.abs().sum(d, true);
+    return std::vector<Terms>{{x[0].abs() + 2 * m.abs() + log_s, log_s.expand_as(x[0])},
+                              {v.abs() + e, e}};
+  };
+}
+
+TEST(TorchReference, SoftmaxFamily) {
+  std::vector<OpCase> cases = {
+      with_terms({"softmax dim 1",
+                  {in({3, 7}, -6.0, 6.0)},
+                  [](const SList& x) { return sigma::softmax(x[0], 1); },
+                  [](const TList& x) { return torch::softmax(x[0], 1); }},
+                 8, 2, softmax_terms(1)),
+      with_terms({"softmax dim 0 transposed",
+                  {tr({5, 4}, -6.0, 6.0)},
+                  [](const SList& x) { return sigma::softmax(x[0], 0); },
+                  [](const TList& x) { return torch::softmax(x[0], 0); }},
+                 6, 2, softmax_terms(0)),
+      with_terms({"log_softmax dim -1",
+                  {in({2, 3, 6}, -8.0, 8.0)},
+                  [](const SList& x) { return sigma::log_softmax(x[0], -1); },
+                  [](const TList& x) { return torch::log_softmax(x[0], -1); }},
+                 7, 2, log_softmax_terms(-1)),
+      with_terms({"log_softmax dim 1 transposed",
+                  {tr({4, 5}, -8.0, 8.0)},
+                  [](const SList& x) { return sigma::log_softmax(x[0], 1); },
+                  [](const TList& x) { return torch::log_softmax(x[0], 1); }},
+                 6, 2, log_softmax_terms(1)),
+      with_terms({"logsumexp dims {0, 2}",
+                  {in({2, 3, 4}, -5.0, 5.0)},
+                  [](const SList& x) { return sigma::logsumexp(x[0], {0, 2}); },
+                  [](const TList& x) { return torch::logsumexp(x[0], Shape{0, 2}); }},
+                 8, 2,
+                 [](const TList& x, const torch::Tensor&) {
+                   const torch::Tensor m = x[0].amax(Shape{0, 2});
+                   const torch::Tensor log_s = (torch::logsumexp(x[0], Shape{0, 2}) - m).abs();
+                   return std::vector<Terms>{{m.abs() + log_s, log_s}, {}};
+                 }),
+      {"glu dim 0",
+       {in({4, 3}, -4.0, 4.0)},
+       [](const SList& x) { return sigma::glu(x[0], 0); },
+       [](const TList& x) { return torch::glu(x[0], 0); }},
+  };
+  run_all(cases);
+}
+
+// cross_entropy and nll_loss against LibTorch on [4, 5, 3] scores with class
+// weights, ignored targets and label smoothing; values compared at rtol plus
+// gamma_k M with M the weighted sum of |terms| (see above; k = 12 + 4).
+TEST(TorchReference, CrossEntropyAndNllLoss) {
+  const std::vector<std::int64_t> tv = {0, 4, 2, -1, 1, 3, 3, 0, -1, 2, 4, 1};
+  const sigma::Tensor ts = sigma::tensor(tv).reshape({4, 3});
+  const torch::Tensor tt = torch::tensor(tv, torch::kLong).reshape({4, 3});
+  const std::vector<double> wv = {0.5, 1.0, 2.0, 1.5, 0.25};
+  for (auto dt : {sigma::kFloat64, sigma::kFloat32}) {
+    const double rtol = dt == sigma::kFloat64 ? 1e-10 : 1e-5;
+    const double u = dt == sigma::kFloat64 ? 0x1p-53 : 0x1p-24;
+    const double g = 2 * gamma(16, u);
+    for (double eps : {0.0, 0.2}) {
+      auto [xs, xt] = twin(draw(60, -4, 4, 77), {4, 5, 3}, dt, false);
+      auto [ws, wt] = twin(wv, {5}, dt, false);
+      xs.requires_grad_();
+      xt.requires_grad_();
+      const sigma::Tensor ls = sigma::cross_entropy(xs, ts, ws, sigma::kMean, -1, eps);
+      const torch::Tensor lt = torch::nn::functional::cross_entropy(
+          xt, tt, torch::nn::functional::CrossEntropyFuncOptions().weight(wt).ignore_index(-1).label_smoothing(eps));
+      // M: sum_i w_t (|lse_i| + sum_c |x_ic| (1 + eps)) / sum w_t, in float64.
+      const torch::Tensor x64 = xt.detach().to(torch::kDouble);
+      const torch::Tensor keep = (tt != -1).to(torch::kDouble);
+      const torch::Tensor wi = wt.to(torch::kDouble).index({tt.clamp_min(0)}) * keep;
+      const torch::Tensor per = torch::logsumexp(x64, 1).abs() + x64.abs().sum(1) * (1 + eps);
+      const torch::Tensor m = ((wi * per).sum() / wi.sum()).reshape({});
+      const std::string what = std::string(dt == sigma::kFloat64 ? "f64" : "f32") + " eps " + std::to_string(eps);
+      expect_close(ls.to_vector<double>(), torch_values(lt), rtol, "cross_entropy " + what, {m, m}, g);
+      ls.backward();
+      lt.backward();
+      // The gradient (w_t (y - onehot) + eps/C (y sum w - w)) / sum w_t per
+      // element: M = (w_t + eps sum w) (y + 1) / sum w_t, all of it R.
+      const torch::Tensor y = torch::softmax(x64, 1);
+      const torch::Tensor mg = (wi.unsqueeze(1) + eps * wt.to(torch::kDouble).sum()) * (y + 1) / wi.sum();
+      expect_close(xs.grad().to_vector<double>(), torch_values(xt.grad()), rtol,
+                   "cross_entropy gradient " + what, {mg, mg}, 2 * gamma(8, u));
+    }
+    // nll_loss with reduction none and sum on log-probabilities.
+    auto [ys, yt] = twin(draw(60, -5, -0.1, 78), {4, 5, 3}, dt, false);
+    auto [ws, wt] = twin(wv, {5}, dt, false);
+    expect_close(sigma::nll_loss(ys, ts, ws, sigma::kNone, -1).to_vector<double>(),
+                 torch_values(torch::nll_loss2d(yt.unsqueeze(3), tt.unsqueeze(2), wt, at::Reduction::None, -1).squeeze(2)),
+                 rtol, "nll_loss none");
+    const torch::Tensor keep = (tt != -1).to(torch::kDouble);
+    const torch::Tensor wi = wt.to(torch::kDouble).index({tt.clamp_min(0)}) * keep;
+    const torch::Tensor m = (wi * yt.to(torch::kDouble).abs().amax(1)).sum().reshape({});
+    expect_close(sigma::nll_loss(ys, ts, ws, sigma::kSum, -1).to_vector<double>(),
+                 torch_values(torch::nll_loss2d(yt.unsqueeze(3), tt.unsqueeze(2), wt, at::Reduction::Sum, -1)),
+                 rtol, "nll_loss sum", {m, {}}, 2 * gamma(13, u));
+  }
+}
+
 // hardsigmoid: the same values in both dtypes and the same float32 gradient;
 // the float64 gradient differs by design. LibTorch multiplies dy by 1/6
 // rounded to float32 (3e-8 relative off in float64); sigma's is dy / 6

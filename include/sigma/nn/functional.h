@@ -5,6 +5,8 @@
 // sigma::sigmoid(x) and nn::Sigmoid()(x) are one computation.
 #pragma once
 
+#include <optional>
+
 #include "sigma/nn/options.h"
 #include "sigma/tensor.h"
 
@@ -19,6 +21,10 @@ Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {});
 Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options = {});
 Tensor logsigmoid(const Tensor& input);
 Tensor hardsigmoid(const Tensor& input);
+// Along options.dim(), after casting to options.dtype() when it is set.
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options);
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options);
+Tensor glu(const Tensor& input, const GLUFuncOptions& options = {});
 
 // input [*, in] -> [*, out] = input weight^T + bias, for weight [out, in] and
 // bias [out] (or undefined). sigma::Error naming both shapes when the last
@@ -43,5 +49,21 @@ Tensor mse_loss(const Tensor& input, const Tensor& target,
 Tensor binary_cross_entropy_with_logits(
     const Tensor& input, const Tensor& target,
     const BinaryCrossEntropyWithLogitsFuncOptions& options = {});
+// Multi-class: input [N, C, ...] scores, target [N, ...] class indices (or,
+// for cross_entropy, class probabilities of the input's shape); see
+// sigma::cross_entropy and sigma::nll_loss.
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options = {});
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options = {});
+
+// Sigmoid attention (Ramapuram et al. 2024): sigmoid(q k^T scale + bias) v,
+// each weight independent of the other keys (they need not sum to 1).
+// bias defaults to -log(S) for S keys, which keeps the summed weights near
+// what softmax gives early in training; scale to 1/sqrt(E). Shapes, masks
+// and is_causal as sigma::scaled_dot_product_attention; a masked key gets
+// weight 0.
+Tensor sigmoid_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                         std::optional<double> bias = std::nullopt, const Tensor& attn_mask = {},
+                         bool is_causal = false, std::optional<double> scale = std::nullopt);
 
 }  // namespace sigma::nn::functional

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -95,6 +96,23 @@ struct SoftplusOptions {
   SIGMA_ARG(double, threshold) = 20.0;
 };
 
+// ---- Softmax and the gated linear unit, along a dimension.
+struct SoftmaxOptions {
+  /* implicit */ SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT
+  SIGMA_ARG(std::int64_t, dim);  // the dimension the probabilities sum to 1 along (required)
+};
+
+struct LogSoftmaxOptions {
+  /* implicit */ LogSoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT
+  SIGMA_ARG(std::int64_t, dim);  // the dimension of the log-probabilities (required)
+};
+
+// a * sigmoid(b) for the halves a, b of the input along dim.
+struct GLUOptions {
+  /* implicit */ GLUOptions(std::int64_t dim = -1) : dim_(dim) {}  // NOLINT
+  SIGMA_ARG(std::int64_t, dim);  // the dimension split in half (default -1)
+};
+
 // ---- Dropout: zeroes each element with probability p during training and
 // scales the rest by 1 / (1 - p); the identity in eval mode.
 struct DropoutOptions {
@@ -121,6 +139,23 @@ struct BCELossOptions {
   SIGMA_ARG(Reduction, reduction) = kMean;  // kNone, kMean or kSum
 };
 
+// Multi-class losses on [N, C, ...] scores; see sigma::cross_entropy and
+// sigma::nll_loss (sigma/ops.h) for the shapes and formulas.
+struct CrossEntropyLossOptions {
+  CrossEntropyLossOptions() = default;
+  SIGMA_ARG(Tensor, weight) = {};              // one weight per class (none)
+  SIGMA_ARG(std::int64_t, ignore_index) = -100;  // class-index targets equal to it add nothing
+  SIGMA_ARG(Reduction, reduction) = kMean;     // kNone, kMean or kSum
+  SIGMA_ARG(double, label_smoothing) = 0.0;    // in [0, 1]: mix of the uniform distribution
+};
+
+struct NLLLossOptions {
+  NLLLossOptions() = default;
+  SIGMA_ARG(Tensor, weight) = {};              // one weight per class (none)
+  SIGMA_ARG(std::int64_t, ignore_index) = -100;  // targets equal to it add nothing
+  SIGMA_ARG(Reduction, reduction) = kMean;     // kNone, kMean or kSum
+};
+
 // loss = (x - y)^2.
 struct MSELossOptions {
   /* implicit */ MSELossOptions(Reduction reduction = kMean) : reduction_(reduction) {}  // NOLINT
@@ -137,6 +172,23 @@ struct DropoutFuncOptions {
   SIGMA_ARG(bool, inplace) = false;    // overwrite the input
 };
 
+// Options of F::softmax / F::log_softmax: the dimension and an optional
+// dtype the input is cast to first.
+struct SoftmaxFuncOptions {
+  /* implicit */ SoftmaxFuncOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT
+  SIGMA_ARG(std::int64_t, dim);                                 // (required)
+  SIGMA_ARG(std::optional<ScalarType>, dtype) = std::nullopt;   // cast the input first
+};
+
+struct LogSoftmaxFuncOptions {
+  /* implicit */ LogSoftmaxFuncOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT
+  SIGMA_ARG(std::int64_t, dim);                                 // (required)
+  SIGMA_ARG(std::optional<ScalarType>, dtype) = std::nullopt;   // cast the input first
+};
+
+using GLUFuncOptions = GLUOptions;
+using CrossEntropyFuncOptions = CrossEntropyLossOptions;
+using NLLLossFuncOptions = NLLLossOptions;
 using BinaryCrossEntropyFuncOptions = BCELossOptions;
 using MSELossFuncOptions = MSELossOptions;
 using ReLUFuncOptions = ReLUOptions;

@@ -89,10 +89,11 @@ std::string last_line(const std::string& out) {
 }  // namespace
 
 TEST(TourRun, EverySectionOfTheIssueRanAndEveryCheckPassed) {
-  // The sections issue 6 asks for, in its order (plus the seed's printed values).
+  // The sections issue 6 asks for, in its order (plus the seed's printed
+  // values), and issue 13's softmax contrast after the multi-label one.
   const std::vector<std::string> expected = {"values",   "forms",      "properties", "derivative",
                                              "vanish",   "zigzag",     "train",      "multilabel",
-                                             "gating",   "stability"};
+                                             "multiclass", "gating",   "stability"};
   std::vector<std::string> got;
   for (const auto& s : summary()["sections"]) got.push_back(s["name"]);
   EXPECT_EQ(got, expected);
@@ -188,6 +189,20 @@ TEST(TourRun, MultiLabelPerLabelF1) {
   const double em = metric("multilabel", "exact_match");
   EXPECT_GT(em, 0.5);
   EXPECT_LE(em, 1.0);
+}
+
+TEST(TourRun, MultiClassSoftmaxSumsToOneAndSigmoidsDoNot) {
+  for (const char* k : {"softmax_accuracy", "sigmoid_accuracy"}) {
+    EXPECT_GE(metric("multiclass", k), 0.9) << k;
+    EXPECT_LE(metric("multiclass", k), 1.0) << k;
+  }
+  // float32 rounding of a sum of 10 terms below 1: a few units of 2^-24.
+  EXPECT_LE(metric("multiclass", "softmax_sum_max_deviation"), 1e-6);
+  EXPECT_GT(metric("multiclass", "sigmoid_sum_mean_deviation"), 0.0);
+  for (const char* k : {"softmax_ece", "sigmoid_ece"}) {
+    EXPECT_GE(metric("multiclass", k), 0.0) << k;
+    EXPECT_LE(metric("multiclass", k), 1.0) << k;
+  }
 }
 
 TEST(TourRun, LstmLearnsTheAddingProblemAndTheRnnDoesNot) {

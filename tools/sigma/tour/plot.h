@@ -39,6 +39,11 @@ struct Panel {
   std::vector<RefLine> lines;
   std::string key = "top left";  // gnuplot key position, or "off"
   double box_width = 0.8;        // Boxes: width in x units
+  // A heat map drawn under the series: heatmap[r][c] is the colour of the
+  // cell centred at x = c, y = r (row 0 at the top), on a white-to-blue
+  // scale over cbrange (or the data's range).
+  std::vector<std::vector<double>> heatmap;
+  std::optional<std::pair<double, double>> cbrange;
 };
 
 struct Figure {

@@ -29,7 +29,7 @@ const std::vector<Section>& sections() {
   static const std::vector<Section> all = {
       values_section(),   forms_section(),      properties_section(), derivative_section(),
       vanish_section(),   zigzag_section(),     train_section(),      multilabel_section(),
-      gating_section(),   stability_section(),
+      multiclass_section(), gating_section(),   stability_section(),
   };
   return all;
 }

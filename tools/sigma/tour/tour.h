@@ -119,6 +119,7 @@ Section vanish_section();
 Section zigzag_section();
 Section train_section();
 Section multilabel_section();
+Section multiclass_section();
 Section gating_section();
 Section stability_section();
 

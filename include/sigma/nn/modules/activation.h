@@ -78,4 +78,35 @@ class HardsigmoidImpl : public Module {
 };
 SIGMA_MODULE(Hardsigmoid);
 
+// softmax along options.dim(): probabilities that sum to 1 along it.
+class SoftmaxImpl : public Module {
+ public:
+  explicit SoftmaxImpl(const SoftmaxOptions& options) : options(options) {}
+  explicit SoftmaxImpl(std::int64_t dim) : options(dim) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "Softmax(dim=1)"
+  SoftmaxOptions options;
+};
+SIGMA_MODULE(Softmax);
+
+class LogSoftmaxImpl : public Module {
+ public:
+  explicit LogSoftmaxImpl(const LogSoftmaxOptions& options) : options(options) {}
+  explicit LogSoftmaxImpl(std::int64_t dim) : options(dim) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "LogSoftmax(dim=1)"
+  LogSoftmaxOptions options;
+};
+SIGMA_MODULE(LogSoftmax);
+
+// The gated linear unit a * sigmoid(b), a and b the halves along options.dim().
+class GLUImpl : public Module {
+ public:
+  explicit GLUImpl(const GLUOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& stream) const override;  // "GLU(dim=-1)"
+  GLUOptions options;
+};
+SIGMA_MODULE(GLU);
+
 }  // namespace sigma::nn

@@ -1,6 +1,7 @@
 // sigma/nn/modules/loss.h: loss layers, as torch::nn::BCEWithLogitsLoss,
-// BCELoss and MSELoss. Each forward(input, target) is the matching
-// sigma::nn::functional call; input and target have the same shape.
+// BCELoss, CrossEntropyLoss, NLLLoss and MSELoss. Each forward(input, target) is the matching
+// sigma::nn::functional call; input and target have the same shape except
+// for the multi-class losses' class-index targets.
 #pragma once
 
 #include <ostream>
@@ -39,6 +40,34 @@ class BCELossImpl : public Module {
   Tensor weight;
 };
 SIGMA_MODULE(BCELoss);
+
+// Cross-entropy of scores [N, C, ...] against class indices or class
+// probabilities (softmax and the log-likelihood fused; see sigma::cross_entropy).
+// weight is registered as a buffer.
+//   sigma::nn::CrossEntropyLoss criterion;
+//   auto loss = criterion(logits, labels);  // logits [N, C], labels int64 [N]
+class CrossEntropyLossImpl : public Module {
+ public:
+  explicit CrossEntropyLossImpl(const CrossEntropyLossOptions& options = {});
+  Tensor forward(const Tensor& input, const Tensor& target);
+  void pretty_print(std::ostream& stream) const override;  // "CrossEntropyLoss()"
+
+  CrossEntropyLossOptions options;
+  Tensor weight;
+};
+SIGMA_MODULE(CrossEntropyLoss);
+
+// Negative log-likelihood of log-probabilities [N, C, ...] at class indices.
+class NLLLossImpl : public Module {
+ public:
+  explicit NLLLossImpl(const NLLLossOptions& options = {});
+  Tensor forward(const Tensor& input, const Tensor& target);
+  void pretty_print(std::ostream& stream) const override;  // "NLLLoss()"
+
+  NLLLossOptions options;
+  Tensor weight;
+};
+SIGMA_MODULE(NLLLoss);
 
 // Squared error (input - target)^2, reduced as options.reduction() says.
 class MSELossImpl : public Module {
