@@ -10,6 +10,8 @@
 #include "sigma/nn/modules/container.h"
 #include "sigma/nn/modules/dropout.h"
 #include "sigma/nn/modules/linear.h"
+#include "sigma/nn/modules/embedding.h"
+#include "sigma/nn/modules/normalization.h"
 #include "sigma/nn/modules/loss.h"
 #include "sigma/nn/modules/rnn.h"
 #include "sigma/nn/options.h"

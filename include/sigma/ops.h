@@ -197,6 +197,30 @@ Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
 Tensor dot(const Tensor& a, const Tensor& b);
 
+// ---- Normalization and embedding (LibTorch's names and arguments).
+// Layer normalization over the trailing dimensions of input that equal
+// normalized_shape: y = (x - mean) / sqrt(var + eps) * weight + bias, with the
+// biased variance of each slice. weight and bias (each undefined, or of shape
+// normalized_shape and input's dtype) get gradients. Statistics and results
+// are computed in double (long double for float64) and rounded once per
+// element, so bf16/f16 inputs compute in wider precision too. cudnn_enable is
+// accepted for LibTorch compatibility and ignored.
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5, bool cudnn_enable = true);
+// Rows of weight [num_embeddings, embedding_dim] picked by int64 indices of
+// any shape: indices.shape + [embedding_dim]. The gradient to weight adds each
+// output row's gradient into its row (summed in double, rounded once); the
+// row padding_idx (when >= 0) gets none, and with scale_grad_by_freq each
+// row's gradient is divided by how often its index occurs. An index outside
+// [0, num_embeddings) is a sigma::Error naming it; sparse=true is one too
+// (sigma has no sparse gradients).
+Tensor embedding(const Tensor& weight, const Tensor& indices, std::int64_t padding_idx = -1,
+                 bool scale_grad_by_freq = false, bool sparse = false);
+// In place, without a gradient: every row of self named in indices whose
+// norm_type-norm exceeds max_norm is multiplied by max_norm / (norm + 1e-7),
+// as LibTorch (Embedding's max_norm). Returns self.
+Tensor& embedding_renorm_(Tensor& self, const Tensor& indices, double max_norm, double norm_type);
+
 // ---- Reductions. dims may be negative; an empty dims list reduces over all.
 Tensor sum(const Tensor& x, std::optional<ScalarType> dtype = std::nullopt);
 Tensor sum(const Tensor& x, IntArrayRef dims, bool keepdim = false);

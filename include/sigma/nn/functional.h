@@ -38,6 +38,16 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // options.inplace(true) the input is overwritten and returned.
 Tensor dropout(Tensor input, const DropoutFuncOptions& options = {});
 
+// Layer normalization over the trailing options.normalized_shape() dims of
+// input, with the optional weight and bias (sigma::layer_norm).
+Tensor layer_norm(const Tensor& input, const LayerNormFuncOptions& options);
+// The rows of weight [num_embeddings, embedding_dim] at the int64 indices in
+// input: input.shape + [embedding_dim] (sigma::embedding). padding_idx may be
+// negative (counted from the end); with max_norm, the rows looked up are
+// first renormalised in place (sigma::embedding_renorm_).
+Tensor embedding(const Tensor& input, const Tensor& weight,
+                 const EmbeddingFuncOptions& options = {});
+
 // Losses: input and target of the same shape (sigma::Error naming both
 // shapes otherwise); options.weight() broadcasts to it.
 // -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)], x in [0, 1].

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sigma/reduction.h"
 #include "sigma/tensor.h"
@@ -76,6 +77,79 @@ struct LinearOptions {
   SIGMA_ARG(std::int64_t, out_features);  // size of each output sample (required)
   SIGMA_ARG(bool, bias) = true;           // learn an additive bias b [out_features]
 };
+
+// ---- Flatten and Unflatten (LibTorch's options/linear.h).
+struct FlattenOptions {
+  FlattenOptions() = default;
+  SIGMA_ARG(std::int64_t, start_dim) = 1;  // first dimension flattened
+  SIGMA_ARG(std::int64_t, end_dim) = -1;   // last dimension flattened (inclusive)
+};
+
+struct UnflattenOptions {
+  UnflattenOptions(std::int64_t dim, std::vector<std::int64_t> sizes)
+      : dim_(dim), sizes_(std::move(sizes)) {}
+  SIGMA_ARG(std::int64_t, dim);                 // the dimension expanded (required)
+  SIGMA_ARG(std::vector<std::int64_t>, sizes);  // its new sizes, one may be -1 (required)
+};
+
+// ---- LayerNorm: y = (x - mean) / sqrt(var + eps) * weight + bias over the
+// trailing normalized_shape dimensions.
+struct LayerNormOptions {
+  /* implicit */ LayerNormOptions(std::vector<std::int64_t> normalized_shape)  // NOLINT
+      : normalized_shape_(std::move(normalized_shape)) {}
+  SIGMA_ARG(std::vector<std::int64_t>, normalized_shape);  // the trailing dims (required)
+  SIGMA_ARG(double, eps) = 1e-5;                           // added to the variance
+  SIGMA_ARG(bool, elementwise_affine) = true;  // learn weight (ones) and bias (zeros)
+};
+
+// ---- Embedding: a table of num_embeddings rows of embedding_dim values.
+struct EmbeddingOptions {
+  EmbeddingOptions(std::int64_t num_embeddings, std::int64_t embedding_dim)
+      : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
+  SIGMA_ARG(std::int64_t, num_embeddings);  // rows of the table (required)
+  SIGMA_ARG(std::int64_t, embedding_dim);   // size of each row (required)
+  // A row that gets no gradient and starts at zero; negative counts from the
+  // end (none).
+  SIGMA_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+  // Rows looked up are rescaled in place to this norm at most (none).
+  SIGMA_ARG(std::optional<double>, max_norm) = std::nullopt;
+  SIGMA_ARG(double, norm_type) = 2.;             // the p of max_norm's p-norm
+  SIGMA_ARG(bool, scale_grad_by_freq) = false;   // divide gradients by index frequency
+  SIGMA_ARG(bool, sparse) = false;               // sparse gradients (unsupported: must be false)
+  SIGMA_ARG(Tensor, _weight) = {};  // the table to use instead of a new one (none)
+};
+
+// Embedding::from_pretrained's options.
+struct EmbeddingFromPretrainedOptions {
+  SIGMA_ARG(bool, freeze) = true;  // the table gets no gradient
+  SIGMA_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+  SIGMA_ARG(std::optional<double>, max_norm) = std::nullopt;
+  SIGMA_ARG(double, norm_type) = 2.;
+  SIGMA_ARG(bool, scale_grad_by_freq) = false;
+  SIGMA_ARG(bool, sparse) = false;
+};
+
+namespace functional {
+// F::layer_norm's options: the shape plus the affine tensors (both optional).
+struct LayerNormFuncOptions {
+  /* implicit */ LayerNormFuncOptions(std::vector<std::int64_t> normalized_shape)  // NOLINT
+      : normalized_shape_(std::move(normalized_shape)) {}
+  SIGMA_ARG(std::vector<std::int64_t>, normalized_shape);  // the trailing dims (required)
+  SIGMA_ARG(Tensor, weight) = {};                          // scale, normalized_shape (none)
+  SIGMA_ARG(Tensor, bias) = {};                            // shift, normalized_shape (none)
+  SIGMA_ARG(double, eps) = 1e-5;                           // added to the variance
+};
+
+// F::embedding's options: EmbeddingOptions without the table's sizes.
+struct EmbeddingFuncOptions {
+  EmbeddingFuncOptions() = default;
+  SIGMA_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+  SIGMA_ARG(std::optional<double>, max_norm) = std::nullopt;
+  SIGMA_ARG(double, norm_type) = 2.;
+  SIGMA_ARG(bool, scale_grad_by_freq) = false;
+  SIGMA_ARG(bool, sparse) = false;
+};
+}  // namespace functional
 
 // ---- Activations.
 struct ReLUOptions {
