@@ -10,6 +10,10 @@
 //   MultiheadAttentionForwardBackward  nn::MultiheadAttention(64, 4) on
 //       x [len 64, batch 32, 64] as self-attention, need_weights false:
 //       forward, output.sum().backward() (issue 13's target: <= 0.8x).
+//   TransformerEncoderLayerStep  one training step of
+//       nn::TransformerEncoderLayer(64, 4, dim_feedforward 256, dropout 0.1,
+//       post-norm) on the same x [64, 32, 64]: zero_grad, forward, loss =
+//       mean(out^2), backward, Adam(lr 1e-4) step (issue 13's target: <= 0.8x).
 //   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
 //       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
@@ -272,6 +276,25 @@ void MultiheadAttentionForwardBackward_sigma(benchmark::State& state, Threads th
   }
 }
 
+sigma::nn::TransformerEncoderLayer sigma_encoder_layer() {
+  return sigma::nn::TransformerEncoderLayer(
+      sigma::nn::TransformerEncoderLayerOptions(kAttnWidth, kAttnHeads).dim_feedforward(256));
+}
+
+void TransformerEncoderLayerStep_sigma(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::TransformerEncoderLayer layer = sigma_encoder_layer();
+  load(*layer, draw_weights(*layer, 7));
+  const sigma::Tensor x = sigma::tensor(attention_input()).reshape({kAttnLen, kAttnBatch, kAttnWidth});
+  sigma::optim::Adam optimizer(layer->parameters(), sigma::optim::AdamOptions(1e-4));
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    sigma::Tensor loss = layer(x).square().mean();
+    loss.backward();
+    optimizer.step();
+  }
+}
+
 void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -337,6 +360,22 @@ void MultiheadAttentionForwardBackward_torch(benchmark::State& state, Threads th
   }
 }
 
+void TransformerEncoderLayerStep_torch(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::TransformerEncoderLayer twin = sigma_encoder_layer();
+  torch::nn::TransformerEncoderLayer layer(
+      torch::nn::TransformerEncoderLayerOptions(kAttnWidth, kAttnHeads).dim_feedforward(256));
+  load(*layer, draw_weights(*twin, 7));
+  const torch::Tensor x = torch::tensor(attention_input()).reshape({kAttnLen, kAttnBatch, kAttnWidth});
+  torch::optim::Adam optimizer(layer->parameters(), torch::optim::AdamOptions(1e-4));
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    torch::Tensor loss = layer(x).square().mean();
+    loss.backward();
+    optimizer.step();
+  }
+}
+
 void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -376,6 +415,7 @@ void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(GRUForwardBackward, GRUForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MultiheadAttentionForwardBackward, MultiheadAttentionForwardBackward, Threads::kOne);
+SIGMA_BENCH_PAIR(TransformerEncoderLayerStep, TransformerEncoderLayerStep, Threads::kOne);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);

@@ -14,6 +14,7 @@
 #include "sigma/nn/modules/normalization.h"
 #include "sigma/nn/modules/loss.h"
 #include "sigma/nn/modules/rnn.h"
+#include "sigma/nn/modules/transformer.h"
 #include "sigma/nn/options.h"
 #include "sigma/nn/ordered_dict.h"
 #include "sigma/nn/pimpl.h"

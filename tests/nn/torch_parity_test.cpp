@@ -1203,3 +1203,53 @@ TEST(TorchParity, MultiheadAttention) {
 }
 
 }  // namespace
+
+// ---- TransformerEncoderLayer: LibTorch 1.13's (post-norm, [L, N, E]), ReLU
+// and GELU, with a key padding mask; dropout 0 so both are deterministic.
+namespace {
+
+void check_encoder_layer(bool gelu, bool masked, std::uint64_t seed) {
+  const std::int64_t E = 16, H = 4, F = 32, L = 6, N = 3;
+  const std::string what = std::string("TransformerEncoderLayer(") + (gelu ? "gelu" : "relu") +
+                           (masked ? ", key padding" : "") + ")";
+  torch::manual_seed(seed);
+  auto to = torch::nn::TransformerEncoderLayerOptions(E, H).dim_feedforward(F).dropout(0.0);
+  auto so = sigma::nn::TransformerEncoderLayerOptions(E, H).dim_feedforward(F).dropout(0.0);
+  if (gelu) {
+    to.activation(torch::kGELU);
+    so.activation(sigma::kGELU);
+  }
+  torch::nn::TransformerEncoderLayer t(to);
+  sigma::nn::TransformerEncoderLayer s(so);
+  ASSERT_NO_FATAL_FAILURE(load_torch_weights(*t, *s, what));
+  Twin x = twin({L, N, E}, -2, 2, seed + 1, true);
+  sigma::Tensor kpm_s;
+  torch::Tensor kpm_t;
+  if (masked) {
+    std::vector<float> pad(static_cast<std::size_t>(N * L), 0.f);
+    pad[static_cast<std::size_t>(L - 1)] = 1.f;
+    pad[static_cast<std::size_t>(2 * L)] = 1.f;
+    Twin kp = twin_values(pad, {N, L});
+    kpm_s = kp.s.ne(0.0);
+    kpm_t = kp.t.ne(0.0);
+  }
+  sigma::Tensor ys = s(x.s, sigma::Tensor(), kpm_s);
+  torch::Tensor yt = t(x.t, torch::Tensor(), kpm_t);
+  expect_close(ys, yt, what + " output");
+  Weighted l = weighted_sum(ys, yt, seed + 2);
+  l.s.backward();
+  l.t.backward();
+  expect_same_grad(x.s, x.t, what + " d/d src");
+  expect_same_parameter_grads(*t, *s, what, /*model_scale=*/true);
+}
+
+TEST(TorchParity, TransformerEncoderLayer) {
+  check_names(sigma::nn::TransformerEncoderLayer(sigma::nn::TransformerEncoderLayerOptions(16, 4).dim_feedforward(32)),
+              torch::nn::TransformerEncoderLayer(torch::nn::TransformerEncoderLayerOptions(16, 4).dim_feedforward(32)),
+              "TransformerEncoderLayer(16, 4, dim_feedforward=32)");
+  check_encoder_layer(false, false, 800);
+  check_encoder_layer(true, false, 810);
+  check_encoder_layer(false, true, 820);
+}
+
+}  // namespace

@@ -34,6 +34,9 @@ std::string render_markdown(const RunInfo& info, const std::vector<SectionOutput
 std::string render_html(const RunInfo& info, const std::vector<SectionOutput>& sections,
                         const std::filesystem::path& dir);
 std::string render_summary(const RunInfo& info, const std::vector<SectionOutput>& sections);
+// The closing table (summary.cpp): the seed's summary beside this run's
+// metrics, as a section for report.md and report.html.
+SectionOutput summary_output(const std::vector<SectionOutput>& done);
 
 // Markdown inline spans (`code`, **bold**, *em*) as HTML, text escaped.
 std::string inline_html(const std::string& markdown);

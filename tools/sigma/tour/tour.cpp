@@ -29,7 +29,7 @@ const std::vector<Section>& sections() {
   static const std::vector<Section> all = {
       values_section(),   forms_section(),      properties_section(), derivative_section(),
       vanish_section(),   zigzag_section(),     train_section(),      multilabel_section(),
-      multiclass_section(), gating_section(),   stability_section(),
+      multiclass_section(), gating_section(),   attention_section(), stability_section(),
   };
   return all;
 }
@@ -219,8 +219,10 @@ void run_sections(const std::vector<const Section*>& chosen, const RunOptions& o
   info.quick = o.quick;
   info.date = today();
   info.seconds = now_seconds() - start;
-  io::write_file_atomic(o.out / "report.md", render_markdown(info, done));
-  io::write_file_atomic(o.out / "report.html", render_html(info, done, o.out));
+  std::vector<SectionOutput> shown = done;
+  if (done.size() > 1) shown.push_back(summary_output(done));
+  io::write_file_atomic(o.out / "report.md", render_markdown(info, shown));
+  io::write_file_atomic(o.out / "report.html", render_html(info, shown, o.out));
   io::write_file_atomic(o.out / "summary.json", render_summary(info, done));
   const bool skipped = std::any_of(done.begin(), done.end(), [](const SectionOutput& d) {
     return std::any_of(d.report.blocks().begin(), d.report.blocks().end(), [](const Report::Block& b) {

@@ -120,6 +120,7 @@ Section zigzag_section();
 Section train_section();
 Section multilabel_section();
 Section multiclass_section();
+Section attention_section();
 Section gating_section();
 Section stability_section();
 
