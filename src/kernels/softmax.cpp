@@ -143,16 +143,18 @@ struct RowSums {
 // element of the row lies beyond kFastZ below the max (then z is clamped to
 // kZMaxExp and the terms beyond it are 0). valid: the tail's live lanes.
 template <bool kClamp, bool kStore, bool kTail, class D>
-HWY_INLINE void SumStep(D d, const ExpVecs<D>& k, hn::Vec<D> v, hn::Vec<D> neg_max,
+HWY_INLINE void SumStep(D d, const ExpVecs<D>& k, hn::Vec<D> v, hn::Vec<D> max,
                         hn::Vec<D> zmax, hn::Vec<hn::RebindToSigned<D>> k16, hn::Mask<D> valid, RowSums<D>& acc,
                         std::size_t b, hn::TFromD<D>* y, hn::TFromD<D>* lo_out) {
   const auto zero = hn::Zero(d);
-  const Shifted<D> sh = ShiftByMax<D>(v, neg_max);
-  auto z = hn::Neg(sh.xm);
-  auto zlo = hn::Neg(sh.xml);
+  // z + zlo = M - x exactly (TwoSum written as a difference), z >= 0
+  auto z = hn::Sub(max, v);
+  const auto bb = hn::Sub(z, max);
+  auto zlo = hn::Sub(hn::Sub(max, hn::Sub(z, bb)), hn::Add(v, bb));
+  const auto top = hn::Eq(z, zero);  // x == M: the term is exactly 1
   hn::Mask<D> beyond;
   if constexpr (kClamp) {
-    beyond = hn::Gt(z, zmax);  // also x - M = -inf, where xml is NaN
+    beyond = hn::Gt(z, zmax);  // also M - x = +inf, where zlo is NaN
     z = hn::Min(z, zmax);
     zlo = hn::IfThenZeroElse(beyond, zlo);
   }
@@ -168,15 +170,15 @@ HWY_INLINE void SumStep(D d, const ExpVecs<D>& k, hn::Vec<D> v, hn::Vec<D> neg_m
     hn::StoreU(hi, d, y);
     hn::StoreU(lo, d, lo_out);
   }
-  auto top = hn::Eq(sh.xm, zero);  // x == M: the term is exactly 1
   if constexpr (kTail) {
-    top = hn::And(top, valid);
+    const auto live_top = hn::And(top, valid);
     hi = hn::IfThenElseZero(valid, hi);
     lo = hn::IfThenElseZero(valid, lo);
+    acc.count += hn::CountTrue(d, live_top);
   } else {
     (void)valid;
+    acc.count += hn::CountTrue(d, top);
   }
-  acc.count += hn::CountTrue(d, top);
   const Pair<D> t = TwoSum<D>(acc.s[b], hn::IfThenZeroElse(top, hi));
   acc.s[b] = t.hi;
   acc.c[b] = hn::Add(acc.c[b], hn::Add(t.lo, lo));
@@ -192,7 +194,7 @@ HWY_INLINE void SumRow(D d, const ExpVecs<D>& k, const hn::TFromD<D>* x, std::si
   constexpr std::size_t kSlots = kSoftmaxSlots<T>;
   constexpr std::size_t kB = RowSums<D>::kB;
   const std::size_t N = hn::Lanes(d);
-  const auto neg_max = hn::Set(d, -max);
+  const auto vmax = hn::Set(d, max);
   const auto zmax = hn::Set(d, static_cast<T>(C::kZMaxExp + kSoftmaxSumMargin));
   const auto k16 = hn::Set(hn::RebindToSigned<D>(), typename C::Bits{16 * kSoftmaxScaleExp<T>});
   const auto all = hn::FirstN(d, N);
@@ -202,7 +204,7 @@ HWY_INLINE void SumRow(D d, const ExpVecs<D>& k, const hn::TFromD<D>* x, std::si
   for (; i + kSlots <= n; i += kSlots) {
     for (std::size_t b = 0; b < kB; ++b) {
       const std::size_t j = i + b * N;
-      SumStep<kClamp, kStore, false>(d, k, hn::LoadU(d, x + j), neg_max, zmax, k16, all, acc,
+      SumStep<kClamp, kStore, false>(d, k, hn::LoadU(d, x + j), vmax, zmax, k16, all, acc,
                                      b, kStore ? y + j : nullptr, kStore ? lo_out + j : nullptr);
     }
   }
@@ -213,7 +215,7 @@ HWY_INLINE void SumRow(D d, const ExpVecs<D>& k, const hn::TFromD<D>* x, std::si
     std::memcpy(bx, x + i, r * sizeof(T));
     for (std::size_t b = 0; b < kB; ++b) {
       const std::size_t live = r > b * N ? r - b * N : 0;
-      SumStep<kClamp, kStore, true>(d, k, hn::Load(d, bx + b * N), neg_max, zmax, k16,
+      SumStep<kClamp, kStore, true>(d, k, hn::Load(d, bx + b * N), vmax, zmax, k16,
                                     hn::FirstN(d, live), acc, b, bh + b * N, bl + b * N);
     }
     if constexpr (kStore) {
