@@ -381,6 +381,10 @@ HWY_INLINE void RowDot(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, std:
   CombineSlots(sv, cv, hi, lo);
 }
 
+// Below this |dx| softmax_backward computes 2^64 dx (f32: 2^-100, f64: 2^-960).
+template <class T>
+inline constexpr T kSoftmaxTiny = sizeof(T) == 4 ? T(0x1p-100) : T(0x1p-960);
+
 // dx = y (dy - D), D = sum(dy y) as a compensated pair; dy - D as a TwoSum.
 template <class T>
 void SoftmaxBackwardRows(const T* dy, const T* y, T* dx, std::size_t rows, std::size_t cols) {
@@ -399,10 +403,17 @@ void SoftmaxBackwardRows(const T* dy, const T* y, T* dx, std::size_t rows, std::
       continue;
     }
     const auto ndh = hn::Set(d, -dh), dlv = hn::Set(d, dl);
+    const auto one = hn::Set(d, T(1)), tiny = hn::Set(d, kSoftmaxTiny<T>);
+    const auto up = hn::Set(d, T(0x1p64)), down = hn::Set(d, T(0x1p-64));
     MapBinary(d, g, yr, dx + r * cols, cols, [&](auto dd, auto vg, auto vy) {
       (void)dd;
       const Pair<D> t = TwoSum<D>(vg, ndh);
-      return Fma(d, vy, t.hi, hn::Mul(vy, hn::Sub(t.lo, dlv)));  // rounded about once
+      // y (t.hi + t.lo - dl), rounded once: computed 2^64 larger where the
+      // result is tiny, so the partial product cannot round into subnormals.
+      const auto small = hn::Lt(hn::Abs(hn::Mul(vy, t.hi)), tiny);
+      const auto ys = hn::Mul(vy, hn::IfThenElse(small, up, one));
+      const auto v = Fma(d, ys, t.hi, hn::Mul(ys, hn::Sub(t.lo, dlv)));
+      return hn::Mul(v, hn::IfThenElse(small, down, one));
     });
   }
 }

@@ -1,5 +1,6 @@
 // Row-wise softmax, log_softmax and their backwards (src/kernels/softmax.cpp)
-// on every compiled target: per-element accuracy against long double
+// on every compiled target (kernel_softmax_test, and 40 times the random rows
+// in kernel_softmax_exhaustive_test): per-element accuracy against long double
 // references over many seeded random rows, LibTorch's special cases (+-inf,
 // all -inf, NaN, huge values, subnormal outputs, cols = 1), targets and
 // threads agreeing bitwise, size and overlap errors.
@@ -24,6 +25,13 @@ namespace sigma::test {
 namespace {
 
 using L = long double;
+
+// How many times the default number of random rows to check: 1 here, more in
+// kernel_softmax_exhaustive_test (this file built with SIGMA_SOFTMAX_SWEEP).
+#ifndef SIGMA_SOFTMAX_SWEEP
+#define SIGMA_SOFTMAX_SWEEP 1
+#endif
+constexpr int kSweep = SIGMA_SOFTMAX_SWEEP;
 
 // The contract bounds of sigma/kernels.h, in ULP.
 constexpr double kForwardUlp = 1.0;
@@ -154,11 +162,11 @@ Maxima check_random_rows(std::uint64_t seed, int count, std::size_t max_cols) {
 }
 
 TEST(KernelSoftmax, RandomRowsWithinOneUlpF32) {
-  const Maxima m = check_random_rows<float>(1, 700, 3000);
+  const Maxima m = check_random_rows<float>(1, 700 * kSweep, 3000);
   std::printf("f32 max error: softmax %.3f ulp, log_softmax %.3f ulp\n", m.soft, m.log);
 }
 TEST(KernelSoftmax, RandomRowsWithinOneUlpF64) {
-  const Maxima m = check_random_rows<double>(2, 500, 3000);
+  const Maxima m = check_random_rows<double>(2, 500 * kSweep, 3000);
   std::printf("f64 max error: softmax %.3f ulp, log_softmax %.3f ulp\n", m.soft, m.log);
 }
 
@@ -243,7 +251,7 @@ TEST(KernelSoftmax, SpecialRowsF64) { check_special_rows<double>(); }
 // Backward against long double for the given dy and saved y.
 template <class T>
 void check_backward(std::uint64_t seed, double* soft_max, double* log_max) {
-  const auto rows = random_rows<T>(seed, 200, 2100);
+  const auto rows = random_rows<T>(seed, 200 * kSweep, 2100);
   std::mt19937_64 rng(seed + 100);
   std::uniform_real_distribution<double> gd(-2, 2);
   for_each_target([&](const std::string&) {
