@@ -54,7 +54,7 @@ RowRef reference_row(const L* x, std::size_t n) {
   L m = -INFINITY;
   for (std::size_t i = 0; i < n; ++i) m = std::fmax(m, x[i]);
   std::vector<L> e(n), dh(n), dl(n);
-  L rest = 0;
+  L rest = 0, rest_err = 0;  // Neumaier-compensated: long rows stay exact enough for f64
   long count = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isinf(x[i])) {
@@ -67,9 +67,14 @@ RowRef reference_row(const L* x, std::size_t n) {
     e[i] = std::exp(dh[i]) * (1 + dl[i]);
     if (x[i] == m)
       ++count;
-    else
-      rest += e[i];
+    else {
+      L hi, lo;
+      ld_diff(rest, -e[i], hi, lo);  // rest + e = hi + lo exactly
+      rest = hi;
+      rest_err += lo;
+    }
   }
+  rest += rest_err;
   const L s = static_cast<L>(count) + rest;
   const L log_s = std::log1p(static_cast<L>(count - 1) + rest);
   RowRef r;
@@ -127,8 +132,7 @@ struct Maxima {
 
 // Every row on every target; returns the largest errors seen.
 template <class T>
-Maxima check_random_rows(std::uint64_t seed, int count, std::size_t max_cols) {
-  const auto rows = random_rows<T>(seed, count, max_cols);
+Maxima check_rows(const std::vector<std::vector<T>>& rows) {
   std::vector<RowRef> refs;
   for (const auto& x : rows) {
     std::vector<L> xl(x.begin(), x.end());
@@ -160,6 +164,33 @@ Maxima check_random_rows(std::uint64_t seed, int count, std::size_t max_cols) {
   });
   return m;
 }
+
+template <class T>
+Maxima check_random_rows(std::uint64_t seed, int count, std::size_t max_cols) {
+  return check_rows(random_rows<T>(seed, count, max_cols));
+}
+
+// Long rows: many terms in each slot of the compensated sums.
+template <class T>
+void check_long_rows() {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> nd;
+  std::vector<std::vector<T>> rows;
+  for (const std::size_t n : {65537, 200003}) {
+    std::vector<T> x(n), dominant(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = static_cast<T>(3 * nd(rng));
+      dominant[i] = static_cast<T>(-45 + nd(rng));  // T = S - 1 about 1e-15
+    }
+    dominant[n / 3] = 0;
+    rows.push_back(x);
+    rows.push_back(dominant);
+  }
+  const Maxima m = check_rows(rows);
+  std::printf("long rows max error: softmax %.3f ulp, log_softmax %.3f ulp\n", m.soft, m.log);
+}
+TEST(KernelSoftmax, LongRowsWithinOneUlpF32) { check_long_rows<float>(); }
+TEST(KernelSoftmax, LongRowsWithinOneUlpF64) { check_long_rows<double>(); }
 
 TEST(KernelSoftmax, RandomRowsWithinOneUlpF32) {
   const Maxima m = check_random_rows<float>(1, 700 * kSweep, 3000);
