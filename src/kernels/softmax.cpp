@@ -119,17 +119,6 @@ HWY_INLINE RowScan<D> ScanRow(D d, const hn::TFromD<D>* x, std::size_t n) {
   return r;
 }
 
-// x - M = -(z + zlo) exactly (TwoSum of x and -M), as (xm, xml) = x - M.
-template <class D>
-struct Shifted {
-  hn::Vec<D> xm, xml;
-};
-template <class D>
-HWY_INLINE Shifted<D> ShiftByMax(hn::Vec<D> x, hn::Vec<D> neg_max) {
-  const Pair<D> p = TwoSum<D>(x, neg_max);
-  return {p.hi, p.lo};
-}
-
 // The per-row sums of the forward pass: kB vectors of slots.
 template <class D>
 struct RowSums {
@@ -328,11 +317,12 @@ void LogSoftmaxRows(const T* x, T* y, std::size_t rows, std::size_t cols, T*) {
     const T ll = static_cast<T>(L - static_cast<long double>(lh));
     const auto neg_max = hn::Set(d, -max);
     const auto nlh = hn::Set(d, -lh), nll = hn::Set(d, -ll);
-    // y = (x - M) - L, x - M and L as exact pairs, rounded once.
+    // y = (x - M) - L, x - M and L as exact pairs, rounded once. Written as
+    // sums of x - M <= 0 and -L <= 0, so x = M and L = 0 give +0 as LibTorch.
     const auto out = [&](auto v) {
-      const Shifted<hn::ScalableTag<T>> sh = ShiftByMax<hn::ScalableTag<T>>(v, neg_max);
-      const auto a = TwoSum<hn::ScalableTag<T>>(sh.xm, nlh);
-      const auto res = hn::Add(a.hi, hn::Add(a.lo, hn::Add(sh.xml, nll)));
+      const auto xm = TwoSum<hn::ScalableTag<T>>(v, neg_max);
+      const auto a = TwoSum<hn::ScalableTag<T>>(xm.hi, nlh);
+      const auto res = hn::Add(a.hi, hn::Add(a.lo, hn::Add(xm.lo, nll)));
       return hn::IfThenElse(hn::IsFinite(a.hi), res, a.hi);  // -inf: x = -inf or overflow
     };
     std::size_t i = 0;
