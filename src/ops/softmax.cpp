@@ -20,7 +20,7 @@
 #include <string>
 
 #include "autograd/function.h"
-#include "kernels/softmax_tmp.h"
+#include "sigma/kernels.h"
 #include "sigma/ops.h"
 #include "tensor/dense.h"
 #include "tensor/loops.h"

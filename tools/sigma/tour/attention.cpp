@@ -1,6 +1,6 @@
 // Tour section "attention": a two-layer Transformer encoder learns
-// associative recall (read key-value pairs, then answer the value of a
-// queried key), once with each kind of attention weights: softmax, sigmoid
+// associative recall (read stored key-value pairs, then answer the value of
+// a queried key), once with each kind of attention weights: softmax, sigmoid
 // with the score bias -log(n) (Ramapuram et al. 2024), sigmoid without it,
 // and softmax with a sigmoid gate per head on the attention output (Qiu et
 // al. 2025). Same data, same initial weights where the architectures share
@@ -211,8 +211,8 @@ void maps_figure(Report& r, const std::vector<Variant>& variants, const std::vec
       panels.push_back(std::move(p));
     }
   r.figure({"attention_maps",
-            "Attention weights of the first test sequence (tokens along the axes: BOS, four "
-            "key-value pairs, the query key last), averaged over the two heads; top row layer 1, "
+            "Attention weights of the first test sequence (tokens along the axes: BOS, six "
+            "stored pairs, the query last), averaged over the two heads; top row layer 1, "
             "bottom row layer 2. Each row is one query position; white is 0, dark blue 1.",
             panels, static_cast<int>(variants.size()), 4 * 330, 2 * 300});
 }
@@ -233,7 +233,7 @@ void loss_figure(Report& r, const std::vector<Variant>& variants, const std::vec
 
 void run(Report& r, const Params& prm) {
   const Context& ctx = r.context();
-  const int steps = prm.steps.value_or(ctx.quick ? 400 : 1500);
+  const int steps = prm.steps.value_or(ctx.quick ? 250 : 800);
   const int batch = prm.batch.value_or(64);
   const double lr = prm.lr.value_or(3e-3);
   if (steps < 1 || batch < 1 || !(lr > 0))
@@ -247,11 +247,12 @@ void run(Report& r, const Params& prm) {
   std::mt19937_64 test_gen(ctx.section_seed ^ 0x7e57ULL);
   const Batch test = make_batch(kTest, test_gen);
 
-  r.text("Associative recall: the model reads four key-value pairs and then one of the keys, "
-         "and must answer that key's value, e.g. `BOS c 5 a 1 g 7 e 2 g` -> 7. Keys are 8 "
-         "letters, values 8 digits, drawn afresh for every sequence, so nothing can be "
-         "memorised: the answer has to be fetched from wherever the queried key stands, which "
-         "is what attention does. The model is two pre-norm `TransformerEncoderLayer`s (width " +
+  r.text("Associative recall: the model reads six stored key-value pairs, each one token "
+         "(`c5`: key c holds 5), then a query token for one of the keys, and must answer the "
+         "value stored with it: `BOS c5 a1 g7 e2 h0 b3 g?` -> 7. Keys are 8 letters and values "
+         "8 digits, drawn afresh for every sequence, so nothing can be memorised: the answer has "
+         "to be fetched from wherever the queried key was stored, which is what attention does. "
+         "The model is two pre-norm `TransformerEncoderLayer`s (width " +
          std::to_string(kWidth) + ", " + std::to_string(kHeads) + " heads, feed-forward " +
          std::to_string(kFeedForward) + ", no dropout) over token and position embeddings, a "
          "final `LayerNorm` and a linear read-out of the last position; Adam (lr " + fmt("%.3g", lr) +
@@ -261,7 +262,8 @@ void run(Report& r, const Params& prm) {
   r.text("The four variants differ only in how a query weighs the keys. **softmax**: "
          "`softmax(q k^T / sqrt(d))`, weights that sum to 1 over the keys. **sigmoid, b = -log "
          "n**: `sigmoid(q k^T / sqrt(d) + b)` per key, independent of the other keys, with the "
-         "bias Ramapuram et al. (2024) recommend for n keys (here n = 10, b = -2.30), which starts "
+         "bias Ramapuram et al. (2024) recommend for n keys (here n = " + std::to_string(kLen) +
+         ", b = " + fmt("%.2f", -std::log(static_cast<double>(kLen))) + "), which starts "
          "the summed weight of a query near 1 instead of near n/2. **sigmoid, b = 0**: the same "
          "without the bias. **gated softmax**: softmax attention whose output is multiplied, "
          "element by element and per head, by `sigmoid(x W_g + b_g)` of the layer's normalised "
@@ -317,7 +319,7 @@ void run(Report& r, const Params& prm) {
             "stable learning rates", "accuracy " + fmt("%.3f", gate.accuracy) + " vs " +
                                          fmt("%.3f", soft.accuracy)}});
   r.text("The numbers are reported as measured, without tuning any variant to agree with the "
-         "papers: a two-layer model on a ten-token task cannot show everything a billion-parameter "
+         "papers: a two-layer model on an eight-token task cannot show everything a billion-parameter "
          "language model does. The checks below ask only what the task itself establishes: that "
          "attention learns the recall far above chance (1/8), and that softmax weights are a "
          "distribution while sigmoid weights are not.");
@@ -345,7 +347,7 @@ Section attention_section() {
   return {"attention", "Attention: softmax, sigmoid and gated",
           "A two-layer Transformer learns associative recall with softmax, sigmoid and gated attention",
           [prm](CLI::App& app) {
-            app.add_option("--steps", prm->steps, "Training steps per variant (default 1500, --quick 400)")
+            app.add_option("--steps", prm->steps, "Training steps per variant (default 800, --quick 250)")
                 ->check(CLI::Range(1, 10000000));
             app.add_option("--batch-size", prm->batch, "Sequences per step (default 64)")
                 ->check(CLI::Range(1, 100000));
