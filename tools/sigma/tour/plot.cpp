@@ -79,6 +79,14 @@ std::string panel_commands(const Panel& p, std::size_t pi) {
       g += (i ? ", " : "") + quote(p.xtics[i].second) + " " + number(p.xtics[i].first);
     g += ") noenhanced\n";
   }
+  if (p.ytics.empty()) {
+    g += "set ytics autofreq\n";
+  } else {
+    g += "set ytics (";
+    for (std::size_t i = 0; i < p.ytics.size(); ++i)
+      g += (i ? ", " : "") + quote(p.ytics[i].second) + " " + number(p.ytics[i].first);
+    g += ") noenhanced\n";
+  }
   g += "set boxwidth " + number(p.box_width) + " absolute\n";
   g += p.key == "off" ? "unset key\n" : "set key " + p.key + " Left reverse opaque box lc rgb '#cccccc'\n";
   g += "unset arrow\n";

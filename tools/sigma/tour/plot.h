@@ -35,6 +35,7 @@ struct Panel {
   std::optional<std::pair<double, double>> xrange, yrange;
   // Category labels on the x axis (bar charts): value and label.
   std::vector<std::pair<double, std::string>> xtics;
+  std::vector<std::pair<double, std::string>> ytics;  // the same on the y axis
   std::vector<Series> series;
   std::vector<RefLine> lines;
   std::string key = "top left";  // gnuplot key position, or "off"
