@@ -206,6 +206,40 @@ TEST(TourRun, MultiClassSoftmaxSumsToOneAndSigmoidsDoNot) {
   }
 }
 
+TEST(TourRun, AttentionVariantsLearnTheRecall) {
+  // Chance is 1/8; every variant learns far beyond it in the quick run.
+  for (const char* k : {"softmax_accuracy", "sigmoid_bias_accuracy", "gated_accuracy"}) {
+    EXPECT_GT(metric("attention", k), 0.5) << k;
+    EXPECT_LE(metric("attention", k), 1.0) << k;
+  }
+  EXPECT_GT(metric("attention", "sigmoid_nobias_accuracy"), 0.25);
+  // Softmax weights are a distribution per query, sigmoid weights are not.
+  EXPECT_NEAR(metric("attention", "softmax_weight_sum_layer2"), 1.0, 1e-5);
+  EXPECT_NEAR(metric("attention", "gated_weight_sum_layer2"), 1.0, 1e-5);
+  EXPECT_GT(std::fabs(metric("attention", "sigmoid_bias_weight_sum_layer2") - 1.0), 0.01);
+  for (const char* k : {"softmax_first_token_share_layer2", "gated_first_token_share_layer2"}) {
+    EXPECT_GE(metric("attention", k), 0.0) << k;
+    EXPECT_LE(metric("attention", k), 1.0) << k;
+  }
+}
+
+// The report ends with the seed's summary table, one measured row per
+// aspect, the attention row included, filled from this run's metrics.
+TEST(TourRun, ReportEndsWithTheSeedsSummaryMeasured) {
+  const std::string md = slurp(fs::path(TOUR_A_DIR) / "report.md");
+  const std::size_t at = md.find("## Summary: the seed's table, measured");
+  ASSERT_NE(at, std::string::npos);
+  const std::string tail = md.substr(at);
+  EXPECT_EQ(tail.find("\n## "), std::string::npos) << "the summary is the last part";
+  for (const char* row : {"| formula |", "| max gradient | 0.25 |", "| vanishing gradients |",
+                          "| RNN gates |", "| multi-class output", "| attention and gating"})
+    EXPECT_NE(tail.find(row), std::string::npos) << row;
+  EXPECT_EQ(tail.find("not measured in this run"), std::string::npos);
+  char acc[32];
+  std::snprintf(acc, sizeof acc, "softmax %.3f", metric("attention", "softmax_accuracy"));
+  EXPECT_NE(tail.find(std::string("associative recall: ") + acc), std::string::npos) << tail;
+}
+
 TEST(TourRun, LstmLearnsTheAddingProblemAndTheRnnDoesNot) {
   // Predicting the mean, 1, leaves the variance of a sum of two U(0, 1): 1/6.
   EXPECT_NEAR(metric("gating", "baseline_mse"), 1.0 / 6.0, 0.02);
@@ -431,6 +465,9 @@ TEST(TourRun, BadFlagsAreOneLineAndExitTwo) {
       {"multilabel --batch 3" + out, "", 2, {"--batch"}},
       {"multilabel --batch-size 0" + out, "", 2, {"--batch-size"}},
       {"gating --batch-size 0" + out, "", 2, {"gating: --batch-size must be in [1, 1024], got 0"}},
+      {"multiclass --epochs 0" + out, "", 2, {"--epochs"}},
+      {"attention --steps 0" + out, "", 2, {"--steps"}},
+      {"attention --lr -1" + out, "", 2, {"--lr"}},
       {"train --folds 1" + out, "", 2, {"train: --folds must be 0 (no cross-validation) or in [2, 20], got 1"}},
       {"train --repeats 0" + out, "", 2, {"train: --repeats must be in [1, 100], got 0"}},
       {"train --save " + (dir / "no_dir" / "m.safetensors").string() + out, "", 2, {"does not exist"}},
