@@ -19,44 +19,20 @@
 #include "sigma/nn.h"
 #include "sigma/ops.h"
 #include "tensor_checks.h"
+#include "torch_twin.h"
 
 namespace {
 
 using sigma::test::draw;
 using sigma::test::numel;
 using sigma::test::Shape;
+using sigma::test::to_sigma;
+using sigma::test::torch_values;
+using sigma::test::Twin;
+using sigma::test::twin;
 
 constexpr double kRtol = 1e-5;
 constexpr double kFloor = 1e-4;
-
-sigma::Tensor to_sigma(const torch::Tensor& t) {
-  const torch::Tensor c = t.detach().to(torch::kFloat).contiguous();
-  const float* p = c.data_ptr<float>();
-  return sigma::tensor(std::vector<float>(p, p + c.numel())).reshape(c.sizes().vec());
-}
-
-std::vector<double> torch_values(const torch::Tensor& t) {
-  const torch::Tensor c = t.detach().to(torch::kDouble).contiguous();
-  const double* p = c.data_ptr<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-struct Twin {
-  sigma::Tensor s;
-  torch::Tensor t;
-};
-
-Twin twin(const Shape& shape, double lo, double hi, std::uint64_t seed, bool grad = false) {
-  const std::vector<double> d = draw(numel(shape), lo, hi, seed);
-  const std::vector<float> f(d.begin(), d.end());
-  Twin r{sigma::tensor(f).reshape(shape),
-         torch::tensor(f, torch::dtype(torch::kFloat)).reshape(shape)};
-  if (grad) {
-    r.s.requires_grad_();
-    r.t.requires_grad_();
-  }
-  return r;
-}
 
 struct Indices {
   sigma::Tensor s;

@@ -17,6 +17,7 @@
 
 #include "../commands.h"
 #include "data.h"
+#include "mlp.h"
 #include "sigma/sigma.h"
 #include "tour.h"
 
@@ -30,10 +31,6 @@ constexpr int kBins = 10;
 constexpr double kMinAccuracy = 0.95;
 constexpr double kMaxEce = 0.1;
 
-struct Params {
-  std::optional<int> epochs, hidden, batch;
-  std::optional<double> lr;
-};
 
 struct Split {
   Tensor x_train, x_test, y_train, y_test;  // y: int64 class indices
@@ -82,22 +79,11 @@ Trained train(Head h, const Split& s, const Context& ctx, int epochs, int hidden
   optim::Adam opt(model->parameters(), optim::AdamOptions(lr));
   Progress progress(ctx, h == Head::Softmax ? "multiclass softmax" : "multiclass sigmoid", epochs);
   Trained t;
-  const std::int64_t n = s.x_train.size(0);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    const std::vector<std::int64_t> order = sigma::randperm(n).to_vector<std::int64_t>();
-    double sum = 0;
-    for (std::int64_t start = 0; start < n; start += batch) {
-      const std::vector<std::int64_t> rows(order.begin() + start,
-                                           order.begin() + std::min(n, start + batch));
-      const Tensor loss = loss_of(h, model(data::take_rows(s.x_train, rows)),
-                                  data::take_rows(s.y_train, rows),
-                                  data::take_rows(s.onehot_train, rows));
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      sum += loss.item<double>() * static_cast<double>(rows.size());
-    }
-    t.train_loss.push_back(sum / static_cast<double>(n));
+    t.train_loss.push_back(train_epoch(s.x_train.size(0), batch, opt, [&](const auto& rows) {
+      return loss_of(h, model(data::take_rows(s.x_train, rows)), data::take_rows(s.y_train, rows),
+                     data::take_rows(s.onehot_train, rows));
+    }));
     NoGradGuard no_grad;
     t.test_loss.push_back(loss_of(h, model(s.x_test), s.y_test, s.onehot_test).item<double>());
     progress.update(epoch, t.train_loss.back());
@@ -224,14 +210,12 @@ void sums_figure(Report& r, const std::vector<double>& soft, const std::vector<d
             {p}});
 }
 
-void run(Report& r, const Params& prm) {
+constexpr int kEpochs = 30, kQuickEpochs = 10;
+
+void run(Report& r, const MlpParams& prm) {
   const Context& ctx = r.context();
-  const int epochs = prm.epochs.value_or(ctx.quick ? 10 : 30);
-  const int hidden = prm.hidden.value_or(64);
-  const int batch = prm.batch.value_or(64);
-  const double lr = prm.lr.value_or(3e-3);
-  if (epochs < 1 || hidden < 1 || batch < 1 || !(lr > 0))
-    throw cli::UsageError("multiclass: need --epochs, --hidden, --batch-size >= 1 and --lr > 0");
+  const auto [epochs, hidden, batch, lr] =
+      mlp_settings("multiclass", prm, ctx.quick, kEpochs, kQuickEpochs);
   const data::Dataset ds = data::digits();
   const Split s = prepare(ds, ctx.section_seed);
   r.text("Which digit is it? Ten classes, exactly one of them right: the textbook case for "
@@ -309,19 +293,10 @@ void run(Report& r, const Params& prm) {
 }  // namespace
 
 Section multiclass_section() {
-  auto prm = std::make_shared<Params>();
+  auto prm = std::make_shared<MlpParams>();
   return {"multiclass", "Softmax or ten sigmoids: multi-class digits",
           "Ten-class digits with softmax + cross-entropy vs 10 sigmoids + BCE: accuracy, sums, calibration",
-          [prm](CLI::App& app) {
-            app.add_option("--epochs", prm->epochs, "Training epochs (default 30, --quick 10)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--hidden", prm->hidden, "Hidden units (default 64)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--batch-size", prm->batch, "Mini-batch size (default 64)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--lr", prm->lr, "Adam learning rate (default 3e-3)")
-                ->check(CLI::PositiveNumber);
-          },
+          [prm](CLI::App& app) { add_mlp_flags(app, *prm, kEpochs, kQuickEpochs); },
           [prm](Report& r) { run(r, *prm); }};
 }
 

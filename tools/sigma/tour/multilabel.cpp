@@ -17,6 +17,7 @@
 #include "../commands.h"
 #include "data.h"
 #include "metrics.h"
+#include "mlp.h"
 #include "sigma/sigma.h"
 #include "tour.h"
 
@@ -30,10 +31,6 @@ constexpr double kMinF1 = 0.9;
 constexpr std::array<const char*, kLabels> kLabelNames = {"even", ">=5", "prime", "loop"};
 constexpr std::array<const char*, kLabels> kLabelKeys = {"even", "ge5", "prime", "loop"};
 
-struct Params {
-  std::optional<int> epochs, hidden, batch;
-  std::optional<double> lr;
-};
 
 // The attributes of digit d. A closed loop: 0, 6, 8, 9 (4 is left out, see
 // the text).
@@ -116,21 +113,10 @@ Training train(nn::Sequential& model, const Split& s, const Context& ctx, int ep
   optim::Adam opt(model->parameters(), optim::AdamOptions(lr));
   Progress progress(ctx, "multilabel", epochs);
   Training t;
-  const std::int64_t n = s.x_train.size(0);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    const std::vector<std::int64_t> order = sigma::randperm(n).to_vector<std::int64_t>();
-    double sum = 0;
-    for (std::int64_t start = 0; start < n; start += batch) {
-      const std::vector<std::int64_t> rows(order.begin() + start,
-                                           order.begin() + std::min(n, start + batch));
-      const Tensor loss =
-          criterion(model(data::take_rows(s.x_train, rows)), data::take_rows(s.t_train, rows));
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      sum += loss.item<double>() * static_cast<double>(rows.size());
-    }
-    t.train_loss.push_back(sum / static_cast<double>(n));
+    t.train_loss.push_back(train_epoch(s.x_train.size(0), batch, opt, [&](const auto& rows) {
+      return criterion(model(data::take_rows(s.x_train, rows)), data::take_rows(s.t_train, rows));
+    }));
     NoGradGuard no_grad;
     t.test_loss.push_back(criterion(model(s.x_test), s.t_test).item<double>());
     progress.update(epoch, t.train_loss.back());
@@ -289,14 +275,12 @@ void introduce(Report& r, const data::Dataset& ds) {
   r.code(fours_ascii(ds, 6));
 }
 
-void run(Report& r, const Params& prm) {
+constexpr int kEpochs = 40, kQuickEpochs = 12;
+
+void run(Report& r, const MlpParams& prm) {
   const Context& ctx = r.context();
-  const int epochs = prm.epochs.value_or(ctx.quick ? 12 : 40);
-  const int hidden = prm.hidden.value_or(64);
-  const int batch = prm.batch.value_or(64);
-  const double lr = prm.lr.value_or(3e-3);
-  if (epochs < 1 || hidden < 1 || batch < 1 || !(lr > 0))
-    throw cli::UsageError("multilabel: need --epochs, --hidden, --batch-size >= 1 and --lr > 0");
+  const auto [epochs, hidden, batch, lr] =
+      mlp_settings("multilabel", prm, ctx.quick, kEpochs, kQuickEpochs);
 
   const data::Dataset ds = data::digits();
   introduce(r, ds);
@@ -354,19 +338,10 @@ void run(Report& r, const Params& prm) {
 }  // namespace
 
 Section multilabel_section() {
-  auto prm = std::make_shared<Params>();
+  auto prm = std::make_shared<MlpParams>();
   return {"multilabel", "Multi-label classification",
           "Four independent sigmoid labels per handwritten digit with BCEWithLogitsLoss",
-          [prm](CLI::App& app) {
-            app.add_option("--epochs", prm->epochs, "Training epochs (default 40, --quick 12)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--hidden", prm->hidden, "Hidden units (default 64)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--batch-size", prm->batch, "Mini-batch size (default 64)")
-                ->check(CLI::Range(1, 100000));
-            app.add_option("--lr", prm->lr, "Adam learning rate (default 3e-3)")
-                ->check(CLI::PositiveNumber);
-          },
+          [prm](CLI::App& app) { add_mlp_flags(app, *prm, kEpochs, kQuickEpochs); },
           [prm](Report& r) { run(r, *prm); }};
 }
 
