@@ -239,6 +239,25 @@ HWY_INLINE bool RowMax(D d, const hn::TFromD<D>* x, std::size_t n, hn::TFromD<D>
   return true;
 }
 
+// The two passes both forward kernels share: the row's max, then its
+// compensated sum of e^(x - max) (kStore: also the terms' pairs in y and
+// scratch). False, with y filled with NaN, for a row that has no finite max.
+template <bool kStore, class D, class K, class T = hn::TFromD<D>>
+HWY_INLINE bool MaxAndSum(D d, const K& k, const T* xr, T* yr, std::size_t cols,
+                          T* scratch, T& max, T& th, T& tl, std::size_t& count) {
+  bool clamp;
+  if (!RowMax(d, xr, cols, max, clamp)) {
+    FillNaN(yr, cols);
+    return false;
+  }
+  T* const ys = kStore ? yr : nullptr;
+  if (clamp)
+    SumRow<true, kStore>(d, k, xr, cols, max, ys, scratch, th, tl, count);
+  else
+    SumRow<false, kStore>(d, k, xr, cols, max, ys, scratch, th, tl, count);
+  return true;
+}
+
 // rows x cols, row-major; scratch holds cols elements.
 template <class T>
 void SoftmaxRows(const T* x, T* y, std::size_t rows, std::size_t cols, T* scratch) {
@@ -248,18 +267,9 @@ void SoftmaxRows(const T* x, T* y, std::size_t rows, std::size_t cols, T* scratc
   for (std::size_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    T max;
-    bool clamp;
-    if (!RowMax(d, xr, cols, max, clamp)) {
-      FillNaN(yr, cols);
-      continue;
-    }
-    T th, tl;
+    T max, th, tl;
     std::size_t count;
-    if (clamp)
-      SumRow<true, true>(d, k, xr, cols, max, yr, scratch, th, tl, count);
-    else
-      SumRow<false, true>(d, k, xr, cols, max, yr, scratch, th, tl, count);
+    if (!MaxAndSum<true>(d, k, xr, yr, cols, scratch, max, th, tl, count)) continue;
     // S' = (count + T) 2^K as a pair (sh, sl); y = (hi + lo) / S'.
     T sh, sl, e;
     TwoSumScalar(std::ldexp(static_cast<T>(count), kSoftmaxScaleExp<T>), th, sh, e);
@@ -296,18 +306,9 @@ void LogSoftmaxRows(const T* x, T* y, std::size_t rows, std::size_t cols, T*) {
   for (std::size_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    T max;
-    bool clamp;
-    if (!RowMax(d, xr, cols, max, clamp)) {
-      FillNaN(yr, cols);
-      continue;
-    }
-    T th, tl;
+    T max, th, tl;
     std::size_t count;
-    if (clamp)
-      SumRow<true, false>(d, k, xr, cols, max, nullptr, nullptr, th, tl, count);
-    else
-      SumRow<false, false>(d, k, xr, cols, max, nullptr, nullptr, th, tl, count);
+    if (!MaxAndSum<false>(d, k, xr, yr, cols, static_cast<T*>(nullptr), max, th, tl, count)) continue;
     // L = log S = log1p(count - 1 + T), T = (th + tl) 2^-K, in long double.
     const long double big = static_cast<long double>(count - 1);
     const long double tsum =

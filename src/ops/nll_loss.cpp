@@ -152,9 +152,11 @@ TensorList NllLossBackward::apply(TensorList&& g) {
 
 namespace {
 
-// nll_loss, its errors naming op (nll_loss, or cross_entropy calling it).
+// nll_loss, its errors naming op (nll_loss, or cross_entropy calling it);
+// total_weight_out, when given, receives the summed w[t] of the targets kept.
 Tensor nll_loss_impl(const char* op, const Tensor& input, const Tensor& target,
-                     const Tensor& weight, Reduction reduction, std::int64_t ignore_index) {
+                     const Tensor& weight, Reduction reduction, std::int64_t ignore_index,
+                     double* total_weight_out = nullptr) {
   check_input(op, input);
   check_index_target(op, input, target);
   const std::int64_t cd = class_dim(input), classes = input.size(cd);
@@ -188,6 +190,7 @@ Tensor nll_loss_impl(const char* op, const Tensor& input, const Tensor& target,
     }
   });
   if (out.dtype() != input.dtype()) out = detail::cast_data(out, input.dtype());
+  if (total_weight_out != nullptr) *total_weight_out = total_weight;
   if (auto node = make_node<NllLossBackward>({&input}, t, std::move(wt), total_weight, reduction,
                                              input.sizes().vec(), input.dtype()))
     set_history(out, node);
@@ -243,7 +246,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     }
   }
   check_index_target(op, input, target);
-  const Tensor nll = nll_loss_impl(op, logp, target, weight, reduction, ignore_index);
+  double total_weight = 0;
+  const Tensor nll = nll_loss_impl(op, logp, target, weight, reduction, ignore_index, &total_weight);
   if (eps == 0) return nll;
   Tensor smooth = -(wv.defined() ? logp * wv : logp).sum({cd});
   const Tensor ignored = target == ignore_index;
@@ -252,14 +256,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   switch (reduction) {
     case Reduction::None: ret = smooth; break;
     case Reduction::Sum: ret = smooth.sum(); break;
-    case Reduction::Mean: {
-      const std::vector<std::int64_t> t = target.contiguous().to_vector<std::int64_t>();
-      const std::vector<double> wc =
-          weight.defined() ? weight.to_vector<double>() : std::vector<double>();
-      const std::vector<double> wt = target_weights(op, t, wc, classes, ignore_index);
-      ret = smooth.sum() / detail::compensated_sum(wt.data(), static_cast<std::int64_t>(wt.size()));
-      break;
-    }
+    case Reduction::Mean: ret = smooth.sum() / total_weight; break;
   }
   return nll * (1 - eps) + ret * (eps / static_cast<double>(classes));
 }
