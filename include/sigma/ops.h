@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -39,6 +40,20 @@ Tensor scalar_tensor(const Scalar& v, const TensorOptions& o = {});
 // given shape (LibTorch's from_blob followed by clone).
 Tensor from_data(const void* data, ScalarType data_type, IntArrayRef shape,
                  const TensorOptions& o = {});
+// A tensor over memory sigma does not own, as LibTorch's from_blob: nothing
+// is copied, and writes through either side show in the other. The memory
+// must outlive the tensor and its views, unless a deleter is given: it is
+// called with data once the last of them is gone. The dtype is the options'
+// (default: the default dtype); strides default to contiguous. sigma::Error,
+// naming the problem, for null data with elements, a negative size or
+// stride, sizes and strides of different lengths, or data not aligned to
+// the dtype's size.
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& o = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& o = {});
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& o = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
+                 const std::function<void(void*)>& deleter, const TensorOptions& o = {});
 
 Tensor empty(IntArrayRef shape, const TensorOptions& o = {});
 Tensor zeros(IntArrayRef shape, const TensorOptions& o = {});

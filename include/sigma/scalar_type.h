@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -16,8 +17,11 @@ namespace sigma {
 
 // Element types. bf16 and f16 are storage types: arithmetic on them runs in
 // f32 and rounds once to the storage type. Int64 and Bool hold indices, random
-// integers and comparison results.
-enum class ScalarType : std::int8_t { Float, Double, BFloat16, Half, Long, Bool };
+// integers and comparison results. Int (int32) is for data exchanged with
+// other code (from_blob, checkpoints): tensors of it are made, copied,
+// converted, printed and used as indices, and other ops ask for a
+// conversion (.to(sigma::kLong) or a floating dtype) in their error.
+enum class ScalarType : std::int8_t { Float, Double, BFloat16, Half, Long, Bool, Int };
 
 inline constexpr ScalarType kFloat = ScalarType::Float;
 inline constexpr ScalarType kFloat32 = ScalarType::Float;
@@ -29,14 +33,16 @@ inline constexpr ScalarType kFloat16 = ScalarType::Half;
 inline constexpr ScalarType kLong = ScalarType::Long;
 inline constexpr ScalarType kInt64 = ScalarType::Long;
 inline constexpr ScalarType kBool = ScalarType::Bool;
+inline constexpr ScalarType kInt = ScalarType::Int;
+inline constexpr ScalarType kInt32 = ScalarType::Int;
 
-// "float32", "float64", "bfloat16", "float16", "int64", "bool".
+// "float32", "float64", "bfloat16", "float16", "int64", "bool", "int32".
 const char* to_string(ScalarType t) noexcept;
 std::size_t element_size(ScalarType t) noexcept;
 inline bool is_floating_point(ScalarType t) noexcept {
   return t == kFloat || t == kDouble || t == kBFloat16 || t == kHalf;
 }
-// PyTorch's promotion between two tensor dtypes: bool < int64 < floating;
+// PyTorch's promotion between two tensor dtypes: bool < int32 < int64 < floating;
 // among floating types the wider wins, and bf16 with f16 gives f32.
 ScalarType promote_types(ScalarType a, ScalarType b) noexcept;
 
@@ -47,6 +53,7 @@ template <> struct CppTypeToScalarType<bfloat16> { static constexpr ScalarType v
 template <> struct CppTypeToScalarType<float16> { static constexpr ScalarType value = kHalf; };
 template <> struct CppTypeToScalarType<std::int64_t> { static constexpr ScalarType value = kLong; };
 template <> struct CppTypeToScalarType<bool> { static constexpr ScalarType value = kBool; };
+template <> struct CppTypeToScalarType<std::int32_t> { static constexpr ScalarType value = kInt; };
 
 // A number passed where a tensor operand may be a plain value: x + 1.0, x.pow(2).
 class Scalar {
@@ -76,6 +83,9 @@ class Scalar {
 template <> inline double Scalar::to<double>() const noexcept { return to_double(); }
 template <> inline float Scalar::to<float>() const noexcept { return static_cast<float>(to_double()); }
 template <> inline std::int64_t Scalar::to<std::int64_t>() const noexcept { return to_long(); }
+template <> inline std::int32_t Scalar::to<std::int32_t>() const noexcept {
+  return static_cast<std::int32_t>(to_long());
+}
 template <> inline bool Scalar::to<bool>() const noexcept { return to_double() != 0.0; }
 
 // A non-owning view of a list of sizes, strides or dims, as c10::IntArrayRef.
@@ -125,5 +135,11 @@ class IntArrayRef {
 
 // "[3, 4]": how shapes appear in error messages and printing.
 std::string shape_string(IntArrayRef shape);
+
+// std::cout << x.sizes() prints "[3, 4]", and << x.dtype() LibTorch's name of
+// the scalar type ("Float", "Double", "BFloat16", "Half", "Long", "Bool",
+// "Int"), as LibTorch prints x.scalar_type().
+std::ostream& operator<<(std::ostream& os, IntArrayRef shape);
+std::ostream& operator<<(std::ostream& os, ScalarType t);
 
 }  // namespace sigma

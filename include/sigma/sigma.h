@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sigma/autograd.h"
+#include "sigma/data.h"
 #include "sigma/dtypes.h"
 #include "sigma/error.h"
 #include "sigma/kernels.h"

@@ -75,12 +75,14 @@ inline const char* dtype_name(ScalarType t) noexcept {
       return "I64";
     case kBool:
       return "BOOL";
+    case kInt:
+      return "I32";
   }
   return "?";
 }
 
 inline std::optional<ScalarType> dtype_from_name(std::string_view name) noexcept {
-  for (ScalarType t : {kFloat, kDouble, kBFloat16, kHalf, kLong, kBool})
+  for (ScalarType t : {kFloat, kDouble, kBFloat16, kHalf, kLong, kBool, kInt})
     if (name == dtype_name(t)) return t;
   return std::nullopt;
 }
@@ -88,6 +90,7 @@ inline std::optional<ScalarType> dtype_from_name(std::string_view name) noexcept
 inline std::uint64_t dtype_size(ScalarType t) noexcept {
   switch (t) {
     case kFloat:
+    case kInt:
       return 4;
     case kDouble:
     case kLong:

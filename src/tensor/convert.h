@@ -54,6 +54,11 @@ template <class D, class S> inline D convert_value(S v) noexcept {
     if (v >= static_cast<S>(9.2233720368547758e18)) return INT64_MAX;
     if (v <= static_cast<S>(-9.2233720368547758e18)) return INT64_MIN;
     return static_cast<std::int64_t>(v);
+  } else if constexpr (std::is_same_v<D, std::int32_t> && std::is_floating_point_v<S>) {
+    if (!(v == v)) return 0;
+    if (v >= static_cast<S>(2147483647.0)) return INT32_MAX;
+    if (v <= static_cast<S>(-2147483648.0)) return INT32_MIN;
+    return static_cast<std::int32_t>(v);
   } else {
     return static_cast<D>(v);
   }

@@ -19,9 +19,9 @@ void copy_elements(const Tensor& dst, const Tensor& src) {
                    dst.nbytes());
     return;
   }
-  dispatch_storage(dst.dtype(), [&](auto dtag) {
+  dispatch_all(dst.dtype(), [&](auto dtag) {
     using D = typename decltype(dtag)::type;
-    dispatch_storage(src.dtype(), [&](auto stag) {
+    dispatch_all(src.dtype(), [&](auto stag) {
       using S = typename decltype(stag)::type;
       map_elements<D, S>(dst, [](S v) { return convert_value<D>(v); }, src);
     });
@@ -125,7 +125,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 
 Tensor& Tensor::fill_(const Scalar& v) {
   autograd::check_inplace("fill_", *this);
-  detail::dispatch_storage(dtype(), [&](auto tag) {
+  detail::dispatch_all(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T value;
     if (v.is_floating_point()) value = detail::convert_value<T>(v.to_double());
@@ -158,11 +158,11 @@ Scalar Tensor::item_scalar(const char* op) const {
     throw Error(std::string(op) + ": a tensor with " + std::to_string(numel()) +
                 " elements (shape " + shape_string(sizes()) +
                 ") cannot be converted to a scalar; expected exactly one element");
-  return detail::dispatch_storage(dtype(), [&](auto tag) -> Scalar {
+  return detail::dispatch_all(dtype(), [&](auto tag) -> Scalar {
     using T = typename decltype(tag)::type;
     const T v = *static_cast<const T*>(impl_->data());
     if constexpr (std::is_same_v<T, bool>) return Scalar(v);
-    else if constexpr (std::is_same_v<T, std::int64_t>) return Scalar(v);
+    else if constexpr (std::is_integral_v<T>) return Scalar(static_cast<std::int64_t>(v));
     else return Scalar(detail::to_double_value(v));
   });
 }
@@ -181,6 +181,9 @@ template <> std::vector<float> Tensor::to_vector<float>() const { return values_
 template <> std::vector<double> Tensor::to_vector<double>() const { return values_as<double>(*this); }
 template <> std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const {
   return values_as<std::int64_t>(*this);
+}
+template <> std::vector<std::int32_t> Tensor::to_vector<std::int32_t>() const {
+  return values_as<std::int32_t>(*this);
 }
 template <> std::vector<bool> Tensor::to_vector<bool>() const {
   NoGradGuard no_grad;

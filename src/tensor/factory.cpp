@@ -24,7 +24,7 @@ template <class S>
 Tensor from_values(const S* values, IntArrayRef shape, ScalarType natural, const TensorOptions& o) {
   const ScalarType t = o.has_dtype() ? o.dtype() : natural;
   Tensor out = make_tensor(shape, t);
-  detail::dispatch_storage(t, [&](auto tag) {
+  detail::dispatch_all(t, [&](auto tag) {
     using D = typename decltype(tag)::type;
     D* p = static_cast<D*>(out.unsafeGetTensorImpl()->data());
     for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = detail::convert_value<D>(values[i]);
@@ -129,10 +129,54 @@ Tensor from_data(const void* data, ScalarType data_type, IntArrayRef shape, cons
   check_backend("from_data", o.device());
   if (data == nullptr && checked_numel("from_data", shape) > 0)
     throw Error("from_data: data is null for shape " + shape_string(shape));
-  return detail::dispatch_storage(data_type, [&](auto tag) {
+  return detail::dispatch_all(data_type, [&](auto tag) {
     using S = typename decltype(tag)::type;
     return from_values(static_cast<const S*>(data), shape, data_type, o);
   });
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
+                 const std::function<void(void*)>& deleter, const TensorOptions& o) {
+  check_backend("from_blob", o.device());
+  const ScalarType dt = o.dtype();
+  const std::int64_t n = checked_numel("from_blob", sizes);
+  if (strides.size() != sizes.size())
+    throw Error("from_blob: " + std::to_string(strides.size()) + " strides " +
+                shape_string(strides) + " for " + std::to_string(sizes.size()) + " sizes " +
+                shape_string(sizes));
+  // The elements reach up to offset `extent` from data.
+  std::int64_t extent = 0;
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    if (strides[d] < 0)
+      throw Error("from_blob: negative stride in " + shape_string(strides) +
+                  " (sigma views have non-negative strides)");
+    if (sizes[d] > 0) extent += (sizes[d] - 1) * strides[d];
+  }
+  if (n > 0 && data == nullptr)
+    throw Error("from_blob: data is null for shape " + shape_string(sizes));
+  const std::size_t esize = element_size(dt);
+  if (reinterpret_cast<std::uintptr_t>(data) % esize != 0)
+    throw Error(std::string("from_blob: data is not aligned to the ") + std::to_string(esize) +
+                "-byte elements of " + to_string(dt));
+  const std::size_t nbytes = n > 0 ? static_cast<std::size_t>(extent + 1) * esize : 0;
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<std::byte*>(data), nbytes, deleter,
+                                            Storage::External{});
+  impl->sizes = sizes.vec();
+  impl->strides = strides.vec();
+  impl->dtype = dt;
+  return finish(Tensor(std::move(impl)), o);
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& o) {
+  return from_blob(data, sizes, contiguous_strides(sizes), {}, o);
+}
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& o) {
+  return from_blob(data, sizes, strides, {}, o);
+}
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& o) {
+  return from_blob(data, sizes, contiguous_strides(sizes), deleter, o);
 }
 
 Tensor empty(IntArrayRef shape, const TensorOptions& o) {

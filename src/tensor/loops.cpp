@@ -6,7 +6,7 @@ namespace sigma::detail {
 namespace {
 int category(ScalarType t) noexcept {
   if (t == kBool) return 0;
-  if (t == kLong) return 1;
+  if (t == kLong || t == kInt) return 1;
   return 2;
 }
 }  // namespace
@@ -32,7 +32,10 @@ ScalarType result_type(const Tensor& a, const Scalar& b) noexcept {
 
 void throw_dtype(const char* op, ScalarType t, const char* expected) {
   throw Error(std::string(op) + ": unsupported dtype " + to_string(t) + " (expected " + expected +
-              ")");
+              ")" +
+              (t == kInt ? "; int32 tensors are made, copied, printed and used as indices: "
+                           "convert with .to(sigma::kLong) or .to(sigma::kFloat) to compute"
+                         : ""));
 }
 
 }  // namespace sigma::detail

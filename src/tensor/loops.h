@@ -56,14 +56,17 @@ template <class T> struct TypeTag { using type = T; };
 [[noreturn]] void throw_dtype(const char* op, ScalarType t, const char* expected);
 
 // Which dtypes a dispatch accepts: float and double (the compute types of the
-// kernels), also bfloat16 and float16 (the floating storage types), or every
-// storage type (int64 and bool too).
-enum class Dtypes { Compute, Floating, Storage };
+// kernels), also bfloat16 and float16 (the floating storage types), every
+// storage type ops compute on (int64 and bool too), or All: int32 as well,
+// for what every dtype supports (copies, conversions, fills, factories,
+// printing, files).
+enum class Dtypes { Compute, Floating, Storage, All };
 
 // The one dtype switch: f(TypeTag<T>{}) for t's storage type T when `set`
 // accepts it, else sigma::Error naming op and what it expected.
 template <Dtypes set, class F> decltype(auto) dispatch_dtype(const char* op, ScalarType t, F&& f) {
-  constexpr bool floating16 = set != Dtypes::Compute, integral = set == Dtypes::Storage;
+  constexpr bool floating16 = set != Dtypes::Compute;
+  constexpr bool integral = set == Dtypes::Storage || set == Dtypes::All;
   switch (t) {
     case kFloat: return f(TypeTag<float>{});
     case kDouble: return f(TypeTag<double>{});
@@ -71,8 +74,12 @@ template <Dtypes set, class F> decltype(auto) dispatch_dtype(const char* op, Sca
     case kHalf: if constexpr (floating16) return f(TypeTag<float16>{}); break;
     case kLong: if constexpr (integral) return f(TypeTag<std::int64_t>{}); break;
     case kBool: if constexpr (integral) return f(TypeTag<bool>{}); break;
+    case kInt: if constexpr (set == Dtypes::All) return f(TypeTag<std::int32_t>{}); break;
   }
-  throw_dtype(op, t, set == Dtypes::Compute ? "float32 or float64" : "a floating-point dtype");
+  throw_dtype(op, t,
+              set == Dtypes::Compute    ? "float32 or float64"
+              : set == Dtypes::Floating ? "a floating-point dtype"
+                                        : "float32, float64, bfloat16, float16, int64 or bool");
 }
 
 // Calls f(TypeTag<T>{}) for T = float or double; sigma::Error naming op for
@@ -89,6 +96,10 @@ template <class F> decltype(auto) dispatch_floating_storage(const char* op, Scal
 // float16, int64_t or bool.
 template <class F> decltype(auto) dispatch_storage(ScalarType t, F&& f) {
   return dispatch_dtype<Dtypes::Storage>("dispatch", t, std::forward<F>(f));
+}
+// Calls f(TypeTag<T>{}) for every dtype, int32 included.
+template <class F> decltype(auto) dispatch_all(ScalarType t, F&& f) {
+  return dispatch_dtype<Dtypes::All>("dispatch", t, std::forward<F>(f));
 }
 
 // Walks shape in row-major order over K operands with the given element

@@ -40,7 +40,7 @@ std::string py_format(double v, char conv, int prec) {
 struct Reader {
   const Tensor& t;
   double as_double(std::int64_t off) const {
-    return detail::dispatch_storage(t.dtype(), [&](auto tag) {
+    return detail::dispatch_all(t.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* p = static_cast<const T*>(t.unsafeGetTensorImpl()->data());
       if constexpr (std::is_same_v<T, bool>) return p[off] ? 1.0 : 0.0;
@@ -50,6 +50,8 @@ struct Reader {
   std::string as_integer_text(std::int64_t off) const {
     if (t.dtype() == kBool)
       return static_cast<const bool*>(t.unsafeGetTensorImpl()->data())[off] ? "True" : "False";
+    if (t.dtype() == kInt)
+      return std::to_string(static_cast<const std::int32_t*>(t.unsafeGetTensorImpl()->data())[off]);
     return std::to_string(static_cast<const std::int64_t*>(t.unsafeGetTensorImpl()->data())[off]);
   }
 };

@@ -48,6 +48,7 @@ std::string Tensor::toString() const {
     case kBFloat16: return "CPUBFloat16Type";
     case kHalf: return "CPUHalfType";
     case kLong: return "CPULongType";
+    case kInt: return "CPUIntType";
     case kBool: return "CPUBoolType";
   }
   return "CPUType";

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <limits>
 #include <new>
+#include <ostream>
 #include <sstream>
 
 namespace sigma {
@@ -120,7 +121,10 @@ Storage::Storage(std::size_t n) : nbytes(n) {
 }
 
 Storage::~Storage() {
-  if (!owns_data) return;
+  if (!owns_data) {
+    if (deleter) deleter(data);
+    return;
+  }
   const std::size_t size = allocation_size(nbytes);
   if (kCacheEnabled && size >= kCacheMin && block_cache().give(data, size)) return;
   std::free(data);
@@ -134,6 +138,7 @@ const char* to_string(ScalarType t) noexcept {
     case kHalf: return "float16";
     case kLong: return "int64";
     case kBool: return "bool";
+    case kInt: return "int32";
   }
   return "unknown";
 }
@@ -146,6 +151,7 @@ std::size_t element_size(ScalarType t) noexcept {
     case kHalf: return 2;
     case kLong: return 8;
     case kBool: return 1;
+    case kInt: return 4;
   }
   return 1;
 }
@@ -159,7 +165,8 @@ ScalarType promote_types(ScalarType a, ScalarType b) noexcept {
   }
   if (fa) return a;
   if (fb) return b;
-  return kLong;  // int64 with bool
+  if (a == kLong || b == kLong) return kLong;
+  return kInt;  // int32 with bool
 }
 
 std::string shape_string(IntArrayRef shape) {
@@ -170,6 +177,21 @@ std::string shape_string(IntArrayRef shape) {
   }
   s += "]";
   return s;
+}
+
+std::ostream& operator<<(std::ostream& os, IntArrayRef shape) { return os << shape_string(shape); }
+
+std::ostream& operator<<(std::ostream& os, ScalarType t) {
+  switch (t) {
+    case kFloat: return os << "Float";
+    case kDouble: return os << "Double";
+    case kBFloat16: return os << "BFloat16";
+    case kHalf: return os << "Half";
+    case kLong: return os << "Long";
+    case kBool: return os << "Bool";
+    case kInt: return os << "Int";
+  }
+  return os << "Unknown";
 }
 
 std::int64_t TensorImpl::numel() const noexcept {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ struct Storage {
   // make_storage() sets data, and ~Storage leaves them alone.
   struct InlineBytes {};
   Storage(std::size_t n, InlineBytes) noexcept : nbytes(n), owns_data(false) {}
+  // Someone else's bytes (from_blob): ~Storage calls the deleter, if any,
+  // with data, and frees nothing itself.
+  struct External {};
+  Storage(std::byte* p, std::size_t n, std::function<void(void*)> d, External) noexcept
+      : data(p), nbytes(n), owns_data(false), deleter(std::move(d)) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -36,6 +42,7 @@ struct Storage {
   bool owns_data = true;
   std::atomic<std::uint32_t> version{0};
   Device device{kCPU};
+  std::function<void(void*)> deleter;
 };
 
 // nbytes of uninitialised CPU storage, 64-byte aligned.
