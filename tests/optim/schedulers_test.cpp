@@ -116,11 +116,11 @@ TEST(ExponentialLRTest, MultipliesByGammaEveryStep) {
   optim::SGD opt(two_groups(a, b), optim::SGDOptions(0.1));
   optim::ExponentialLR sched(opt, 0.9);
   EXPECT_EQ(sched.get_last_lr(), (std::vector<double>{0.1, 0.5}));
-  long double expect[2] = {0.1L, 0.5L};
+  long double expect[2] = {0.1, 0.5};
   for (int t = 1; t <= 20; ++t) {
     sched.step();
     for (std::size_t i = 0; i < 2; ++i) {
-      expect[i] *= 0.9L;
+      expect[i] *= static_cast<long double>(0.9);  // the double gamma the scheduler has
       EXPECT_NEAR(sched.get_last_lr()[i], static_cast<double>(expect[i]), 4e-16 * expect[i])
           << t << " " << i;
       EXPECT_EQ(group_lrs(opt)[i], sched.get_last_lr()[i]);
