@@ -1,4 +1,4 @@
-// sigma's RMSprop, Adagrad and StepLR-driven training against LibTorch's
+// sigma's RMSprop, Adagrad, LBFGS and StepLR-driven training against LibTorch's
 // torch::optim (Debian libtorch-dev 1.13): the same parameters and the same
 // gradients at every step, in float32 and float64, for every combination of
 // the options; the parameters and the state compared after each step. LibTorch
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sigma/optim/adagrad.h"
+#include "sigma/optim/lbfgs.h"
 #include "sigma/optim/rmsprop.h"
 #include "sigma/optim/schedulers.h"
 #include "tensor_checks.h"
@@ -198,6 +199,64 @@ TEST(TorchParityOptim, RMSpropUnderStepLR) {
     EXPECT_EQ(so.param_groups()[0].options().lr(), to.param_groups()[0].options().get_lr());
     expect_close(values(p.s), torch_values(p.t), 1e-12, 1e-14, "step " + std::to_string(step));
   }
+}
+
+// LBFGS on a smooth non-quadratic loss coupling two parameters, in float64:
+// three step() calls of a few iterations each (history_size 3, so the
+// history is cut), with and without the strong-Wolfe search.
+TEST(TorchParityOptim, LBFGSWithAndWithoutStrongWolfe) {
+  for (bool wolfe : {false, true})
+    for (double lr : {1.0, 0.5}) {
+      const std::string what =
+          std::string("LBFGS ") + (wolfe ? "strong_wolfe" : "no line search") + " lr " +
+          std::to_string(lr);
+      const std::vector<double> xv = {1.0, -0.5, 2.0}, yv = {0.3, -1.2, 0.8, 1.5};
+      sigma::Tensor sx = sigma::tensor(xv, sigma::kFloat64).requires_grad_();
+      sigma::Tensor sy = sigma::tensor(yv, sigma::kFloat64).reshape({2, 2}).requires_grad_();
+      torch::Tensor tx = torch::tensor(xv, torch::kDouble).requires_grad_();
+      torch::Tensor ty = torch::tensor(yv, torch::kDouble).reshape({2, 2}).requires_grad_();
+      auto s_options = sigma::optim::LBFGSOptions(lr).max_iter(4).history_size(3);
+      auto t_options = torch::optim::LBFGSOptions(lr).max_iter(4).history_size(3);
+      if (wolfe) {
+        s_options.line_search_fn("strong_wolfe");
+        t_options.line_search_fn("strong_wolfe");
+      }
+      sigma::optim::LBFGS so({sx, sy}, s_options);
+      torch::optim::LBFGS to({tx, ty}, t_options);
+      const sigma::Tensor sc = sigma::tensor({1.0, 2.0, 3.0}, sigma::kFloat64);
+      const torch::Tensor tc = torch::tensor({1.0, 2.0, 3.0}, torch::kDouble);
+      int s_calls = 0, t_calls = 0;
+      auto s_closure = [&] {
+        ++s_calls;
+        so.zero_grad();
+        sigma::Tensor l = (sc * (sx - 0.5) * (sx - 0.5)).sum() + (sy * sy * sy * sy).sum() * 0.25 +
+                          sx.sum() * sy.sum() * sx.sum() * sy.sum() * 0.1;
+        l.backward();
+        return l;
+      };
+      auto t_closure = [&] {
+        ++t_calls;
+        to.zero_grad();
+        torch::Tensor l = (tc * (tx - 0.5) * (tx - 0.5)).sum() + (ty * ty * ty * ty).sum() * 0.25 +
+                          tx.sum() * ty.sum() * tx.sum() * ty.sum() * 0.1;
+        l.backward();
+        return l;
+      };
+      for (int step = 0; step < 3; ++step) {
+        const double sl = so.step(s_closure).item<double>();
+        const double tl = to.step(t_closure).item<double>();
+        const std::string at = what + " step " + std::to_string(step);
+        EXPECT_NEAR(sl, tl, 1e-12 * (1 + std::fabs(tl))) << at << " loss";
+        EXPECT_EQ(s_calls, t_calls) << at << " closure calls";
+        expect_close(values(sx), torch_values(tx), 1e-10, 1e-12, at + " x");
+        expect_close(values(sy), torch_values(ty), 1e-10, 1e-12, at + " y");
+        const auto& ss = sigma_state<sigma::optim::LBFGSParamState>(so, sx);
+        const auto& ts = torch_state<torch::optim::LBFGSParamState>(to, tx);
+        EXPECT_EQ(ss.n_iter(), ts.n_iter()) << at;
+        EXPECT_EQ(ss.func_evals(), ts.func_evals()) << at;
+        EXPECT_EQ(ss.old_dirs().size(), ts.old_dirs().size()) << at;
+      }
+    }
 }
 
 }  // namespace
