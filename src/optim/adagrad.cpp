@@ -51,8 +51,7 @@ AdagradParamState& adagrad_state(Optimizer::StateMap& state_map, const Tensor& p
 }  // namespace
 
 bool operator==(const AdagradOptions& a, const AdagradOptions& b) {
-  return a.lr() == b.lr() && a.lr_decay() == b.lr_decay() &&
-         a.weight_decay() == b.weight_decay() &&
+  return a.lr() == b.lr() && a.lr_decay() == b.lr_decay() && a.weight_decay() == b.weight_decay() &&
          a.initial_accumulator_value() == b.initial_accumulator_value() && a.eps() == b.eps();
 }
 

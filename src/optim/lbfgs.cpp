@@ -74,7 +74,8 @@ class Flat {
   Vec grad() const {
     Vec g;
     for (const Tensor& p : params_) {
-      const Vec v = p.grad().defined() ? to_vec(p.grad()) : Vec(static_cast<std::size_t>(p.numel()), 0.0);
+      const Vec v =
+          p.grad().defined() ? to_vec(p.grad()) : Vec(static_cast<std::size_t>(p.numel()), 0.0);
       if (static_cast<std::int64_t>(v.size()) != p.numel())
         throw Error("LBFGS: a gradient of shape " + shape_string(p.grad().sizes()) +
                     " does not match its parameter of shape " + shape_string(p.sizes()));
@@ -87,10 +88,9 @@ class Flat {
     std::size_t offset = 0;
     for (const Tensor& p : params_) {
       const auto n = static_cast<std::size_t>(p.numel());
-      const Tensor slice =
-          to_tensor(Vec(d.begin() + static_cast<std::ptrdiff_t>(offset),
-                        d.begin() + static_cast<std::ptrdiff_t>(offset + n)))
-              .reshape(p.sizes());
+      const Tensor slice = to_tensor(Vec(d.begin() + static_cast<std::ptrdiff_t>(offset),
+                                         d.begin() + static_cast<std::ptrdiff_t>(offset + n)))
+                               .reshape(p.sizes());
       detail::update_elements("LBFGS", p, slice, [t](double& x, double v) { x += t * v; });
       offset += n;
     }
@@ -118,9 +118,8 @@ struct Evaluated {
 
 bool operator==(const LBFGSOptions& a, const LBFGSOptions& b) {
   return a.lr() == b.lr() && a.max_iter() == b.max_iter() && a.max_eval() == b.max_eval() &&
-         a.tolerance_grad() == b.tolerance_grad() &&
-         a.tolerance_change() == b.tolerance_change() && a.history_size() == b.history_size() &&
-         a.line_search_fn() == b.line_search_fn();
+         a.tolerance_grad() == b.tolerance_grad() && a.tolerance_change() == b.tolerance_change() &&
+         a.history_size() == b.history_size() && a.line_search_fn() == b.line_search_fn();
 }
 
 LBFGS::LBFGS(std::vector<OptimizerParamGroup> param_groups, LBFGSOptions defaults)

@@ -209,7 +209,8 @@ Kind kind_of(const Optimizer& o, const std::string& w) {
   if (dynamic_cast<const optim::AdamW*>(&o)) return Kind::AdamW;
   if (dynamic_cast<const optim::RMSprop*>(&o)) return Kind::RMSprop;
   if (dynamic_cast<const optim::Adagrad*>(&o)) return Kind::Adagrad;
-  throw Error(w + ": only SGD, Adam, AdamW, RMSprop and Adagrad optimizers can be saved and loaded");
+  throw Error(w +
+              ": only SGD, Adam, AdamW, RMSprop and Adagrad optimizers can be saved and loaded");
 }
 
 // The state tensors of a kind: all required once a parameter has state,

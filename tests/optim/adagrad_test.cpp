@@ -92,7 +92,8 @@ TEST(AdagradTest, FirstStepsByHand) {
   // t = 1: sum = 0.5 + 9, p = 2 - 0.1 * 3 / sqrt(9.5).
   // t = 2: lr 0.1 / (1 + 1 * 1) = 0.05, sum = 9.5 + 16, p -= 0.05 * 4 / sqrt(25.5).
   Tensor p = sigma::tensor({2.0}, sigma::kFloat64).requires_grad_();
-  optim::Adagrad opt({p}, optim::AdagradOptions(0.1).lr_decay(1.0).initial_accumulator_value(0.5).eps(0));
+  optim::Adagrad opt(
+      {p}, optim::AdagradOptions(0.1).lr_decay(1.0).initial_accumulator_value(0.5).eps(0));
   set_grad(p, {3.0});
   opt.step();
   const double p1 = 2.0 - 0.1 * 3.0 / std::sqrt(9.5);
@@ -107,12 +108,15 @@ TEST(AdagradTest, StateIsMadeAtConstructionFromEachGroupsOptions) {
   Tensor b = sigma::tensor({3.0}, sigma::kFloat32).requires_grad_();
   std::vector<optim::OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<Tensor>{a});
-  groups.emplace_back(std::vector<Tensor>{b}, std::make_unique<optim::AdagradOptions>(
-                                                   optim::AdagradOptions(0.1).initial_accumulator_value(2.5)));
+  groups.emplace_back(std::vector<Tensor>{b},
+                      std::make_unique<optim::AdagradOptions>(
+                          optim::AdagradOptions(0.1).initial_accumulator_value(2.5)));
   optim::Adagrad opt(std::move(groups), optim::AdagradOptions().initial_accumulator_value(0.25));
   ASSERT_EQ(opt.state().size(), 2u);
-  const auto& sa = static_cast<const optim::AdagradParamState&>(*opt.state().at(a.unsafeGetTensorImpl()));
-  const auto& sb = static_cast<const optim::AdagradParamState&>(*opt.state().at(b.unsafeGetTensorImpl()));
+  const auto& sa =
+      static_cast<const optim::AdagradParamState&>(*opt.state().at(a.unsafeGetTensorImpl()));
+  const auto& sb =
+      static_cast<const optim::AdagradParamState&>(*opt.state().at(b.unsafeGetTensorImpl()));
   EXPECT_EQ(sa.step(), 0);
   EXPECT_EQ(values(sa.sum()), (std::vector<double>{0.25, 0.25}));
   EXPECT_EQ(sb.sum().dtype(), sigma::kFloat32);
@@ -125,7 +129,8 @@ TEST(AdagradTest, StateIsMadeAtConstructionFromEachGroupsOptions) {
   EXPECT_EQ(values(b), (std::vector<double>{3.0}));
   Tensor c = sigma::tensor({0.0}, sigma::kFloat64).requires_grad_();
   opt.add_param_group(optim::OptimizerParamGroup(
-      {c}, std::make_unique<optim::AdagradOptions>(optim::AdagradOptions(1.0).initial_accumulator_value(3.0))));
+      {c}, std::make_unique<optim::AdagradOptions>(
+               optim::AdagradOptions(1.0).initial_accumulator_value(3.0))));
   set_grad(c, {1.0});
   opt.step();
   EXPECT_NEAR(values(c)[0], -1.0 / (2.0 + 1e-10), 1e-15);  // sqrt(3 + 1) = 2

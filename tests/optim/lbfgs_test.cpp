@@ -96,8 +96,8 @@ TEST(LBFGSTest, StrongWolfeConvergesOnQuadraticAndRosenbrock) {
   // Rosenbrock (1 - u)^2 + 100 (v - u^2)^2 from (-1.5, 2): minimum at (1, 1).
   Tensor u = sigma::tensor({-1.5}, sigma::kFloat64).requires_grad_();
   Tensor v = sigma::tensor({2.0}, sigma::kFloat64).requires_grad_();
-  optim::LBFGS ros({u, v}, optim::LBFGSOptions(1.0).max_iter(200).max_eval(400)
-                               .line_search_fn("strong_wolfe"));
+  optim::LBFGS ros(
+      {u, v}, optim::LBFGSOptions(1.0).max_iter(200).max_eval(400).line_search_fn("strong_wolfe"));
   ros.step([&] {
     ros.zero_grad();
     Tensor w = v - u * u;

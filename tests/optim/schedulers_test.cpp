@@ -352,7 +352,8 @@ TEST(ReduceLROnPlateauTest, ArgumentChecks) {
                {"ReduceLROnPlateauScheduler", "min_lr has 1", "2 parameter groups"});
   Plateau sched(opt);
   opt.add_param_group(optim::OptimizerParamGroup({sigma::zeros({1}).requires_grad_()}));
-  expect_error([&] { sched.step(1.0f); }, {"ReduceLROnPlateauScheduler", "3 parameter groups", "2"});
+  expect_error([&] { sched.step(1.0f); },
+               {"ReduceLROnPlateauScheduler", "3 parameter groups", "2"});
 }
 
 }  // namespace

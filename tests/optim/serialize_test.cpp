@@ -908,7 +908,8 @@ TEST_F(OptimizerCheckpoint, RMSpropAndAdagradFilesRejectedWithoutChange) {
   });
   expect_rejected(rms, rf, {"param_groups[0]: RMSprop: invalid alpha value: -0.5"});
   reset(rf, rgood);
-  rewrite(rf, [](Dict& t, sigma::Metadata&) { t["state.0.momentum_buffer"] = sigma::zeros({3, 2}); });
+  rewrite(rf,
+          [](Dict& t, sigma::Metadata&) { t["state.0.momentum_buffer"] = sigma::zeros({3, 2}); });
   expect_rejected(rms, rf, {"tensor 'state.0.momentum_buffer' has shape [3, 2]"});
 
   rewrite(af, [](Dict& t, sigma::Metadata&) { t = without(t, "state.1.step"); });

@@ -35,8 +35,11 @@ struct Pair {
 
 // The same values (from doubles) in both libraries, of dtype float32 or float64.
 Pair make_pair(const std::vector<double>& v, bool f64, bool grad) {
-  Pair r{sigma::tensor(v, sigma::kFloat64).reshape(kShape).to(f64 ? sigma::kFloat64 : sigma::kFloat32),
-         torch::tensor(v, torch::dtype(torch::kDouble)).reshape(kShape).to(f64 ? torch::kDouble : torch::kFloat)};
+  Pair r{
+      sigma::tensor(v, sigma::kFloat64).reshape(kShape).to(f64 ? sigma::kFloat64 : sigma::kFloat32),
+      torch::tensor(v, torch::dtype(torch::kDouble))
+          .reshape(kShape)
+          .to(f64 ? torch::kDouble : torch::kFloat)};
   if (grad) {
     r.s.requires_grad_();
     r.t.requires_grad_();
@@ -54,7 +57,8 @@ void expect_close(const std::vector<double>& got, const std::vector<double>& ref
 // Runs steps of both optimizers over two parameters with identical gradients;
 // check compares the state of parameter 0 after each step.
 template <class SOpt, class TOpt>
-void run_pair(bool f64, const std::function<std::unique_ptr<SOpt>(std::vector<sigma::Tensor>)>& make_s,
+void run_pair(bool f64,
+              const std::function<std::unique_ptr<SOpt>(std::vector<sigma::Tensor>)>& make_s,
               const std::function<std::unique_ptr<TOpt>(std::vector<torch::Tensor>)>& make_t,
               const std::function<void(SOpt&, TOpt&, const Pair&, const std::string&)>& check,
               const std::string& what) {
@@ -98,20 +102,25 @@ TEST(TorchParityOptim, RMSpropEveryOptionCombination) {
       for (double momentum : {0.0, 0.8})
         for (double wd : {0.0, 0.05}) {
           const double lr = 0.01, alpha = 0.9, eps = 1e-6;
-          const std::string what = "RMSprop centered " + std::to_string(centered) +
-                                   " momentum " + std::to_string(momentum) + " wd " +
-                                   std::to_string(wd);
+          const std::string what = "RMSprop centered " + std::to_string(centered) + " momentum " +
+                                   std::to_string(momentum) + " wd " + std::to_string(wd);
           run_pair<sigma::optim::RMSprop, torch::optim::RMSprop>(
               f64,
               [&](std::vector<sigma::Tensor> p) {
-                return std::make_unique<sigma::optim::RMSprop>(
-                    p, sigma::optim::RMSpropOptions(lr).alpha(alpha).eps(eps).weight_decay(wd)
-                           .momentum(momentum).centered(centered));
+                return std::make_unique<sigma::optim::RMSprop>(p, sigma::optim::RMSpropOptions(lr)
+                                                                      .alpha(alpha)
+                                                                      .eps(eps)
+                                                                      .weight_decay(wd)
+                                                                      .momentum(momentum)
+                                                                      .centered(centered));
               },
               [&](std::vector<torch::Tensor> p) {
-                return std::make_unique<torch::optim::RMSprop>(
-                    p, torch::optim::RMSpropOptions(lr).alpha(alpha).eps(eps).weight_decay(wd)
-                           .momentum(momentum).centered(centered));
+                return std::make_unique<torch::optim::RMSprop>(p, torch::optim::RMSpropOptions(lr)
+                                                                      .alpha(alpha)
+                                                                      .eps(eps)
+                                                                      .weight_decay(wd)
+                                                                      .momentum(momentum)
+                                                                      .centered(centered));
               },
               [&](sigma::optim::RMSprop& so, torch::optim::RMSprop& to, const Pair& p,
                   const std::string& at) {
@@ -144,10 +153,16 @@ TEST(TorchParityOptim, AdagradEveryOptionCombination) {
             const std::string what = "Adagrad lr_decay " + std::to_string(lr_decay) + " wd " +
                                      std::to_string(wd) + " initial " + std::to_string(initial) +
                                      " eps " + std::to_string(eps);
-            auto s_options = sigma::optim::AdagradOptions(lr).lr_decay(lr_decay).weight_decay(wd)
-                                 .initial_accumulator_value(initial).eps(eps);
-            auto t_options = torch::optim::AdagradOptions(lr).lr_decay(lr_decay).weight_decay(wd)
-                                 .initial_accumulator_value(initial).eps(eps);
+            auto s_options = sigma::optim::AdagradOptions(lr)
+                                 .lr_decay(lr_decay)
+                                 .weight_decay(wd)
+                                 .initial_accumulator_value(initial)
+                                 .eps(eps);
+            auto t_options = torch::optim::AdagradOptions(lr)
+                                 .lr_decay(lr_decay)
+                                 .weight_decay(wd)
+                                 .initial_accumulator_value(initial)
+                                 .eps(eps);
             run_pair<sigma::optim::Adagrad, torch::optim::Adagrad>(
                 f64,
                 [&](std::vector<sigma::Tensor> p) {
@@ -207,9 +222,8 @@ TEST(TorchParityOptim, RMSpropUnderStepLR) {
 TEST(TorchParityOptim, LBFGSWithAndWithoutStrongWolfe) {
   for (bool wolfe : {false, true})
     for (double lr : {1.0, 0.5}) {
-      const std::string what =
-          std::string("LBFGS ") + (wolfe ? "strong_wolfe" : "no line search") + " lr " +
-          std::to_string(lr);
+      const std::string what = std::string("LBFGS ") + (wolfe ? "strong_wolfe" : "no line search") +
+                               " lr " + std::to_string(lr);
       const std::vector<double> xv = {1.0, -0.5, 2.0}, yv = {0.3, -1.2, 0.8, 1.5};
       sigma::Tensor sx = sigma::tensor(xv, sigma::kFloat64).requires_grad_();
       sigma::Tensor sy = sigma::tensor(yv, sigma::kFloat64).reshape({2, 2}).requires_grad_();

@@ -20,12 +20,12 @@
 namespace sigma::optim {
 
 struct AdagradOptions : public OptimizerCloneableOptions<AdagradOptions> {
-  AdagradOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as LibTorch
-  SIGMA_ARG(double, lr);                               // learning rate, >= 0 (default 1e-2)
-  SIGMA_ARG(double, lr_decay) = 0;                     // lr / (1 + (t - 1) lr_decay), >= 0
-  SIGMA_ARG(double, weight_decay) = 0;                 // L2 penalty added to g, >= 0
-  SIGMA_ARG(double, initial_accumulator_value) = 0;    // the sum's start, >= 0
-  SIGMA_ARG(double, eps) = 1e-10;                      // added to the denominator, >= 0
+  AdagradOptions(double lr = 1e-2) : lr_(lr) {}      // NOLINT: implicit, as LibTorch
+  SIGMA_ARG(double, lr);                             // learning rate, >= 0 (default 1e-2)
+  SIGMA_ARG(double, lr_decay) = 0;                   // lr / (1 + (t - 1) lr_decay), >= 0
+  SIGMA_ARG(double, weight_decay) = 0;               // L2 penalty added to g, >= 0
+  SIGMA_ARG(double, initial_accumulator_value) = 0;  // the sum's start, >= 0
+  SIGMA_ARG(double, eps) = 1e-10;                    // added to the denominator, >= 0
 
  public:
   double get_lr() const override { return lr(); }

@@ -24,13 +24,13 @@
 namespace sigma::optim {
 
 struct LBFGSOptions : public OptimizerCloneableOptions<LBFGSOptions> {
-  LBFGSOptions(double lr = 1) : lr_(lr) {}  // NOLINT: implicit, as LibTorch
-  SIGMA_ARG(double, lr);                                      // step scale (default 1)
-  SIGMA_ARG(std::int64_t, max_iter) = 20;                     // iterations per step()
+  LBFGSOptions(double lr = 1) : lr_(lr) {}                          // NOLINT: implicit, as LibTorch
+  SIGMA_ARG(double, lr);                                            // step scale (default 1)
+  SIGMA_ARG(std::int64_t, max_iter) = 20;                           // iterations per step()
   SIGMA_ARG(std::optional<std::int64_t>, max_eval) = std::nullopt;  // closure calls per step()
-  SIGMA_ARG(double, tolerance_grad) = 1e-7;                   // stop at max|g| <= this
-  SIGMA_ARG(double, tolerance_change) = 1e-9;                 // stop at smaller changes
-  SIGMA_ARG(std::int64_t, history_size) = 100;                // (s, y) pairs kept
+  SIGMA_ARG(double, tolerance_grad) = 1e-7;                         // stop at max|g| <= this
+  SIGMA_ARG(double, tolerance_change) = 1e-9;                       // stop at smaller changes
+  SIGMA_ARG(std::int64_t, history_size) = 100;                      // (s, y) pairs kept
   SIGMA_ARG(std::optional<std::string>, line_search_fn) = std::nullopt;  // or "strong_wolfe"
 
  public:

@@ -19,12 +19,12 @@ namespace sigma::optim {
 
 struct RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
   RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as LibTorch
-  SIGMA_ARG(double, lr);                   // learning rate, >= 0 (default 1e-2)
-  SIGMA_ARG(double, alpha) = 0.99;         // decay of the running averages, >= 0
-  SIGMA_ARG(double, eps) = 1e-8;           // added to the denominator, >= 0
-  SIGMA_ARG(double, weight_decay) = 0;     // L2 penalty added to g, >= 0
-  SIGMA_ARG(double, momentum) = 0;         // >= 0; 0 disables the momentum buffer
-  SIGMA_ARG(bool, centered) = false;       // divide by the estimated variance of g
+  SIGMA_ARG(double, lr);                         // learning rate, >= 0 (default 1e-2)
+  SIGMA_ARG(double, alpha) = 0.99;               // decay of the running averages, >= 0
+  SIGMA_ARG(double, eps) = 1e-8;                 // added to the denominator, >= 0
+  SIGMA_ARG(double, weight_decay) = 0;           // L2 penalty added to g, >= 0
+  SIGMA_ARG(double, momentum) = 0;               // >= 0; 0 disables the momentum buffer
+  SIGMA_ARG(bool, centered) = false;             // divide by the estimated variance of g
 
  public:
   double get_lr() const override { return lr(); }
