@@ -2,7 +2,7 @@
 // in safetensors files written and validated by the io layer.
 //
 // An optimizer file:
-//   __metadata__ "optimizer":    "SGD", "Adam" or "AdamW"
+//   __metadata__ "optimizer":    "SGD", "Adam", "AdamW", "RMSprop" or "Adagrad"
 //                "version":      "1"
 //                "param_groups": JSON, one object per group in order, as
 //                  PyTorch's state_dict()["param_groups"]: the indices of its
@@ -13,6 +13,10 @@
 //     SGD:         state.i.momentum_buffer
 //     Adam, AdamW: state.i.step (I64, 0-dim), state.i.exp_avg,
 //                  state.i.exp_avg_sq, state.i.max_exp_avg_sq (if made: AMSGrad)
+//     RMSprop:     state.i.step, state.i.square_avg, state.i.momentum_buffer
+//                  (if made: momentum), state.i.grad_avg (if made: centered)
+//     Adagrad:     state.i.step, state.i.sum (every parameter: Adagrad makes
+//                  its state at construction)
 // The state is tensors of the parameter's shape and dtype, kept bit for bit
 // under the names PyTorch gives them; the step count is per parameter (in
 // PyTorch too), so it sits beside them. Options are a few scalars per group,
@@ -20,9 +24,18 @@
 // and read back exactly (non-finite options cannot be saved).
 //
 // A scheduler file has no tensors:
-//   __metadata__ "scheduler": "StepLR" or "CosineAnnealingLR", "version": "1",
+//   __metadata__ "scheduler": "StepLR", "ExponentialLR", "CosineAnnealingLR",
+//                "LambdaLR" or "ReduceLROnPlateau", "version": "1",
 //                "state": {"last_epoch": 10, "base_lrs": [...], "last_lrs": [...],
-//                          "step_size": 3, "gamma": 0.5}  (or "T_max", "eta_min")
+//                          "step_size": 3, "gamma": 0.5}  (or "gamma"; "T_max",
+//                          "eta_min"; "lr_lambdas": [null, ...])
+//   LambdaLR's functions are not saved (written as null, as PyTorch writes
+//   None for plain functions): only their count, which must match on load.
+//   ReduceLROnPlateau: {"last_epoch", "best" (a number, or "inf" / "-inf"
+//   before any metric), "num_bad_epochs", "cooldown_counter", "last_lrs",
+//   and its settings "mode" ("min"/"max"), "factor", "patience", "threshold",
+//   "threshold_mode" ("rel"/"abs"), "cooldown", "min_lrs", "eps", which must
+//   match the scheduler's on load}.
 //
 // Loads build the new options and state completely, checking everything,
 // and only then swap them in.
@@ -35,6 +48,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +59,9 @@
 
 #include "io/safetensors.h"
 #include "sigma/ops.h"
+#include "sigma/optim/adagrad.h"
 #include "sigma/optim/adam.h"
+#include "sigma/optim/rmsprop.h"
 #include "sigma/optim/sgd.h"
 
 namespace sigma {
@@ -169,7 +185,7 @@ void expect_metadata(const Metadata& m, const std::vector<std::string>& keys,
 
 // ---- Optimizers: the kinds, their options and their state tensors.
 
-enum class Kind { SGD, Adam, AdamW };
+enum class Kind { SGD, Adam, AdamW, RMSprop, Adagrad };
 
 const char* kind_name(Kind k) {
   switch (k) {
@@ -179,6 +195,10 @@ const char* kind_name(Kind k) {
       return "Adam";
     case Kind::AdamW:
       return "AdamW";
+    case Kind::RMSprop:
+      return "RMSprop";
+    case Kind::Adagrad:
+      return "Adagrad";
   }
   return "?";
 }
@@ -187,7 +207,10 @@ Kind kind_of(const Optimizer& o, const std::string& w) {
   if (dynamic_cast<const optim::SGD*>(&o)) return Kind::SGD;
   if (dynamic_cast<const optim::Adam*>(&o)) return Kind::Adam;
   if (dynamic_cast<const optim::AdamW*>(&o)) return Kind::AdamW;
-  throw Error(w + ": only SGD, Adam and AdamW optimizers can be saved and loaded");
+  if (dynamic_cast<const optim::RMSprop*>(&o)) return Kind::RMSprop;
+  if (dynamic_cast<const optim::Adagrad*>(&o)) return Kind::Adagrad;
+  throw Error(w +
+              ": only SGD, Adam, AdamW, RMSprop and Adagrad optimizers can be saved and loaded");
 }
 
 // The state tensors of a kind: all required once a parameter has state,
@@ -198,8 +221,16 @@ struct StateNames {
 };
 
 StateNames state_names(Kind k) {
-  if (k == Kind::SGD) return {{"momentum_buffer"}, {}};
-  return {{"step", "exp_avg", "exp_avg_sq"}, {"max_exp_avg_sq"}};
+  switch (k) {
+    case Kind::SGD:
+      return {{"momentum_buffer"}, {}};
+    case Kind::RMSprop:
+      return {{"step", "square_avg"}, {"momentum_buffer", "grad_avg"}};
+    case Kind::Adagrad:
+      return {{"step", "sum"}, {}};
+    default:
+      return {{"step", "exp_avg", "exp_avg_sq"}, {"max_exp_avg_sq"}};
+  }
 }
 
 template <class O>
@@ -218,6 +249,26 @@ void put_options(ordered_json& j, Kind k, const optim::OptimizerParamGroup& grou
     j["dampening"] = finite("dampening", o.dampening(), w);
     j["weight_decay"] = finite("weight_decay", o.weight_decay(), w);
     j["nesterov"] = o.nesterov();
+    return;
+  }
+  if (k == Kind::RMSprop) {
+    const auto& o = options_as<optim::RMSpropOptions>(group, k, w);
+    j["lr"] = finite("lr", o.lr(), w);
+    j["alpha"] = finite("alpha", o.alpha(), w);
+    j["eps"] = finite("eps", o.eps(), w);
+    j["weight_decay"] = finite("weight_decay", o.weight_decay(), w);
+    j["momentum"] = finite("momentum", o.momentum(), w);
+    j["centered"] = o.centered();
+    return;
+  }
+  if (k == Kind::Adagrad) {
+    const auto& o = options_as<optim::AdagradOptions>(group, k, w);
+    j["lr"] = finite("lr", o.lr(), w);
+    j["lr_decay"] = finite("lr_decay", o.lr_decay(), w);
+    j["weight_decay"] = finite("weight_decay", o.weight_decay(), w);
+    j["initial_accumulator_value"] =
+        finite("initial_accumulator_value", o.initial_accumulator_value(), w);
+    j["eps"] = finite("eps", o.eps(), w);
     return;
   }
   auto adam = [&](const auto& o) {
@@ -253,6 +304,27 @@ std::unique_ptr<optim::OptimizerOptions> read_options(Kind k, Fields& f) {
     f.no_others();
     checked([&] { return optim::SGD(std::vector<Tensor>{}, o).size(); });
     return std::make_unique<optim::SGDOptions>(o);
+  }
+  if (k == Kind::RMSprop) {
+    optim::RMSpropOptions o(f.number("lr"));
+    o.alpha(f.number("alpha"))
+        .eps(f.number("eps"))
+        .weight_decay(f.number("weight_decay"))
+        .momentum(f.number("momentum"))
+        .centered(f.boolean("centered"));
+    f.no_others();
+    checked([&] { return optim::RMSprop(std::vector<Tensor>{}, o).size(); });
+    return std::make_unique<optim::RMSpropOptions>(o);
+  }
+  if (k == Kind::Adagrad) {
+    optim::AdagradOptions o(f.number("lr"));
+    o.lr_decay(f.number("lr_decay"))
+        .weight_decay(f.number("weight_decay"))
+        .initial_accumulator_value(f.number("initial_accumulator_value"))
+        .eps(f.number("eps"));
+    f.no_others();
+    checked([&] { return optim::Adagrad(std::vector<Tensor>{}, o).size(); });
+    return std::make_unique<optim::AdagradOptions>(o);
   }
   auto adam = [&](auto o, auto make_optimizer) -> std::unique_ptr<optim::OptimizerOptions> {
     o.lr(f.number("lr"));
@@ -290,6 +362,24 @@ std::vector<std::pair<std::string, Tensor>> state_tensors(Kind k,
     const auto* st = dynamic_cast<const optim::SGDParamState*>(&s);
     if (!st) throw Error(w + ": a parameter's state is not an SGDParamState");
     add("momentum_buffer", st->momentum_buffer());
+    return out;
+  }
+  if (k == Kind::RMSprop) {
+    const auto* st = dynamic_cast<const optim::RMSpropParamState*>(&s);
+    if (!st) throw Error(w + ": a parameter's state is not an RMSpropParamState");
+    if (!st->square_avg().defined()) return out;  // never stepped
+    out.emplace_back("step", scalar_tensor(st->step(), kLong));
+    add("square_avg", st->square_avg());
+    add("momentum_buffer", st->momentum_buffer());
+    add("grad_avg", st->grad_avg());
+    return out;
+  }
+  if (k == Kind::Adagrad) {
+    const auto* st = dynamic_cast<const optim::AdagradParamState*>(&s);
+    if (!st) throw Error(w + ": a parameter's state is not an AdagradParamState");
+    if (!st->sum().defined()) return out;
+    out.emplace_back("step", scalar_tensor(st->step(), kLong));
+    add("sum", st->sum());
     return out;
   }
   const auto* st = dynamic_cast<const optim::AdamParamState*>(&s);
@@ -386,6 +476,16 @@ Optimizer::StateMap read_state(Kind k, const OrderedDict<std::string, Tensor>& t
       auto sgd = std::make_unique<optim::SGDParamState>();
       sgd->momentum_buffer(found.at("momentum_buffer"));
       s = std::move(sgd);
+    } else if (k == Kind::RMSprop) {
+      auto rms = std::make_unique<optim::RMSpropParamState>();
+      rms->step(step).square_avg(found.at("square_avg"));
+      if (found.count("momentum_buffer")) rms->momentum_buffer(found.at("momentum_buffer"));
+      if (found.count("grad_avg")) rms->grad_avg(found.at("grad_avg"));
+      s = std::move(rms);
+    } else if (k == Kind::Adagrad) {
+      auto ada = std::make_unique<optim::AdagradParamState>();
+      ada->step(step).sum(found.at("sum"));
+      s = std::move(ada);
     } else {
       auto adam = std::make_unique<optim::AdamParamState>();
       adam->step(step).exp_avg(found.at("exp_avg")).exp_avg_sq(found.at("exp_avg_sq"));
@@ -399,17 +499,55 @@ Optimizer::StateMap read_state(Kind k, const OrderedDict<std::string, Tensor>& t
 
 // ---- Schedulers.
 
-enum class Schedule { Step, Cosine };
+enum class Schedule { Step, Exponential, Cosine, Lambda };
 
 Schedule schedule_of(const optim::LRScheduler& s, const std::string& w) {
   if (dynamic_cast<const optim::StepLR*>(&s)) return Schedule::Step;
+  if (dynamic_cast<const optim::ExponentialLR*>(&s)) return Schedule::Exponential;
   if (dynamic_cast<const optim::CosineAnnealingLR*>(&s)) return Schedule::Cosine;
-  throw Error(w + ": only StepLR and CosineAnnealingLR schedulers can be saved and loaded");
+  if (dynamic_cast<const optim::LambdaLR*>(&s)) return Schedule::Lambda;
+  throw Error(w + ": only StepLR, ExponentialLR, CosineAnnealingLR and LambdaLR schedulers " +
+              "can be saved and loaded");
 }
 
 const char* schedule_name(Schedule s) {
-  return s == Schedule::Step ? "StepLR" : "CosineAnnealingLR";
+  switch (s) {
+    case Schedule::Step:
+      return "StepLR";
+    case Schedule::Exponential:
+      return "ExponentialLR";
+    case Schedule::Cosine:
+      return "CosineAnnealingLR";
+    case Schedule::Lambda:
+      return "LambdaLR";
+  }
+  return "?";
 }
+
+// The metadata of a scheduler file of the given name, checked; its state JSON.
+json read_scheduler_state(const fs::path& path, const std::string& w, const char* name) {
+  io::TensorFile file = io::read_tensors("load", path);
+  const Metadata& m = file.metadata;
+  if (!m.count("scheduler"))
+    throw Error(w + ": not a scheduler checkpoint (__metadata__ has no 'scheduler' entry)");
+  if (m.at("scheduler") != name)
+    throw Error(w + ": the file holds a " + quote(m.at("scheduler")) + " scheduler, but this is " +
+                name);
+  expect_metadata(m, {"scheduler", "version", "state"}, w);
+  if (!file.tensors.is_empty())
+    throw Error(w + ": a scheduler file holds no tensors, but this one has " +
+                std::to_string(file.tensors.size()));
+  return parse_json(m.at("state"), w + ": __metadata__ 'state'");
+}
+
+ordered_json lr_array(const char* key, const std::vector<double>& lrs, const std::string& w) {
+  ordered_json a = ordered_json::array();
+  for (double lr : lrs) a.push_back(finite(key, lr, w));
+  return a;
+}
+
+using Plateau = optim::ReduceLROnPlateauScheduler;
+constexpr const char* kPlateau = "ReduceLROnPlateau";
 
 }  // namespace
 
@@ -498,10 +636,16 @@ void save(const optim::LRScheduler& scheduler, const fs::path& path) {
     const auto& step = static_cast<const optim::StepLR&>(scheduler);
     j["step_size"] = step.step_size();
     j["gamma"] = finite("gamma", step.gamma(), w);
-  } else {
+  } else if (s == Schedule::Exponential) {
+    j["gamma"] = finite("gamma", static_cast<const optim::ExponentialLR&>(scheduler).gamma(), w);
+  } else if (s == Schedule::Cosine) {
     const auto& cosine = static_cast<const optim::CosineAnnealingLR&>(scheduler);
     j["T_max"] = cosine.T_max();
     j["eta_min"] = finite("eta_min", cosine.eta_min(), w);
+  } else {
+    const auto& lambda = static_cast<const optim::LambdaLR&>(scheduler);
+    j["lr_lambdas"] = ordered_json::array();
+    for (std::size_t i = 0; i < lambda.num_lambdas(); ++i) j["lr_lambdas"].push_back(nullptr);
   }
   io::write_tensors("save", OrderedDict<std::string, Tensor>("Key"), path,
                     {{"scheduler", schedule_name(s)}, {"version", kVersion}, {"state", j.dump()}});
@@ -510,19 +654,7 @@ void save(const optim::LRScheduler& scheduler, const fs::path& path) {
 void load(optim::LRScheduler& scheduler, const fs::path& path) {
   const std::string w = where("load", path);
   const Schedule s = schedule_of(scheduler, w);
-  io::TensorFile file = io::read_tensors("load", path);
-  const Metadata& m = file.metadata;
-  if (!m.count("scheduler"))
-    throw Error(w + ": not a scheduler checkpoint (__metadata__ has no 'scheduler' entry)");
-  if (m.at("scheduler") != schedule_name(s))
-    throw Error(w + ": the file holds a " + quote(m.at("scheduler")) + " scheduler, but this is " +
-                schedule_name(s));
-  expect_metadata(m, {"scheduler", "version", "state"}, w);
-  if (!file.tensors.is_empty())
-    throw Error(w + ": a scheduler file holds no tensors, but this one has " +
-                std::to_string(file.tensors.size()));
-
-  const json j = parse_json(m.at("state"), w + ": __metadata__ 'state'");
+  const json j = read_scheduler_state(path, w, schedule_name(s));
   Fields f(j, w + ": state");
   const std::int64_t last_epoch = f.count("last_epoch");
   std::vector<double> base_lrs = f.numbers("base_lrs");
@@ -537,14 +669,100 @@ void load(optim::LRScheduler& scheduler, const fs::path& path) {
     const auto& step = static_cast<const optim::StepLR&>(scheduler);
     same("step_size", f.count("step_size"), step.step_size());
     same("gamma", f.number("gamma"), step.gamma());
-  } else {
+  } else if (s == Schedule::Exponential) {
+    same("gamma", f.number("gamma"), static_cast<const optim::ExponentialLR&>(scheduler).gamma());
+  } else if (s == Schedule::Cosine) {
     const auto& cosine = static_cast<const optim::CosineAnnealingLR&>(scheduler);
     same("T_max", f.count("T_max"), cosine.T_max());
     same("eta_min", f.number("eta_min"), cosine.eta_min());
+  } else {
+    const auto& lambda = static_cast<const optim::LambdaLR&>(scheduler);
+    const json& listed = f.get("lr_lambdas");
+    bool nulls = listed.is_array();
+    for (std::size_t i = 0; nulls && i < listed.size(); ++i) nulls = listed[i].is_null();
+    if (!nulls)
+      f.fail("'lr_lambdas' must be an array of nulls (functions are not saved), got " +
+             Fields::text(listed));
+    if (listed.size() != lambda.num_lambdas())
+      f.fail("'lr_lambdas' lists " + std::to_string(listed.size()) +
+             " functions, but this LambdaLR has " + std::to_string(lambda.num_lambdas()));
   }
   f.no_others();
   try {
     scheduler.load_state(last_epoch, std::move(base_lrs), std::move(last_lrs));
+  } catch (const Error& e) {
+    throw Error(w + ": " + e.what());
+  }
+}
+
+namespace {
+
+// best is +-inf before any metric; JSON has no infinities, so those are strings.
+ordered_json best_json(double best) {
+  if (std::isinf(best)) return best > 0 ? "inf" : "-inf";
+  return best;
+}
+
+}  // namespace
+
+void save(const optim::ReduceLROnPlateauScheduler& scheduler, const fs::path& path) {
+  const std::string w = where("save", path);
+  ordered_json j = ordered_json::object();
+  j["last_epoch"] = scheduler.last_epoch();
+  if (std::isnan(scheduler.best())) throw Error(w + ": 'best' is NaN; it cannot be saved");
+  j["best"] = best_json(scheduler.best());
+  j["num_bad_epochs"] = scheduler.num_bad_epochs();
+  j["cooldown_counter"] = scheduler.cooldown_counter();
+  j["last_lrs"] = lr_array("last_lrs", scheduler.get_last_lr(), w);
+  j["mode"] = scheduler.mode() == Plateau::min ? "min" : "max";
+  j["factor"] = finite("factor", scheduler.factor(), w);
+  j["patience"] = scheduler.patience();
+  j["threshold"] = finite("threshold", scheduler.threshold(), w);
+  j["threshold_mode"] = scheduler.threshold_mode() == Plateau::rel ? "rel" : "abs";
+  j["cooldown"] = scheduler.cooldown();
+  ordered_json min_lrs = ordered_json::array();
+  for (float v : scheduler.min_lrs()) min_lrs.push_back(finite("min_lrs", v, w));
+  j["min_lrs"] = std::move(min_lrs);
+  j["eps"] = finite("eps", scheduler.eps(), w);
+  io::write_tensors("save", OrderedDict<std::string, Tensor>("Key"), path,
+                    {{"scheduler", kPlateau}, {"version", kVersion}, {"state", j.dump()}});
+}
+
+void load(optim::ReduceLROnPlateauScheduler& scheduler, const fs::path& path) {
+  const std::string w = where("load", path);
+  const json j = read_scheduler_state(path, w, kPlateau);
+  Fields f(j, w + ": state");
+  const std::int64_t last_epoch = f.count("last_epoch");
+  const json& b = f.get("best");
+  double best = 0;
+  if (b.is_number())
+    best = b.get<double>();
+  else if (b == "inf" || b == "-inf")
+    best = (b == "inf" ? 1.0 : -1.0) * std::numeric_limits<double>::infinity();
+  else
+    f.fail("'best' must be a number, \"inf\" or \"-inf\", got " + Fields::text(b));
+  const std::int64_t bad = f.count("num_bad_epochs");
+  const std::int64_t cooldown_counter = f.count("cooldown_counter");
+  std::vector<double> last_lrs = f.numbers("last_lrs");
+  auto same = [&](const char* key, const json& file_value, const json& ours) {
+    if (file_value != ours)
+      f.fail(std::string("'") + key + "' is " + Fields::text(file_value) + ", but this " +
+             kPlateau + " has " + Fields::text(ours));
+  };
+  same("mode", f.get("mode"), scheduler.mode() == Plateau::min ? "min" : "max");
+  same("factor", f.number("factor"), static_cast<double>(scheduler.factor()));
+  same("patience", f.get("patience"), scheduler.patience());
+  same("threshold", f.number("threshold"), scheduler.threshold());
+  same("threshold_mode", f.get("threshold_mode"),
+       scheduler.threshold_mode() == Plateau::rel ? "rel" : "abs");
+  same("cooldown", f.get("cooldown"), scheduler.cooldown());
+  json min_lrs = json::array();
+  for (float v : scheduler.min_lrs()) min_lrs.push_back(static_cast<double>(v));
+  same("min_lrs", f.numbers("min_lrs"), min_lrs);
+  same("eps", f.number("eps"), scheduler.eps());
+  f.no_others();
+  try {
+    scheduler.load_state(last_epoch, best, bad, cooldown_counter, std::move(last_lrs));
   } catch (const Error& e) {
     throw Error(w + ": " + e.what());
   }

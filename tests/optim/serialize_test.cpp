@@ -1,6 +1,6 @@
 // Tests of optimizer and scheduler checkpoints (src/optim/serialize.cpp):
-// sigma::save / sigma::load of SGD, Adam, AdamW, StepLR and
-// CosineAnnealingLR.
+// sigma::save / sigma::load of SGD, Adam, AdamW, RMSprop, Adagrad, StepLR,
+// ExponentialLR, CosineAnnealingLR, LambdaLR and ReduceLROnPlateauScheduler.
 //
 // Resume: a small classifier trains 10 steps, is saved with its optimizer and
 // scheduler, and trains 10 more; a fresh process (this binary again, run
@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -148,6 +149,26 @@ const std::vector<Variant>& variants() {
        },
        [](optim::Optimizer& o) -> std::unique_ptr<optim::LRScheduler> {
          return std::make_unique<optim::CosineAnnealingLR>(o, 25, 1e-3);
+       }},
+      {"RMSpropCenteredMomentum",
+       [](const nn::Sequential& m) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::RMSprop>(
+             groups(m, std::make_unique<optim::RMSpropOptions>(
+                           optim::RMSpropOptions(0.01).alpha(0.9).momentum(0.5))),
+             optim::RMSpropOptions(0.02).centered(true).momentum(0.8).weight_decay(1e-3));
+       },
+       [](optim::Optimizer& o) -> std::unique_ptr<optim::LRScheduler> {
+         return std::make_unique<optim::ExponentialLR>(o, 0.9);
+       }},
+      {"Adagrad",
+       [](const nn::Sequential& m) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::Adagrad>(
+             m->parameters(),
+             optim::AdagradOptions(0.1).lr_decay(0.01).initial_accumulator_value(0.1));
+       },
+       [](optim::Optimizer& o) -> std::unique_ptr<optim::LRScheduler> {
+         return std::make_unique<optim::LambdaLR>(
+             o, [](std::int64_t t) { return 1.0 / (1.0 + 0.1 * static_cast<double>(t)); });
        }},
   };
   return v;
@@ -396,6 +417,12 @@ std::string snapshot(const optim::Optimizer& opt) {
     };
     if (const auto* a = dynamic_cast<const optim::AdamOptions*>(&o)) adam(*a);
     if (const auto* a = dynamic_cast<const optim::AdamWOptions*>(&o)) adam(*a);
+    if (const auto* r = dynamic_cast<const optim::RMSpropOptions*>(&o))
+      s << "RMSprop " << r->lr() << ' ' << r->alpha() << ' ' << r->eps() << ' '
+        << r->weight_decay() << ' ' << r->momentum() << ' ' << r->centered() << '\n';
+    if (const auto* a = dynamic_cast<const optim::AdagradOptions*>(&o))
+      s << "Adagrad " << a->lr() << ' ' << a->lr_decay() << ' ' << a->weight_decay() << ' '
+        << a->initial_accumulator_value() << ' ' << a->eps() << '\n';
     for (const Tensor& p : group.params()) {
       s << "param " << index++ << ": ";
       const auto it = opt.state().find(p.unsafeGetTensorImpl());
@@ -414,6 +441,11 @@ std::string snapshot(const optim::Optimizer& opt) {
       if (const auto* st = dynamic_cast<const optim::AdamParamState*>(it->second.get()))
         s << st->step() << ' ' << hex(st->exp_avg()) << ' ' << hex(st->exp_avg_sq()) << ' '
           << hex(st->max_exp_avg_sq()) << '\n';
+      if (const auto* st = dynamic_cast<const optim::RMSpropParamState*>(it->second.get()))
+        s << st->step() << ' ' << hex(st->square_avg()) << ' ' << hex(st->momentum_buffer())
+          << ' ' << hex(st->grad_avg()) << '\n';
+      if (const auto* st = dynamic_cast<const optim::AdagradParamState*>(it->second.get()))
+        s << st->step() << ' ' << hex(st->sum()) << '\n';
     }
   }
   return s.str();
@@ -760,6 +792,273 @@ TEST_F(OptimizerCheckpoint, SchedulerLoadErrorsLeaveItUnchanged) {
                    {"'last_epoch' must be a non-negative integer, got -2"});
   sigma::save(opt, path("opt.safetensors"));
   expect_unchanged(step, path("opt.safetensors"), {"not a scheduler checkpoint"});
+}
+
+// ---- RMSprop and Adagrad.
+
+TEST_F(OptimizerCheckpoint, RMSpropAndAdagradFileLayout) {
+  const std::vector<Tensor> a = params_of({{2, 3}, {3}});
+  optim::RMSprop rms(a, optim::RMSpropOptions(0.125).alpha(0.5).momentum(0.25).centered(true));
+  steps(rms, 3);
+  sigma::save(rms, path("rms.safetensors"));
+  const Dict t = sigma::load_tensors(path("rms.safetensors"));
+  std::vector<std::string> keys;
+  for (const auto& item : t) keys.push_back(item.key());
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "state.0.grad_avg", "state.0.momentum_buffer", "state.0.square_avg",
+                      "state.0.step", "state.1.grad_avg", "state.1.momentum_buffer",
+                      "state.1.square_avg", "state.1.step"}));
+  EXPECT_EQ(t["state.1.step"].item<std::int64_t>(), 3);
+  const auto& st = static_cast<const optim::RMSpropParamState&>(
+      *rms.state().at(a[1].unsafeGetTensorImpl()));
+  EXPECT_EQ(bytes_of(t["state.1.grad_avg"]), bytes_of(st.grad_avg()));
+  const sigma::Metadata m = sigma::load_metadata(path("rms.safetensors"));
+  EXPECT_EQ(m.at("optimizer"), "RMSprop");
+  EXPECT_EQ(json::parse(m.at("param_groups")),
+            json::parse(R"([{"params": [0, 1], "lr": 0.125, "alpha": 0.5, "eps": 1e-8,
+                             "weight_decay": 0.0, "momentum": 0.25, "centered": true}])"));
+
+  // Adagrad: the state is made at construction, so a fresh optimizer's file
+  // holds step 0 and the initial sums of every parameter.
+  const std::vector<Tensor> b = params_of({{2}, {1}}, sigma::kFloat64);
+  optim::Adagrad ada(b, optim::AdagradOptions(0.5).initial_accumulator_value(0.25));
+  sigma::save(ada, path("ada.safetensors"));
+  const Dict u = sigma::load_tensors(path("ada.safetensors"));
+  ASSERT_EQ(u.size(), 4u);
+  EXPECT_EQ(u["state.0.step"].item<std::int64_t>(), 0);
+  EXPECT_EQ(sigma::test::values(u["state.0.sum"]), (std::vector<double>{0.25, 0.25}));
+  EXPECT_EQ(sigma::test::values(u["state.1.sum"]), (std::vector<double>{0.25}));
+  EXPECT_EQ(json::parse(sigma::load_metadata(path("ada.safetensors")).at("param_groups")),
+            json::parse(R"([{"params": [0, 1], "lr": 0.5, "lr_decay": 0.0, "weight_decay": 0.0,
+                             "initial_accumulator_value": 0.25, "eps": 1e-10}])"));
+}
+
+// Round trip into another optimizer of the same kind: same snapshot, and
+// the next steps are the same bits.
+template <class Opt, class Options>
+void round_trip(const fs::path& file, const Options& saved_options, const Options& other) {
+  const std::vector<Tensor> a = params_of({{2, 3}, {3}}), b = params_of({{4}});
+  std::vector<optim::OptimizerParamGroup> g;
+  g.emplace_back(a);
+  g.emplace_back(b, std::make_unique<Options>(other));
+  Opt saved(std::move(g), saved_options);
+  steps(saved, 4);
+  sigma::save(saved, file);
+  const std::vector<Tensor> c = params_of({{2, 3}, {3}}), d = params_of({{4}});
+  std::vector<optim::OptimizerParamGroup> h;
+  h.emplace_back(c);
+  h.emplace_back(d);
+  Opt loaded(std::move(h), other);
+  steps(loaded, 1);
+  ASSERT_NE(snapshot(loaded), snapshot(saved));
+  sigma::load(loaded, file);
+  EXPECT_EQ(snapshot(loaded), snapshot(saved));
+  {
+    sigma::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < 2; ++i) Tensor(c[i]).copy_(a[i]);
+    Tensor(d[0]).copy_(b[0]);
+  }
+  steps(saved, 2);
+  steps(loaded, 2);
+  EXPECT_EQ(snapshot(loaded), snapshot(saved));
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(bytes_of(c[i]), bytes_of(a[i]));
+  EXPECT_EQ(bytes_of(d[0]), bytes_of(b[0]));
+}
+
+TEST_F(OptimizerCheckpoint, RMSpropAndAdagradRoundTrips) {
+  round_trip<optim::RMSprop>(path("rms.safetensors"),
+                             optim::RMSpropOptions(0.01).centered(true).momentum(0.9),
+                             optim::RMSpropOptions(0.03).alpha(0.8).weight_decay(0.1));
+  round_trip<optim::Adagrad>(path("ada.safetensors"),
+                             optim::AdagradOptions(0.2).lr_decay(0.1).weight_decay(0.01),
+                             optim::AdagradOptions(0.05).initial_accumulator_value(1.0).eps(1e-3));
+}
+
+TEST_F(OptimizerCheckpoint, RMSpropAndAdagradFilesRejectedWithoutChange) {
+  const std::vector<Tensor> p = params_of({{2, 3}, {3}}), q = params_of({{2, 3}, {3}});
+  optim::RMSprop rms(p, optim::RMSpropOptions(0.01).momentum(0.5));
+  optim::Adagrad ada(q, optim::AdagradOptions(0.1));
+  steps(rms, 2);
+  steps(ada, 2);
+  const fs::path rf = path("rms.safetensors"), af = path("ada.safetensors");
+  sigma::save(rms, rf);
+  sigma::save(ada, af);
+  steps(rms, 1);
+  steps(ada, 1);
+  expect_rejected(ada, rf, {"the file holds the state of 'RMSprop', but the optimizer is Adagrad"});
+  expect_rejected(rms, af, {"the file holds the state of 'Adagrad', but the optimizer is RMSprop"});
+
+  const std::string rgood = slurp(rf), agood = slurp(af);
+  auto reset = [](const fs::path& f, const std::string& bytes) {
+    std::ofstream(f, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  rewrite(rf, [](Dict& t, sigma::Metadata&) { t = without(t, "state.0.square_avg"); });
+  expect_rejected(rms, rf,
+                  {"parameter 0 (group 0, shape [2, 3]): tensor 'state.0.square_avg' is missing"});
+  reset(rf, rgood);
+  rewrite(rf, [](Dict& t, sigma::Metadata&) { t.insert("state.1.exp_avg", sigma::zeros({3})); });
+  expect_rejected(rms, rf,
+                  {"'exp_avg' is not RMSprop state (RMSprop keeps step, square_avg, "
+                   "momentum_buffer, grad_avg)"});
+  reset(rf, rgood);
+  rewrite(rf, [](Dict&, sigma::Metadata& m) {
+    m["param_groups"] = R"([{"params": [0, 1], "lr": 0.01, "alpha": -0.5, "eps": 1e-8,
+                             "weight_decay": 0, "momentum": 0.5, "centered": false}])";
+  });
+  expect_rejected(rms, rf, {"param_groups[0]: RMSprop: invalid alpha value: -0.5"});
+  reset(rf, rgood);
+  rewrite(rf,
+          [](Dict& t, sigma::Metadata&) { t["state.0.momentum_buffer"] = sigma::zeros({3, 2}); });
+  expect_rejected(rms, rf, {"tensor 'state.0.momentum_buffer' has shape [3, 2]"});
+
+  rewrite(af, [](Dict& t, sigma::Metadata&) { t = without(t, "state.1.step"); });
+  expect_rejected(ada, af, {"tensor 'state.1.step' is missing"});
+  reset(af, agood);
+  rewrite(af, [](Dict&, sigma::Metadata& m) {
+    m["param_groups"] = R"([{"params": [0, 1], "lr": 0.1, "weight_decay": 0,
+                             "initial_accumulator_value": 0, "eps": 1e-10}])";
+  });
+  expect_rejected(ada, af, {"param_groups[0]: 'lr_decay' is missing"});
+  reset(af, agood);
+  rewrite(af, [](Dict&, sigma::Metadata& m) {
+    m["param_groups"] = R"([{"params": [0, 1], "lr": 0.1, "lr_decay": 0, "weight_decay": 0,
+                             "initial_accumulator_value": -1, "eps": 1e-10}])";
+  });
+  expect_rejected(ada, af, {"Adagrad: invalid initial_accumulator_value value: -1"});
+}
+
+// ---- ExponentialLR, LambdaLR and ReduceLROnPlateau.
+
+TEST_F(OptimizerCheckpoint, ExponentialAndLambdaRoundTrips) {
+  const std::vector<Tensor> p = params_of({{3}}), q = params_of({{3}});
+  optim::SGD a(p, optim::SGDOptions(0.8));
+  optim::SGD b(q, optim::SGDOptions(0.8));
+  optim::ExponentialLR ea(a, 0.5);
+  for (int i = 0; i < 3; ++i) ea.step();
+  sigma::save(ea, path("exp.safetensors"));
+  EXPECT_EQ(json::parse(sigma::load_metadata(path("exp.safetensors")).at("state")),
+            json::parse(R"({"last_epoch": 3, "base_lrs": [0.8], "last_lrs": [0.1],
+                            "gamma": 0.5})"));
+  optim::ExponentialLR eb(b, 0.5);
+  sigma::load(eb, path("exp.safetensors"));
+  for (int i = 0; i < 4; ++i) {
+    ea.step();
+    eb.step();
+    EXPECT_EQ(eb.get_last_lr(), ea.get_last_lr());
+    EXPECT_EQ(b.param_groups()[0].options().lr(), a.param_groups()[0].options().lr());
+  }
+  optim::ExponentialLR other_gamma(b, 0.25);
+  expect_error([&] { sigma::load(other_gamma, path("exp.safetensors")); },
+               {"'gamma' is 0.5, but this ExponentialLR has 0.25"});
+
+  // The function is not saved: the loaded scheduler keeps its own, only t
+  // and the rates come from the file.
+  auto lambda = [](std::int64_t t) { return 1.0 / static_cast<double>(t + 1); };
+  optim::LambdaLR la(a, lambda);
+  for (int i = 0; i < 3; ++i) la.step();
+  sigma::save(la, path("lambda.safetensors"));
+  const json state = json::parse(sigma::load_metadata(path("lambda.safetensors")).at("state"));
+  EXPECT_EQ(state.at("last_epoch"), 3);
+  EXPECT_EQ(state.at("lr_lambdas"), json::parse("[null]"));
+  optim::LambdaLR lb(b, lambda);
+  sigma::load(lb, path("lambda.safetensors"));
+  EXPECT_EQ(lb.last_epoch(), 3);
+  EXPECT_EQ(lb.base_lrs(), la.base_lrs());
+  for (int i = 0; i < 3; ++i) {
+    la.step();
+    lb.step();
+    EXPECT_EQ(lb.get_last_lr(), la.get_last_lr());
+  }
+  std::vector<optim::OptimizerParamGroup> g;
+  g.emplace_back(params_of({{1}}));
+  g.emplace_back(params_of({{1}}));
+  optim::SGD two(std::move(g), optim::SGDOptions(0.8));
+  optim::LambdaLR l2(two, lambda);
+  expect_error([&] { sigma::load(l2, path("lambda.safetensors")); },
+               {"'lr_lambdas' lists 1 functions, but this LambdaLR has 2"});
+  EXPECT_EQ(l2.last_epoch(), 0);
+  expect_error([&] { sigma::load(l2, path("exp.safetensors")); },
+               {"holds a 'ExponentialLR' scheduler, but this is LambdaLR"});
+}
+
+TEST_F(OptimizerCheckpoint, ReduceLROnPlateauRoundTrip) {
+  using Plateau = optim::ReduceLROnPlateauScheduler;
+  const std::vector<Tensor> p = params_of({{3}}), q = params_of({{3}});
+  optim::SGD a(p, optim::SGDOptions(1.0));
+  optim::SGD b(q, optim::SGDOptions(1.0));
+  Plateau sa(a, Plateau::max, 0.5, 1, 0.1, Plateau::abs, 1, {0.01f});
+  // Before any metric best is -inf, written as a string.
+  sigma::save(sa, path("fresh.safetensors"));
+  EXPECT_EQ(json::parse(sigma::load_metadata(path("fresh.safetensors")).at("state")).at("best"),
+            "-inf");
+  const std::vector<float> metrics = {1.0f, 1.05f, 1.02f, 1.5f, 1.4f, 1.3f, 1.2f, 1.6f, 1.0f};
+  for (std::size_t i = 0; i < 5; ++i) sa.step(metrics[i]);
+  sigma::save(sa, path("plateau.safetensors"));
+  sigma::save(a, path("opt.safetensors"));
+  const json state = json::parse(sigma::load_metadata(path("plateau.safetensors")).at("state"));
+  EXPECT_EQ(state.at("last_epoch"), 5);
+  EXPECT_EQ(state.at("best"), static_cast<double>(1.5f));
+  EXPECT_EQ(state.at("mode"), "max");
+  EXPECT_EQ(state.at("threshold_mode"), "abs");
+
+  Plateau sb(b, Plateau::max, 0.5, 1, 0.1, Plateau::abs, 1, {0.01f});
+  sigma::load(b, path("opt.safetensors"));
+  sigma::load(sb, path("plateau.safetensors"));
+  EXPECT_EQ(sb.last_epoch(), sa.last_epoch());
+  EXPECT_EQ(sb.best(), sa.best());
+  EXPECT_EQ(sb.num_bad_epochs(), sa.num_bad_epochs());
+  EXPECT_EQ(sb.cooldown_counter(), sa.cooldown_counter());
+  EXPECT_EQ(sb.get_last_lr(), sa.get_last_lr());
+  for (std::size_t i = 5; i < metrics.size(); ++i) {
+    sa.step(metrics[i]);
+    sb.step(metrics[i]);
+    EXPECT_EQ(b.param_groups()[0].options().lr(), a.param_groups()[0].options().lr()) << i;
+    EXPECT_EQ(sb.num_bad_epochs(), sa.num_bad_epochs()) << i;
+  }
+  // The fresh file restores best = -inf.
+  sigma::load(sb, path("fresh.safetensors"));
+  EXPECT_EQ(sb.best(), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(sb.last_epoch(), 0);
+
+  // Other settings, or another kind of file: rejected, nothing changed.
+  auto unchanged = [](Plateau& s, const fs::path& f, std::initializer_list<std::string> parts) {
+    const auto epoch = s.last_epoch();
+    const double best = s.best();
+    const auto bad = s.num_bad_epochs();
+    expect_error([&] { sigma::load(s, f); }, parts);
+    EXPECT_EQ(s.last_epoch(), epoch);
+    EXPECT_EQ(s.best(), best);
+    EXPECT_EQ(s.num_bad_epochs(), bad);
+  };
+  Plateau other_mode(b, Plateau::min, 0.5, 1, 0.1, Plateau::abs, 1, {0.01f});
+  unchanged(other_mode, path("plateau.safetensors"),
+            {"state: 'mode' is \"max\", but this ReduceLROnPlateau has \"min\""});
+  Plateau other_patience(b, Plateau::max, 0.5, 3, 0.1, Plateau::abs, 1, {0.01f});
+  unchanged(other_patience, path("plateau.safetensors"), {"'patience' is 1, but"});
+  Plateau other_min(b, Plateau::max, 0.5, 1, 0.1, Plateau::abs, 1);
+  unchanged(other_min, path("plateau.safetensors"), {"'min_lrs' is"});
+  optim::StepLR step(a, 2);
+  sigma::save(step, path("step.safetensors"));
+  unchanged(sb, path("step.safetensors"),
+            {"holds a 'StepLR' scheduler, but this is ReduceLROnPlateau"});
+  expect_error([&] { sigma::load(step, path("plateau.safetensors")); },
+               {"holds a 'ReduceLROnPlateau' scheduler, but this is StepLR"});
+  rewrite(path("plateau.safetensors"), [](Dict&, sigma::Metadata& m) {
+    json j = json::parse(m.at("state"));
+    j["best"] = "nan";
+    m["state"] = j.dump();
+  });
+  unchanged(sb, path("plateau.safetensors"),
+            {"'best' must be a number, \"inf\" or \"-inf\", got \"nan\""});
+  rewrite(path("plateau.safetensors"), [](Dict&, sigma::Metadata& m) {
+    json j = json::parse(m.at("state"));
+    j["best"] = 2.0;
+    j["num_bad_epochs"] = -1;
+    m["state"] = j.dump();
+  });
+  unchanged(sb, path("plateau.safetensors"),
+            {"'num_bad_epochs' must be a non-negative integer, got -1"});
 }
 
 }  // namespace

@@ -13,7 +13,10 @@
 // Training then continues bit for bit as if it had never stopped. Files hold
 // the per-parameter state (momentum buffers, moments, step counts) as
 // tensors and every group's options as JSON; src/optim/serialize.cpp has the
-// layout. SGD, Adam and AdamW; StepLR and CosineAnnealingLR. The optimizer's
+// layout. SGD, Adam, AdamW, RMSprop and Adagrad; StepLR, ExponentialLR,
+// CosineAnnealingLR, LambdaLR (its step count and rates: the functions are not
+// saved, as PyTorch saves no plain function) and ReduceLROnPlateauScheduler
+// (its best metric and counters). The optimizer's
 // defaults are not saved (as in PyTorch): they only matter to groups added
 // later. Writes are atomic. Loads check the whole file against the object
 // (its kind, groups, parameter counts, each state tensor's shape and dtype
@@ -37,10 +40,19 @@ void save(const optim::Optimizer& optimizer, const std::filesystem::path& path);
 void load(optim::Optimizer& optimizer, const std::filesystem::path& path);
 
 // Writes the step count t, the base and the last learning rates and the
-// schedule's own parameters (step_size and gamma, or T_max and eta_min).
+// schedule's own parameters (step_size and gamma; gamma; T_max and eta_min; the
+// number of LambdaLR functions).
 void save(const optim::LRScheduler& scheduler, const std::filesystem::path& path);
 // Restores t and the rates into a scheduler of the same kind and schedule
 // parameters, made for an optimizer with as many groups.
 void load(optim::LRScheduler& scheduler, const std::filesystem::path& path);
+
+// Writes t, the best metric, the bad-epoch and cooldown counters, the last
+// rates and the settings.
+void save(const optim::ReduceLROnPlateauScheduler& scheduler, const std::filesystem::path& path);
+// Restores them into a scheduler with the same settings (mode, factor,
+// patience, threshold, threshold_mode, cooldown, min_lrs, eps), made for an
+// optimizer with as many groups.
+void load(optim::ReduceLROnPlateauScheduler& scheduler, const std::filesystem::path& path);
 
 }  // namespace sigma
