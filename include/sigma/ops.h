@@ -16,6 +16,7 @@
 
 #include "sigma/reduction.h"
 #include "sigma/tensor.h"
+#include "sigma/tensor_ops.h"
 
 namespace sigma {
 
