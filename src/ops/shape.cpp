@@ -142,7 +142,9 @@ Tensor Tensor::repeat(IntArrayRef repeats) const {
     expanded.insert(expanded.end(), {r, s});
     out.push_back(r * s);
   }
-  return reshape(pairs).expand(expanded).reshape(out);
+  Tensor r = reshape(pairs).expand(expanded).reshape(out);
+  // All repeats 1: the views above alias self; repeat always copies.
+  return r.is_alias_of(*this) ? r.clone(MemoryFormat::Contiguous) : r;
 }
 
 Tensor Tensor::tril(std::int64_t diagonal) const { return sigma::tril(*this, diagonal); }

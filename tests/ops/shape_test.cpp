@@ -35,6 +35,8 @@ TEST(Repeat, TilesAndPadsLeadingDimensions) {
   EXPECT_EQ(iota({2, 2}).repeat({1, 2}).to_vector<std::int64_t>(), (I{0, 1, 0, 1, 2, 3, 2, 3}));
   EXPECT_EQ(iota({2, 2}).repeat({2, 1}).to_vector<std::int64_t>(), (I{0, 1, 2, 3, 0, 1, 2, 3}));
   EXPECT_EQ(iota({2}).repeat({0}).numel(), 0);
+  const Tensor same = iota({2, 2});
+  EXPECT_FALSE(same.repeat({1, 1}).is_alias_of(same));  // always a copy
   expect_error([] { (void)iota({2, 2}).repeat({2}); }, {"repeat", "2", "[2, 2]"});
   expect_error([] { (void)iota({2}).repeat({-1}); }, {"repeat", "non-negative"});
   const Tensor x = make({2, 3}, draw(6, -1, 1, 1)).requires_grad_();

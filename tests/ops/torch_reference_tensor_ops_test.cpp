@@ -167,7 +167,7 @@ TEST(TorchReferenceTensorOps, Moments) {
       {"var()", {{4, 5}}, S1([](const Tensor& x) { return x.var(); }), T1([](const torch::Tensor& x) { return x.var(); })},
       {"std(false)", {{4, 5}}, S1([](const Tensor& x) { return x.std(false); }), T1([](const torch::Tensor& x) { return x.std(false); })},
       {"var({1}, false, keepdim)", {{3, 4, 5}}, S1([](const Tensor& x) { return x.var({1}, false, true); }), T1([](const torch::Tensor& x) { return x.var({1}, false, true); })},
-      {"std({0, 2})", {{3, 4, 5}}, S1([](const Tensor& x) { return sigma::std(x, {0, 2}); }), T1([](const torch::Tensor& x) { return torch::std(x, {0, 2}); })},
+      {"std({0, 2})", {{3, 4, 5}}, S1([](const Tensor& x) { return sigma::std(x, {0, 2}); }), T1([](const torch::Tensor& x) { return torch::std(x, at::IntArrayRef{0, 2}); })},
       {"var(correction 2)", {{3, 4, 5}}, S1([](const Tensor& x) { return x.var({-1}, OI(2)); }), T1([](const torch::Tensor& x) { return x.var({-1}, c10::optional<int64_t>(2)); })},
       {"std(correction 0, keepdim)", {{3, 4}}, S1([](const Tensor& x) { return x.t().std({0}, OI(0), true); }), T1([](const torch::Tensor& x) { return x.t().std({0}, c10::optional<int64_t>(0), true); })},
       {"std_mean", {{3, 4}}, [](const SList& x) { auto [a, b] = sigma::std_mean(x[0], {1}); return SList{a, b}; },
@@ -217,7 +217,7 @@ TEST(TorchReferenceTensorOps, Sorting) {
       {"sort(0, descending)", {{4, 6}}, [&](const SList& x) { return pair_s(x[0].sort(0, true)); }, [&](const TList& x) { return pair_t(x[0].sort(0, true)); }, true},
       {"sort(stable, 1)", {{4, 6}}, [&](const SList& x) { return pair_s(sigma::sort(x[0], true, 1)); }, [&](const TList& x) { return pair_t(torch::sort(x[0], true, 1)); }, true},
       {"sort with NaN", {{8}}, [&](const SList& x) { return pair_s(x[0].sort(0, true)); }, [&](const TList& x) { return pair_t(x[0].sort(0, true)); }, true},
-      {"argsort", {{4, 6}}, [](const SList& x) { return SList{x[0].argsort(0)}; }, [](const TList& x) { return TList{x[0].argsort(0)}; }, true, false},
+      {"argsort", {{4, 6}}, [](const SList& x) { return SList{x[0].argsort(0, false)}; }, [](const TList& x) { return TList{x[0].argsort(0, false)}; }, true, false},
       {"topk(3)", {{4, 6}}, [&](const SList& x) { return pair_s(x[0].topk(3)); }, [&](const TList& x) { return pair_t(x[0].topk(3)); }, true},
       {"topk(2, 0, smallest)", {{4, 6}}, [&](const SList& x) { return pair_s(x[0].topk(2, 0, false)); }, [&](const TList& x) { return pair_t(x[0].topk(2, 0, false)); }, true},
   };

@@ -343,10 +343,14 @@ void expect_values(const Tensor& t, const std::vector<double>& want, const std::
   const std::vector<double> got = t.to_vector<double>();
   ASSERT_EQ(got.size(), want.size()) << what;
   for (std::size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << what << " element " << i;
-    else EXPECT_EQ(got[i], want[i]) << what << " element " << i;
-    if (want[i] == 0 && !std::isnan(got[i]))
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << what << " element " << i;
+    } else {
+      EXPECT_EQ(got[i], want[i]) << what << " element " << i;
+    }
+    if (want[i] == 0 && !std::isnan(got[i])) {
       EXPECT_EQ(std::signbit(got[i]), std::signbit(want[i])) << what << " sign of zero at " << i;
+    }
   }
 }
 
