@@ -39,9 +39,10 @@ Tensor& cos_(Tensor& x);
 // correction) over dim (absent or empty: all elements), correction 1 by
 // default (unbiased) or 0 (unbiased = false); std is its square root. Two
 // passes, each sum accumulated in double (compensated for float64). n -
-// correction <= 0 gives NaN or inf, as LibTorch. Floating inputs only.
-// Beware, as in LibTorch: std(x, 0) is std(x, unbiased = false); write
-// x.std(0) or std(x, {0}) for a dimension.
+// correction <= 0 gives NaN or inf, as LibTorch. Floating inputs only. As
+// in LibTorch, an int second argument is a dimension: std(x, 0) and
+// std(x, {1}) reduce dimension 0 and 1 (the int overloads below), while
+// std(x, false) is the biased estimate over all elements.
 Tensor std(const Tensor& x, bool unbiased = true);
 Tensor std(const Tensor& x, OptionalIntArrayRef dim, bool unbiased = true, bool keepdim = false);
 Tensor std(const Tensor& x, OptionalIntArrayRef dim, std::optional<std::int64_t> correction,
@@ -50,6 +51,8 @@ Tensor var(const Tensor& x, bool unbiased = true);
 Tensor var(const Tensor& x, OptionalIntArrayRef dim, bool unbiased = true, bool keepdim = false);
 Tensor var(const Tensor& x, OptionalIntArrayRef dim, std::optional<std::int64_t> correction,
            bool keepdim = false);
+inline Tensor std(const Tensor& x, int dim) { return std(x, IntArrayRef{dim}); }
+inline Tensor var(const Tensor& x, int dim) { return var(x, IntArrayRef{dim}); }
 // (std or var, mean), from one pass over the data for the mean.
 std::tuple<Tensor, Tensor> std_mean(const Tensor& x, bool unbiased = true);
 std::tuple<Tensor, Tensor> std_mean(const Tensor& x, OptionalIntArrayRef dim, bool unbiased = true,
@@ -61,6 +64,12 @@ std::tuple<Tensor, Tensor> var_mean(const Tensor& x, OptionalIntArrayRef dim, bo
                                     bool keepdim = false);
 std::tuple<Tensor, Tensor> var_mean(const Tensor& x, OptionalIntArrayRef dim,
                                     std::optional<std::int64_t> correction, bool keepdim = false);
+inline std::tuple<Tensor, Tensor> std_mean(const Tensor& x, int dim) {
+  return std_mean(x, IntArrayRef{dim});
+}
+inline std::tuple<Tensor, Tensor> var_mean(const Tensor& x, int dim) {
+  return var_mean(x, IntArrayRef{dim});
+}
 
 // ---- Products and running sums (src/ops/scan.cpp). prod: integral and bool
 // inputs give int64 (wrapping) unless dtype says otherwise; its gradient is

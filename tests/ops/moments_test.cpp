@@ -73,8 +73,13 @@ TEST(Moments, AlongDimsAgainstTwoPassReference) {
     EXPECT_NEAR(v.to_vector<double>()[static_cast<std::size_t>(b)], ref_var(plane, 1), 1e-14);
     EXPECT_NEAR(s.to_vector<double>()[static_cast<std::size_t>(b)], std::sqrt(ref_var(plane, 1)), 1e-14);
   }
-  // x.std(0) is the dimension overload (as LibTorch), an empty list all dims.
+  // An int is a dimension (as LibTorch), an empty list all dims.
   EXPECT_EQ(x.std(0).sizes().vec(), (Shape{4, 5}));
+  EXPECT_EQ(sigma::std(x, 0).sizes().vec(), (Shape{4, 5}));
+  EXPECT_EQ(sigma::var(x, {2}).sizes().vec(), (Shape{3, 4}));
+  EXPECT_EQ(std::get<0>(sigma::std_mean(x, 1)).sizes().vec(), (Shape{3, 5}));
+  EXPECT_EQ(std::get<1>(sigma::var_mean(x, {1})).sizes().vec(), (Shape{3, 5}));
+  EXPECT_EQ(sigma::var(x, false).dim(), 0);  // a bool is unbiased
   EXPECT_NEAR(x.var(std::vector<std::int64_t>{}, true, false).item<double>(), ref_var(d, 1), 1e-14);
 }
 
