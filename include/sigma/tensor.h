@@ -230,8 +230,8 @@ class Tensor {
 
   // ---- Tensor ops (issue 14): rounding and trigonometric functions,
   // moments, products and sums along a dimension, sorting, shape ops.
-  // Signatures, defaults and dtype rules are LibTorch 1.13's; see sigma/ops.h
-  // ("Tensor ops") for what each computes.
+  // Signatures, defaults and dtype rules are LibTorch 1.13's; see
+  // sigma/tensor_ops.h for what each computes.
   Tensor sign() const;
   Tensor& sign_();
   Tensor floor() const;
