@@ -17,6 +17,7 @@
 
 #include "sigma/reduction.h"
 #include "sigma/tensor.h"
+#include "sigma/tensor_ops.h"
 
 namespace sigma {
 

@@ -18,6 +18,7 @@
 
 #include "sigma/device.h"
 #include "sigma/error.h"
+#include "sigma/memory_format.h"
 #include "sigma/scalar_type.h"
 #include "sigma/tensor_options.h"
 
@@ -112,7 +113,6 @@ class Tensor {
   Tensor cpu() const { return to(TensorOptions(kCPU)); }
   Tensor type_as(const Tensor& other) const { return to(other.dtype()); }
   Tensor contiguous() const;
-  Tensor clone() const;
   Tensor& copy_(const Tensor& src);
   Tensor& fill_(const Scalar& v);
   Tensor& zero_();
@@ -227,6 +227,59 @@ class Tensor {
   Tensor any() const;
   bool equal(const Tensor& o) const;
   bool allclose(const Tensor& o, double rtol = 1e-5, double atol = 1e-8) const;
+
+  // ---- Tensor ops (issue 14): rounding and trigonometric functions,
+  // moments, products and sums along a dimension, sorting, shape ops.
+  // Signatures, defaults and dtype rules are LibTorch 1.13's; see
+  // sigma/tensor_ops.h for what each computes.
+  Tensor sign() const;
+  Tensor& sign_();
+  Tensor floor() const;
+  Tensor& floor_();
+  Tensor ceil() const;
+  Tensor& ceil_();
+  Tensor round() const;
+  Tensor& round_();
+  Tensor round(std::int64_t decimals) const;
+  Tensor& round_(std::int64_t decimals);
+  Tensor trunc() const;
+  Tensor& trunc_();
+  Tensor sin() const;
+  Tensor& sin_();
+  Tensor cos() const;
+  Tensor& cos_();
+  Tensor std(bool unbiased = true) const;
+  Tensor std(OptionalIntArrayRef dim, bool unbiased = true, bool keepdim = false) const;
+  Tensor std(OptionalIntArrayRef dim, std::optional<std::int64_t> correction,
+             bool keepdim = false) const;
+  Tensor std(int dim) const { return std(IntArrayRef{dim}); }  // as LibTorch: x.std(0)
+  Tensor var(bool unbiased = true) const;
+  Tensor var(OptionalIntArrayRef dim, bool unbiased = true, bool keepdim = false) const;
+  Tensor var(OptionalIntArrayRef dim, std::optional<std::int64_t> correction,
+             bool keepdim = false) const;
+  Tensor var(int dim) const { return var(IntArrayRef{dim}); }
+  Tensor prod(std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor prod(std::int64_t dim, bool keepdim = false,
+              std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor cumsum(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor& cumsum_(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+  std::tuple<Tensor, Tensor> sort(std::int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> sort(std::optional<bool> stable, std::int64_t dim = -1,
+                                  bool descending = false) const;
+  Tensor argsort(std::int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(bool stable, std::int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(std::int64_t k, std::int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  Tensor repeat(IntArrayRef repeats) const;
+  Tensor tril(std::int64_t diagonal = 0) const;
+  Tensor triu(std::int64_t diagonal = 0) const;
+  Tensor& tril_(std::int64_t diagonal = 0);
+  Tensor& triu_(std::int64_t diagonal = 0);
+  Tensor flip(IntArrayRef dims) const;
+  Tensor roll(IntArrayRef shifts, IntArrayRef dims = {}) const;
+  // A copy with its own storage; memory_format as sigma/memory_format.h
+  // (absent: Preserve, as LibTorch).
+  Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
   Tensor& operator+=(const Tensor& o) { return add_(o); }
   Tensor& operator+=(const Scalar& o) { return add_(o); }

@@ -147,7 +147,7 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
   auto s = infer_shape("reshape", shape, numel(), sizes());
   if (auto st = view_strides(sizes(), strides(), s))
     return record<ViewBackward>(*this, make_view(*this, s, *st, storage_offset()), vec(sizes()));
-  return clone().view(s);
+  return clone(MemoryFormat::Contiguous).view(s);
 }
 
 Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {

@@ -1,4 +1,5 @@
 // copy.cpp: dtype conversion, contiguous copies, fill and element access.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -98,11 +99,40 @@ Tensor Tensor::to(Device d, ScalarType t, bool copy) const {
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
-  return clone();
+  return clone(MemoryFormat::Contiguous);
 }
 
-Tensor Tensor::clone() const {
+namespace {
+
+// x's strides when its elements fill a block of memory exactly once (some
+// permutation of row-major strides, size-1 dimensions aside); else nothing.
+std::optional<std::vector<std::int64_t>> dense_strides(const Tensor& x) {
+  std::vector<std::int64_t> dims;
+  for (std::int64_t d = 0; d < x.dim(); ++d)
+    if (x.size(d) != 1) dims.push_back(d);
+  std::stable_sort(dims.begin(), dims.end(),
+                   [&](std::int64_t a, std::int64_t b) { return x.stride(a) > x.stride(b); });
+  std::int64_t expect = 1;
+  for (std::size_t i = dims.size(); i-- > 0;) {
+    if (x.stride(dims[i]) != expect) return std::nullopt;
+    expect *= x.size(dims[i]);
+  }
+  return x.strides().vec();
+}
+
+}  // namespace
+
+Tensor Tensor::clone(std::optional<MemoryFormat> memory_format) const {
+  const MemoryFormat f = memory_format.value_or(MemoryFormat::Preserve);
+  if (f == MemoryFormat::ChannelsLast || f == MemoryFormat::ChannelsLast3d)
+    throw Error(std::string("clone: memory format ") +
+                (f == MemoryFormat::ChannelsLast ? "ChannelsLast" : "ChannelsLast3d") +
+                " is not supported (sigma's tensors are row-major or strided views); "
+                "use Contiguous or Preserve");
   Tensor out = make_tensor(sizes(), dtype());
+  if (f == MemoryFormat::Preserve && !is_contiguous() && numel() > 1) {
+    if (auto st = dense_strides(*this)) out = make_view(make_tensor({numel()}, dtype()), sizes().vec(), *st, 0);
+  }
   detail::copy_elements(out, *this);
   if (auto node = autograd::make_node<CloneBackward>({this})) autograd::set_history(out, node);
   return out;

@@ -1,5 +1,6 @@
 // Tests of the element-wise math of src/ops/unary.cpp: exp, log, log1p, abs,
-// sqrt, square, reciprocal, clamp (and clamp_). Forward references are
+// sqrt, square, reciprocal, clamp (and clamp_), and sign, floor, ceil, round,
+// trunc, sin, cos with their in-place forms. Forward references are
 // std:: math in long double (float for the one-rounding bf16 checks);
 // gradients are checked against central differences in float64.
 #include <gtest/gtest.h>
@@ -326,6 +327,148 @@ TEST(UnaryInplace, Clamp) {
   EXPECT_EQ(b.grad_fn()->name(), "ClampBackward");
   b.backward(sigma::ones({4}, sigma::dtype(sigma::kFloat64)));
   EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{0.0, 2.0, 2.0, 0.0}));
+}
+
+}  // namespace
+
+// ---- sign, floor, ceil, round, trunc, sin, cos (issue 14). Expected values
+// are written from the definitions; sin/cos against std:: in long double.
+namespace {
+
+using sigma::Tensor;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+void expect_values(const Tensor& t, const std::vector<double>& want, const std::string& what) {
+  const std::vector<double> got = t.to_vector<double>();
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << what << " element " << i;
+    } else {
+      EXPECT_EQ(got[i], want[i]) << what << " element " << i;
+    }
+    if (want[i] == 0 && !std::isnan(got[i])) {
+      EXPECT_EQ(std::signbit(got[i]), std::signbit(want[i])) << what << " sign of zero at " << i;
+    }
+  }
+}
+
+TEST(Rounding, SpecialValuesAndHalves) {
+  const std::vector<double> v{-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -0.7, 0.7, -0.0, kNaN, kInfinity, -kInfinity};
+  for (auto dt : {sigma::kFloat32, sigma::kFloat64}) {
+    const Tensor x = make({12}, v, dt);
+    expect_values(x.floor(), {-3, -2, -1, 0, 1, 2, -1, 0, -0.0, kNaN, kInfinity, -kInfinity}, "floor");
+    expect_values(x.ceil(), {-2, -1, -0.0, 1, 2, 3, -0.0, 1, -0.0, kNaN, kInfinity, -kInfinity}, "ceil");
+    // Halves go to the even neighbour.
+    expect_values(x.round(), {-2, -2, -0.0, 0, 2, 2, -1, 1, -0.0, kNaN, kInfinity, -kInfinity}, "round");
+    expect_values(x.trunc(), {-2, -1, -0.0, 0, 1, 2, -0.0, 0, -0.0, kNaN, kInfinity, -kInfinity}, "trunc");
+    expect_values(x.sign(), {-1, -1, -1, 1, 1, 1, -1, 1, 0, 0, 1, -1}, "sign");
+    EXPECT_EQ(x.round().dtype(), dt);
+  }
+}
+
+TEST(Rounding, DecimalsScaleFirst) {
+  // 0.125 * 100 = 12.5 -> 12 (even) -> 0.12; 1234.5 / 100 = 12.345 -> 12 -> 1200.
+  const Tensor x = make({3}, {0.125, 0.375, -2.5}, sigma::kFloat64);
+  expect_values(x.round(2), {0.12, 0.38, -2.5}, "round(2)");
+  expect_values(make({2}, {1234.5, 1250.0}).round(-2), {1200, 1200}, "round(-2)");
+  expect_values(make({1}, {1234.5}).round(0), {1234}, "round(0)");
+}
+
+TEST(Rounding, IntegralInputsAreCopiedBoolRefused) {
+  const Tensor i = sigma::tensor({-3, 0, 4});
+  for (const Tensor& r : {i.floor(), i.ceil(), i.round(), i.trunc()}) {
+    EXPECT_EQ(r.dtype(), sigma::kLong);
+    EXPECT_EQ(r.to_vector<std::int64_t>(), (std::vector<std::int64_t>{-3, 0, 4}));
+    EXPECT_FALSE(r.is_alias_of(i));
+  }
+  EXPECT_EQ(i.sign().to_vector<std::int64_t>(), (std::vector<std::int64_t>{-1, 0, 1}));
+  const Tensor b = sigma::tensor({true, false});
+  EXPECT_EQ(b.sign().dtype(), sigma::kBool);
+  EXPECT_EQ(b.sign().to_vector<bool>(), (std::vector<bool>{true, false}));
+  expect_error([&] { (void)b.floor(); }, {"floor", "bool"});
+  expect_error([&] { (void)i.round(1); }, {"round", "decimals", "int64"});
+}
+
+TEST(Trigonometric, ValuesAndIntegerPromotion) {
+  const std::vector<double> v{-3.0, -0.5, 0.0, 1e-8, 2.0, 100.0};
+  const Tensor x = make({6}, v);
+  const auto s = x.sin().to_vector<double>(), c = x.cos().to_vector<double>();
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    EXPECT_NEAR(s[k], static_cast<double>(std::sin(static_cast<long double>(v[k]))), 1e-15);
+    EXPECT_NEAR(c[k], static_cast<double>(std::cos(static_cast<long double>(v[k]))), 1e-15);
+  }
+  const Tensor special = make({3}, {kNaN, kInfinity, -kInfinity});
+  for (double r : special.sin().to_vector<double>()) EXPECT_TRUE(std::isnan(r));
+  for (double r : special.cos().to_vector<double>()) EXPECT_TRUE(std::isnan(r));
+  const Tensor i = sigma::tensor({0, 1});
+  EXPECT_EQ(i.sin().dtype(), sigma::get_default_dtype());
+  EXPECT_EQ(i.cos().to_vector<double>()[0], 1.0);
+  Tensor j = sigma::tensor({0, 1});
+  expect_error([&] { j.sin_(); }, {"sin_"});
+}
+
+TEST(Trigonometric, GradientsMatchCentralDifferences) {
+  const Tensor x = make({2, 3}, {-2.0, -0.4, 0.1, 0.9, 1.7, 3.0}).requires_grad_();
+  EXPECT_TRUE(sigma::gradcheck([](const sigma::TensorList& in) { return in[0].sin(); }, {x}).ok);
+  EXPECT_TRUE(sigma::gradcheck([](const sigma::TensorList& in) { return in[0].cos(); }, {x}).ok);
+  // Transposed input.
+  const Tensor xt = make({3, 2}, {-2.0, -0.4, 0.1, 0.9, 1.7, 3.0}).t().requires_grad_();
+  EXPECT_TRUE(sigma::gradcheck([](const sigma::TensorList& in) { return sigma::sin(in[0]) * 2; }, {xt}).ok);
+}
+
+TEST(Rounding, GradientIsZero) {
+  // Away from the jumps the functions are locally constant: central
+  // differences give 0 too.
+  const Tensor x = make({4}, {-1.3, -0.2, 0.4, 2.6}).requires_grad_();
+  using Fn = std::function<Tensor(const Tensor&)>;
+  for (const Fn& f : std::vector<Fn>{[](const Tensor& t) { return t.floor(); },
+                                     [](const Tensor& t) { return t.ceil(); },
+                                     [](const Tensor& t) { return t.round(); },
+                                     [](const Tensor& t) { return t.round(1); },
+                                     [](const Tensor& t) { return t.trunc(); },
+                                     [](const Tensor& t) { return t.sign(); }}) {
+    const auto r = sigma::gradcheck([&](const sigma::TensorList& in) { return f(in[0]); }, {x});
+    EXPECT_TRUE(r.ok) << r.message;
+    const Tensor y = f(x);
+    EXPECT_TRUE(y.requires_grad());
+    y.sum().backward();
+    EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>(4, 0.0)));
+    x.mutable_grad() = Tensor();
+  }
+}
+
+TEST(Rounding, InPlaceFormsMatchOutOfPlace) {
+  const std::vector<double> v{-2.5, -0.5, 0.5, 1.49, 2.5, 0.25};
+  using Inplace = std::function<void(Tensor&)>;
+  const std::vector<std::pair<Inplace, std::function<Tensor(const Tensor&)>>> cases{
+      {[](Tensor& t) { t.floor_(); }, [](const Tensor& t) { return t.floor(); }},
+      {[](Tensor& t) { t.ceil_(); }, [](const Tensor& t) { return t.ceil(); }},
+      {[](Tensor& t) { t.round_(); }, [](const Tensor& t) { return t.round(); }},
+      {[](Tensor& t) { t.round_(1); }, [](const Tensor& t) { return t.round(1); }},
+      {[](Tensor& t) { t.trunc_(); }, [](const Tensor& t) { return t.trunc(); }},
+      {[](Tensor& t) { t.sign_(); }, [](const Tensor& t) { return t.sign(); }},
+      {[](Tensor& t) { t.sin_(); }, [](const Tensor& t) { return t.sin(); }},
+      {[](Tensor& t) { t.cos_(); }, [](const Tensor& t) { return t.cos(); }}};
+  for (const auto& [inplace, outplace] : cases) {
+    Tensor x = make({2, 3}, v, sigma::kFloat32);
+    const Tensor want = outplace(x);
+    const auto version = x._version();
+    inplace(x);
+    EXPECT_EQ(x.to_vector<double>(), want.to_vector<double>());
+    EXPECT_GT(x._version(), version);
+    // Recorded through a non-leaf: the gradient of sin_ is cos(x).
+  }
+  const Tensor leaf = make({3}, {0.1, 0.2, 0.3}).requires_grad_();
+  Tensor y = leaf * 1;
+  y.sin_();
+  y.sum().backward();
+  const auto g = leaf.grad().to_vector<double>();
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(g[k], std::cos(0.1 * static_cast<double>(k + 1)), 1e-15);
+  Tensor i = sigma::tensor({-3, 4});
+  i.floor_();
+  EXPECT_EQ(i.to_vector<std::int64_t>(), (std::vector<std::int64_t>{-3, 4}));
 }
 
 }  // namespace
