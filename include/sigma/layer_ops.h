@@ -6,14 +6,27 @@
 // floating operand.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 
 #include "sigma/tensor.h"
 
 namespace sigma {
+
+// The named padding of conv1d/conv2d ("same" or "valid"). Unlike a bare
+// string_view it does not accept the literal 0, so conv2d(x, w, b, 1, 0)
+// picks the integer padding instead of being ambiguous.
+struct ConvPaddingName {
+  template <std::size_t N>
+  ConvPaddingName(const char (&name)[N]) : value(name, N - 1) {}  // NOLINT
+  ConvPaddingName(std::string_view name) : value(name) {}         // NOLINT
+  ConvPaddingName(const std::string& name) : value(name) {}       // NOLINT
+  std::string_view value;
+};
 
 // ---- Convolution (cross-correlation, as PyTorch). input [N, C, L] or [C, L]
 // (conv1d), [N, C, H, W] or [C, H, W] (conv2d); weight [O, C / groups, k...];
@@ -24,12 +37,12 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
               IntArrayRef stride = 1, IntArrayRef padding = 0, IntArrayRef dilation = 1,
               std::int64_t groups = 1);
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
-              std::string_view padding, IntArrayRef dilation = 1, std::int64_t groups = 1);
+              ConvPaddingName padding, IntArrayRef dilation = 1, std::int64_t groups = 1);
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
               IntArrayRef stride = 1, IntArrayRef padding = 0, IntArrayRef dilation = 1,
               std::int64_t groups = 1);
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
-              std::string_view padding, IntArrayRef dilation = 1, std::int64_t groups = 1);
+              ConvPaddingName padding, IntArrayRef dilation = 1, std::int64_t groups = 1);
 
 // ---- Batch normalization over dimension 1 of input [N, C, *]:
 // y = (x - mean_c) / sqrt(var_c + eps) weight_c + bias_c. training: mean and

@@ -433,10 +433,10 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
-              std::string_view padding, IntArrayRef dilation, std::int64_t groups) {
+              ConvPaddingName padding, IntArrayRef dilation, std::int64_t groups) {
   check_conv_input("conv2d", input, weight, 2);
   return conv2d_any(input, weight, bias, stride,
-                    named_padding("conv2d", padding, weight, stride, dilation, 2), dilation, groups);
+                    named_padding("conv2d", padding.value, weight, stride, dilation, 2), dilation, groups);
 }
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
@@ -447,10 +447,10 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
 }
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
-              std::string_view padding, IntArrayRef dilation, std::int64_t groups) {
+              ConvPaddingName padding, IntArrayRef dilation, std::int64_t groups) {
   check_conv_input("conv1d", input, weight, 1);
   return conv1d_any(input, weight, bias, stride,
-                    named_padding("conv1d", padding, weight, stride, dilation, 1), dilation, groups);
+                    named_padding("conv1d", padding.value, weight, stride, dilation, 1), dilation, groups);
 }
 
 }  // namespace sigma

@@ -82,7 +82,8 @@ TEST(TorchParityLayers, Conv2dModules) {
     torch::nn::Conv2d t(c.t);
     sigma::nn::Conv2d s(c.s);
     copy_state(*t, *s);
-    compare_module(s, t, c.x, 2e-5, seed += 10, "Conv2d case " + std::to_string(seed));
+    seed += 10;
+    compare_module(s, t, c.x, 2e-5, seed, "Conv2d case " + std::to_string(seed));
   }
 }
 
