@@ -192,6 +192,23 @@ TEST(Conv1d, MatchesConv2dOfHeightOneAndGradcheck) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+TEST(Conv2d, SameBitsForAnyThreadCount) {
+  // Large enough for the samples (forward, dx) and the blocks of dW to be
+  // split across threads.
+  const Tensor x = random_tensor({16, 4, 16, 16}, sigma::kFloat32, 95);
+  const Tensor w = random_tensor({16, 4, 3, 3}, sigma::kFloat32, 96);
+  const Tensor b = random_tensor({16}, sigma::kFloat32, 97);
+  sigma::test::expect_same_bits_for_any_thread_count(
+      [&] {
+        const Tensor xs = x.detach().requires_grad_(), ws = w.detach().requires_grad_(),
+                     bs = b.detach().requires_grad_();
+        const Tensor y = sigma::conv2d(xs, ws, bs, 1, 1);
+        y.square().sum().backward();
+        return std::vector<Tensor>{y, xs.grad(), ws.grad(), bs.grad()};
+      },
+      "conv2d");
+}
+
 TEST(Conv2d, Errors) {
   const Tensor x = sigma::zeros({1, 4, 5, 5});
   expect_error([&] { sigma::conv2d(x, sigma::zeros({2, 3, 3, 3})); },
