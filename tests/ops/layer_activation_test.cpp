@@ -28,6 +28,10 @@ TEST(LeakyRelu, ValuesAndGradient) {
   y.sum().backward();
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0.2, 0.2, 0.2, 0.2, 1, 1, 1}));
   EXPECT_FLOAT_EQ(values(sigma::leaky_relu(sigma::tensor({-1.0f})))[0], -0.01f);  // default slope
+  const auto r = sigma::gradcheck(
+      [](const sigma::TensorList& in) { return sigma::leaky_relu(in[0], 0.3); },
+      {sigma::tensor({-2.0, -0.4, 0.3, 1.7}, sigma::kFloat64).requires_grad_()});
+  EXPECT_TRUE(r.ok) << r.message;
 }
 
 TEST(Elu, ValuesAndGradient) {
