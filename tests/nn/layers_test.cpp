@@ -186,6 +186,9 @@ TEST(FunctionalForms, CompileAsLibTorchSpellsThem) {
   const Tensor x = sigma::randn({2, 3, 8, 8}), w = sigma::randn({4, 3, 3, 3});
   EXPECT_EQ(F::conv2d(x, w, F::Conv2dFuncOptions().stride(1).padding(1)).sizes().vec(), (Shape{2, 4, 8, 8}));
   EXPECT_EQ(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)).sizes().vec(), (Shape{2, 3, 4, 4}));
+  const auto pool_options = nn::MaxPool2dOptions({3, 2});
+  EXPECT_EQ(sigma::max_pool2d(x, pool_options.kernel_size()).sizes().vec(), (Shape{2, 3, 2, 4}));
+  EXPECT_EQ(nn::BatchNorm2d(nn::BatchNorm2dOptions(3).eps(1e-3))->options.eps(), 1e-3);
   EXPECT_EQ(F::avg_pool2d(x, F::AvgPool2dFuncOptions(2).stride(1)).sizes().vec(), (Shape{2, 3, 7, 7}));
   EXPECT_EQ(F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1)).sizes().vec(), (Shape{2, 3, 1, 1}));
   const Tensor rm = sigma::zeros({3}), rv = sigma::ones({3});

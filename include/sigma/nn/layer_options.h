@@ -68,6 +68,12 @@ class ExpandingArray {
   const T* data() const noexcept { return values_.data(); }
   static constexpr std::size_t size() noexcept { return D; }
   std::vector<T> vec() const { return {values_.begin(), values_.end()}; }
+  // As the sizes argument of an op (torch::max_pool2d(x, options.kernel_size())).
+  operator IntArrayRef() const  // NOLINT
+    requires std::is_same_v<T, std::int64_t>
+  {
+    return {values_.data(), D};
+  }
   friend bool operator==(const ExpandingArray& a, const ExpandingArray& b) {
     return a.values_ == b.values_;
   }
@@ -190,6 +196,9 @@ struct BatchNormOptions {
   SIGMA_ARG(bool, affine) = true;               // learn weight (ones) and bias (zeros)
   SIGMA_ARG(bool, track_running_stats) = true;  // keep running_mean / running_var
 };
+
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
 
 namespace functional {
 struct BatchNormFuncOptions {
