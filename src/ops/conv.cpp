@@ -19,6 +19,7 @@
 // single-threaded under sigma (ops/blas.h). float32 and float64 only.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -326,6 +327,11 @@ Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, co
                 shape_string(input.sizes()) + ", weight " + shape_string(weight.sizes()) + ")");
   g.oh = (hp - eh) / g.sh + 1;
   g.ow = (wp - ew) / g.sw + 1;
+  for (std::int64_t v : {g.k(), g.p(), g.og()})
+    if (v > static_cast<std::int64_t>(std::numeric_limits<blasint>::max()))
+      throw Error(std::string(op) + ": a product dimension of " + std::to_string(v) +
+                  " exceeds what the BLAS library accepts (input " + shape_string(input.sizes()) +
+                  ", weight " + shape_string(weight.sizes()) + ")");
   const ScalarType dt = input.dtype();
   const Tensor x = detail::dense(input, dt), w = detail::dense(weight, dt);
   const Tensor b = bias.defined() ? detail::dense(bias, dt) : Tensor();
