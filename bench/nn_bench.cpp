@@ -14,6 +14,9 @@
 //       nn::TransformerEncoderLayer(64, 4, dim_feedforward 256, dropout 0.1,
 //       post-norm) on the same x [64, 32, 64]: zero_grad, forward, loss =
 //       mean(out^2), backward, Adam(lr 1e-4) step (issue 13's target: <= 0.8x).
+//   Conv2dForwardBackward  nn::Conv2d(16, 32, 3x3, padding 1) on x
+//       [32, 16, 28, 28] that requires grad: forward, output.sum().backward()
+//       (gradients for x, weight and bias; issue 14's target: <= 1.0x).
 //   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
 //       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
@@ -295,6 +298,35 @@ void TransformerEncoderLayerStep_sigma(benchmark::State& state, Threads threads)
   }
 }
 
+constexpr std::int64_t kConvBatch = 32, kConvIn = 16, kConvOut = 32, kConvSide = 28;
+
+std::vector<float> conv_input() {
+  std::mt19937 gen(13);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(kConvBatch * kConvIn * kConvSide * kConvSide));
+  for (auto& e : v) e = n(gen);
+  return v;
+}
+
+sigma::nn::Conv2d sigma_conv() {
+  return sigma::nn::Conv2d(sigma::nn::Conv2dOptions(kConvIn, kConvOut, 3).padding(1));
+}
+
+void Conv2dForwardBackward_sigma(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::Conv2d conv = sigma_conv();
+  load(*conv, draw_weights(*conv, 9));
+  const sigma::Tensor x = sigma::tensor(conv_input())
+                              .reshape({kConvBatch, kConvIn, kConvSide, kConvSide})
+                              .requires_grad_();
+  for (auto _ : state) {
+    conv->zero_grad();
+    x.mutable_grad() = sigma::Tensor();
+    conv(x).sum().backward();
+    benchmark::DoNotOptimize(x.grad().unsafeGetTensorImpl());
+  }
+}
+
 void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -376,6 +408,22 @@ void TransformerEncoderLayerStep_torch(benchmark::State& state, Threads threads)
   }
 }
 
+void Conv2dForwardBackward_torch(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  sigma::nn::Conv2d twin = sigma_conv();
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(kConvIn, kConvOut, 3).padding(1));
+  load(*conv, draw_weights(*twin, 9));
+  const torch::Tensor x = torch::tensor(conv_input())
+                              .reshape({kConvBatch, kConvIn, kConvSide, kConvSide})
+                              .requires_grad_();
+  for (auto _ : state) {
+    conv->zero_grad(/*set_to_none=*/true);
+    x.mutable_grad() = torch::Tensor();
+    conv(x).sum().backward();
+    benchmark::DoNotOptimize(x.grad().unsafeGetTensorImpl());
+  }
+}
+
 void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -416,6 +464,7 @@ SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(GRUForwardBackward, GRUForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MultiheadAttentionForwardBackward, MultiheadAttentionForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(TransformerEncoderLayerStep, TransformerEncoderLayerStep, Threads::kOne);
+SIGMA_BENCH_PAIR(Conv2dForwardBackward, Conv2dForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);

@@ -19,3 +19,8 @@
 #include "sigma/nn/ordered_dict.h"
 #include "sigma/nn/pimpl.h"
 #include "sigma/nn/utils.h"
+// layers: convolution, pooling, batch norm, Functional.
+#include "sigma/nn/modules/batchnorm.h"
+#include "sigma/nn/modules/conv.h"
+#include "sigma/nn/modules/functional.h"
+#include "sigma/nn/modules/pooling.h"

@@ -289,3 +289,6 @@ bool equal(const Tensor& a, const Tensor& b);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
 }  // namespace sigma
+
+// ---- layers: convolution, batch norm, pooling, leaky/bounded activations.
+#include "sigma/layer_ops.h"  // IWYU pragma: export

@@ -22,6 +22,7 @@
 #include <mutex>
 
 #include "autograd/function.h"
+#include "ops/blas.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
 #include "tensor/loops.h"
@@ -104,29 +105,7 @@ void check_blas_size(const char* op, std::initializer_list<std::int64_t> values)
                   " exceeds what the BLAS library accepts");
 }
 
-// OpenBLAS single-threaded while any sigma call into it is in flight, then
-// back to the count it had (its default, or what the program set).
-class BlasOneThread {
- public:
-  BlasOneThread() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (depth_++ == 0) {
-      saved_ = openblas_get_num_threads();
-      if (saved_ != 1) openblas_set_num_threads(1);
-    }
-  }
-  ~BlasOneThread() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--depth_ == 0 && saved_ != 1) openblas_set_num_threads(saved_);
-  }
-  BlasOneThread(const BlasOneThread&) = delete;
-  BlasOneThread& operator=(const BlasOneThread&) = delete;
-
- private:
-  static inline std::mutex mutex_;
-  static inline int depth_ = 0;
-  static inline int saved_ = 1;
-};
+using detail::BlasOneThread;
 
 // ld of C is ldc (a tile of C's columns keeps the full row stride).
 template <class T>

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <tuple>
 
 #include "sigma/nn/options.h"
 #include "sigma/tensor.h"
@@ -75,5 +76,34 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOpti
 Tensor sigmoid_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                          std::optional<double> bias = std::nullopt, const Tensor& attn_mask = {},
                          bool is_causal = false, std::optional<double> scale = std::nullopt);
+
+// ---- layers: convolution, pooling, batch norm, leaky/bounded activations
+// and Dropout2d, with LibTorch's FuncOptions (sigma/nn/layer_options.h).
+// input [N, C, L] (conv1d) or [N, C, H, W] (conv2d), or without N; weight
+// [O, C / groups, k...]; options.bias() [O] or undefined (sigma::conv2d).
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Conv1dFuncOptions& options = {});
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+Tensor max_pool1d(const Tensor& input, const MaxPool1dFuncOptions& options);
+Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options);
+// (values, int64 flat indices h W + w within each plane).
+std::tuple<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input,
+                                                   const MaxPool1dFuncOptions& options);
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input,
+                                                   const MaxPool2dFuncOptions& options);
+Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& options);
+// A nullopt output size keeps the input's size in that dimension.
+Tensor adaptive_avg_pool2d(const Tensor& input, const AdaptiveAvgPool2dFuncOptions& options);
+// Normalization over dimension 1 with the given running stats (updated in
+// place when training and defined); sigma::Error when training on a single
+// value per channel, or with momentum nullopt (only the modules average).
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const BatchNormFuncOptions& options = {});
+// With options.inplace(true), input is overwritten and returned.
+Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options = {});
+Tensor elu(Tensor input, const ELUFuncOptions& options = {});
+Tensor hardtanh(Tensor input, const HardtanhFuncOptions& options = {});
+// Zeroes whole channels of [N, C, H, W] (or [C, H, W]) with probability p
+// while training, scaling the others by 1 / (1 - p).
+Tensor dropout2d(Tensor input, const Dropout2dFuncOptions& options = {});
 
 }  // namespace sigma::nn::functional

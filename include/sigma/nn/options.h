@@ -273,3 +273,6 @@ using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
 
 }  // namespace nn
 }  // namespace sigma
+
+// ---- layers: convolution, pooling, batch norm, leaky activations.
+#include "sigma/nn/layer_options.h"  // IWYU pragma: export

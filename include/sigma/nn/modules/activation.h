@@ -110,3 +110,38 @@ class GLUImpl : public Module {
 SIGMA_MODULE(GLU);
 
 }  // namespace sigma::nn
+
+// ---- layers: activations with parameters (LeakyReLU, ELU, Hardtanh).
+namespace sigma::nn {
+
+// x for x > 0, negative_slope x otherwise (sigma::leaky_relu).
+class LeakyReLUImpl : public Module {
+ public:
+  explicit LeakyReLUImpl(const LeakyReLUOptions& options = {}) : options(options) {}
+  Tensor forward(Tensor input);
+  void pretty_print(std::ostream& stream) const override;  // "LeakyReLU(negative_slope=0.01)"
+  LeakyReLUOptions options;
+};
+SIGMA_MODULE(LeakyReLU);
+
+// x for x > 0, alpha (e^x - 1) otherwise (sigma::elu).
+class ELUImpl : public Module {
+ public:
+  explicit ELUImpl(const ELUOptions& options = {}) : options(options) {}
+  Tensor forward(Tensor input);
+  void pretty_print(std::ostream& stream) const override;  // "ELU(alpha=1.0)"
+  ELUOptions options;
+};
+SIGMA_MODULE(ELU);
+
+// x clamped to [min_val, max_val] (sigma::hardtanh).
+class HardtanhImpl : public Module {
+ public:
+  explicit HardtanhImpl(const HardtanhOptions& options = {});
+  Tensor forward(Tensor input);
+  void pretty_print(std::ostream& stream) const override;  // "Hardtanh(min_val=-1.0, max_val=1.0)"
+  HardtanhOptions options;
+};
+SIGMA_MODULE(Hardtanh);
+
+}  // namespace sigma::nn

@@ -33,3 +33,20 @@ class IdentityImpl : public Module {
 SIGMA_MODULE(Identity);
 
 }  // namespace sigma::nn
+
+// ---- layers: Dropout2d.
+namespace sigma::nn {
+
+// Zeroes whole channels (the [H, W] plane of each (n, c) of [N, C, H, W], or
+// of each c of [C, H, W]) with probability p and scales the others by
+// 1 / (1 - p) while training; the identity after eval().
+class Dropout2dImpl : public Module {
+ public:
+  explicit Dropout2dImpl(const Dropout2dOptions& options = {});
+  Tensor forward(Tensor input);
+  void pretty_print(std::ostream& stream) const override;  // "Dropout2d(p=0.5, inplace=False)"
+  Dropout2dOptions options;
+};
+SIGMA_MODULE(Dropout2d);
+
+}  // namespace sigma::nn

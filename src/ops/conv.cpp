@@ -1,0 +1,462 @@
+// conv.cpp: conv2d (and conv1d as conv2d over a height of 1), forward and
+// backward side by side, as im2col + CBLAS sgemm/dgemm.
+//
+// Shape letters: N batch, C input channels, O output channels, G groups,
+// Cg = C / G and Og = O / G per group, H W input, kh kw kernel, OH OW output,
+// K = Cg kh kw (the product's inner dimension), P = OH OW.
+//
+// Per sample n and group g, with col [K, P] the input's windows laid out as
+// columns (im2col; the input itself for a 1x1 kernel at stride 1 without
+// padding):
+//   forward:  y[n, g] [Og, P] = W_g [Og, K] col + b_g
+//   dx:       dcol [K, P] = W_g^T dy[n, g], scattered back (col2im, adding
+//             the taps of each input element in a fixed order)
+//   dW_g:     sum_n dy[n, g] [Og, P] col^T, samples in ascending order
+//   db:       sum over n and P of dy, in double
+// Samples are split across sigma's threads for the forward and dx; dW sums
+// fixed blocks of samples into partial products and adds them in block
+// order, so every result is independent of the thread count. OpenBLAS runs
+// single-threaded under sigma (ops/blas.h). float32 and float64 only.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "autograd/function.h"
+#include "kernels/parallel.h"
+#include "ops/blas.h"
+#include "sigma/ops.h"
+#include "tensor/dense.h"
+#include "tensor/loops.h"
+
+namespace sigma {
+
+using autograd::make_node;
+using autograd::SavedVariable;
+using autograd::set_history;
+
+namespace {
+
+struct Geometry {
+  std::int64_t n = 0, c = 0, h = 0, w = 0;  // input
+  std::int64_t o = 0, kh = 0, kw = 0;       // weight
+  std::int64_t groups = 1;
+  std::int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;  // ph, pw: zeros before
+  std::int64_t oh = 0, ow = 0;
+  std::int64_t cg() const { return c / groups; }
+  std::int64_t og() const { return o / groups; }
+  std::int64_t k() const { return cg() * kh * kw; }
+  std::int64_t p() const { return oh * ow; }
+  // col is the input itself: 1x1 kernel, stride 1, no padding.
+  bool direct() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+};
+
+// One multiply-add per element of the products, per output element: the
+// work of a sample, for the thread split.
+constexpr std::int64_t kConvGrain = std::int64_t{1} << 19;
+
+template <class T>
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::int64_t m, std::int64_t n, std::int64_t k,
+          const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
+          std::int64_t ldc) {
+  const auto bi = [](std::int64_t v) { return static_cast<blasint>(v); };
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0f, a, bi(lda), b, bi(ldb), beta, c,
+                bi(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0, a, bi(lda), b, bi(ldb), beta, c,
+                bi(ldc));
+}
+
+// For kernel tap offset `off` (= -pad + tap dilation) at stride 1: the output
+// columns [lo, hi) whose input column ow + off lies in [0, w).
+inline std::pair<std::int64_t, std::int64_t> valid_range(std::int64_t off, std::int64_t w,
+                                                         std::int64_t ow) {
+  const std::int64_t lo = std::clamp<std::int64_t>(-off, 0, ow);
+  const std::int64_t hi = std::clamp<std::int64_t>(w - off, lo, ow);
+  return {lo, hi};
+}
+
+// x [Cg, H, W] -> col [K, P], zeros where a window reaches into the padding.
+template <class T> void im2col(const T* x, T* col, const Geometry& g) {
+  const std::int64_t P = g.p();
+  for (std::int64_t c = 0; c < g.cg(); ++c) {
+    const T* xc = x + c * g.h * g.w;
+    for (std::int64_t ki = 0; ki < g.kh; ++ki) {
+      for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+        T* row = col + ((c * g.kh + ki) * g.kw + kj) * P;
+        const std::int64_t off = kj * g.dw - g.pw;
+        const auto [lo, hi] = valid_range(off, g.w, g.ow);
+        for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+          T* r = row + oy * g.ow;
+          const std::int64_t iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            std::fill_n(r, g.ow, T(0));
+            continue;
+          }
+          const T* xr = xc + iy * g.w;
+          if (g.sw == 1) {
+            std::fill_n(r, lo, T(0));
+            if (hi > lo) std::memcpy(r + lo, xr + lo + off, static_cast<std::size_t>(hi - lo) * sizeof(T));
+            std::fill(r + hi, r + g.ow, T(0));
+          } else {
+            for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+              const std::int64_t ix = ox * g.sw + off;
+              r[ox] = ix >= 0 && ix < g.w ? xr[ix] : T(0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx [Cg, H, W] = the sum of col [K, P]'s entries at the positions im2col read
+// them from (taps in row order of col; padding entries dropped).
+template <class T> void col2im(const T* col, T* dx, const Geometry& g) {
+  const std::int64_t P = g.p();
+  std::fill_n(dx, g.cg() * g.h * g.w, T(0));
+  for (std::int64_t c = 0; c < g.cg(); ++c) {
+    T* dc = dx + c * g.h * g.w;
+    for (std::int64_t ki = 0; ki < g.kh; ++ki) {
+      for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * P;
+        const std::int64_t off = kj * g.dw - g.pw;
+        const auto [lo, hi] = valid_range(off, g.w, g.ow);
+        for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+          const std::int64_t iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          const T* r = row + oy * g.ow;
+          T* dr = dc + iy * g.w;
+          if (g.sw == 1) {
+            T* d = dr + off;
+            for (std::int64_t ox = lo; ox < hi; ++ox) d[ox] += r[ox];
+          } else {
+            for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+              const std::int64_t ix = ox * g.sw + off;
+              if (ix >= 0 && ix < g.w) dr[ix] += r[ox];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// A scratch buffer per thread, grown as needed (im2col columns).
+template <class T> T* scratch(std::size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+// x [N, C, H, W], w [O, Cg, kh, kw], b [O] or null -> y [N, O, OH, OW]
+template <class T> void conv_forward(const T* x, const T* w, const T* b, T* y, const Geometry& g) {
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og();
+  detail::BlasOneThread one_thread;
+  detail::parallel_items(g.n, g.o * P * K, kConvGrain, [&](std::int64_t n) {
+    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      const T* xg = x + (n * g.c + grp * g.cg()) * g.h * g.w;
+      T* yg = y + (n * g.o + grp * Og) * P;
+      if (!g.direct()) im2col(xg, col, g);
+      if (b)
+        for (std::int64_t o = 0; o < Og; ++o) std::fill_n(yg + o * P, P, b[grp * Og + o]);
+      gemm<T>(CblasNoTrans, CblasNoTrans, Og, P, K, w + grp * Og * K, K, g.direct() ? xg : col, P,
+              b ? T(1) : T(0), yg, P);
+    }
+  });
+}
+
+// dy [N, O, P], w -> dx [N, C, H, W]
+template <class T> void conv_backward_input(const T* dy, const T* w, T* dx, const Geometry& g) {
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og();
+  detail::BlasOneThread one_thread;
+  detail::parallel_items(g.n, g.o * P * K, kConvGrain, [&](std::int64_t n) {
+    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      T* dxg = dx + (n * g.c + grp * g.cg()) * g.h * g.w;
+      gemm<T>(CblasTrans, CblasNoTrans, K, P, Og, w + grp * Og * K, K, dy + (n * g.o + grp * Og) * P,
+              P, T(0), g.direct() ? dxg : col, P);
+      if (!g.direct()) col2im(col, dxg, g);
+    }
+  });
+}
+
+// dy [N, O, P], x -> dw [O, Cg, kh, kw]: blocks of samples summed alone, then
+// the blocks added in order.
+template <class T> void conv_backward_weight(const T* dy, const T* x, T* dw, const Geometry& g) {
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og(), wsize = g.o * K;
+  const std::int64_t blocks = std::min<std::int64_t>(g.n, 8);
+  std::vector<T> partial(static_cast<std::size_t>(std::max<std::int64_t>(blocks - 1, 0) * wsize));
+  detail::BlasOneThread one_thread;
+  detail::parallel_items(blocks, (g.n / blocks) * g.o * P * K, kConvGrain, [&](std::int64_t blk) {
+    T* out = blk == 0 ? dw : partial.data() + (blk - 1) * wsize;
+    const std::int64_t n0 = blk * g.n / blocks, n1 = (blk + 1) * g.n / blocks;
+    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
+    for (std::int64_t n = n0; n < n1; ++n) {
+      for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+        const T* xg = x + (n * g.c + grp * g.cg()) * g.h * g.w;
+        if (!g.direct()) im2col(xg, col, g);
+        gemm<T>(CblasNoTrans, CblasTrans, Og, K, P, dy + (n * g.o + grp * Og) * P, P,
+                g.direct() ? xg : col, P, n == n0 ? T(0) : T(1), out + grp * Og * K, K);
+      }
+    }
+  });
+  for (std::int64_t blk = 1; blk < blocks; ++blk) {
+    const T* p = partial.data() + (blk - 1) * wsize;
+    for (std::int64_t i = 0; i < wsize; ++i) dw[i] += p[i];
+  }
+}
+
+// dy [N, O, P] -> db [O], summed in double.
+template <class T> void conv_backward_bias(const T* dy, T* db, const Geometry& g) {
+  const std::int64_t P = g.p();
+  for (std::int64_t o = 0; o < g.o; ++o) {
+    double s = 0;
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      const T* r = dy + (n * g.o + o) * P;
+      for (std::int64_t i = 0; i < P; ++i) s += static_cast<double>(r[i]);
+    }
+    db[o] = static_cast<T>(s);
+  }
+}
+
+struct Conv2dBackward final : autograd::Node {
+  SavedVariable input, weight;
+  Geometry geom;
+  explicit Conv2dBackward(const Geometry& g) : geom(g) {}
+  std::string name() const override { return "ConvolutionBackward"; }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(this), w = weight.unpack(this);
+    const ScalarType dt = x.dtype();
+    const Tensor dy = detail::dense(grads[0], dt);
+    Tensor dx, dw, db;
+    if (next_edges()[0].is_valid()) dx = make_tensor(x.sizes(), dt);
+    if (next_edges()[1].is_valid()) dw = make_tensor(w.sizes(), dt);
+    if (next_edges().size() > 2 && next_edges()[2].is_valid()) db = make_tensor({geom.o}, dt);
+    if (geom.n == 0) {
+      for (Tensor* t : {&dw, &db})
+        if (t->defined()) t->zero_();
+      return {dx, dw, db};
+    }
+    detail::dispatch_floating("conv2d_backward", dt, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* pdy = detail::data_of<const T>(dy);
+      if (dx.defined())
+        conv_backward_input<T>(pdy, detail::data_of<const T>(detail::dense(w, dt)),
+                               detail::data_of<T>(dx), geom);
+      if (dw.defined())
+        conv_backward_weight<T>(pdy, detail::data_of<const T>(detail::dense(x, dt)),
+                                detail::data_of<T>(dw), geom);
+      if (db.defined()) conv_backward_bias<T>(pdy, detail::data_of<T>(db), geom);
+    });
+    return {dx, dw, db};
+  }
+  void release_variables() override {
+    input.reset();
+    weight.reset();
+  }
+};
+
+// Padding as PyTorch's conv: explicit amounts (both sides), or "valid" /
+// "same" resolved to the amount before and the total.
+struct Padding {
+  std::int64_t before[2] = {0, 0}, total[2] = {0, 0};
+};
+
+std::vector<std::int64_t> expand2(const char* op, const char* what, IntArrayRef v,
+                                  std::int64_t dims) {
+  if (v.size() == 1) return std::vector<std::int64_t>(static_cast<std::size_t>(dims), v[0]);
+  if (static_cast<std::int64_t>(v.size()) != dims)
+    throw Error(std::string(op) + ": expected " + what + " to be a single integer or a list of " +
+                std::to_string(dims) + " integers, got " + shape_string(v));
+  return v.vec();
+}
+
+// input [N, C, H, W] (4-D; conv1d and the unbatched forms arrive reshaped).
+Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                   IntArrayRef stride_, const Padding& pad, IntArrayRef dilation_,
+                   std::int64_t groups) {
+  const std::vector<std::int64_t> stride = expand2(op, "stride", stride_, 2);
+  const std::vector<std::int64_t> dilation = expand2(op, "dilation", dilation_, 2);
+  for (int i = 0; i < 2; ++i) {
+    if (stride[i] <= 0)
+      throw Error(std::string(op) + ": stride must be positive, got " + shape_string(stride_));
+    if (dilation[i] <= 0)
+      throw Error(std::string(op) + ": dilation must be positive, got " + shape_string(dilation_));
+    if (pad.before[i] < 0 || pad.total[i] < 0)
+      throw Error(std::string(op) + ": padding must be non-negative");
+  }
+  if (groups <= 0)
+    throw Error(std::string(op) + ": groups must be positive, got " + std::to_string(groups));
+  if (!input.is_floating_point() || input.dtype() != weight.dtype() ||
+      (bias.defined() && bias.dtype() != input.dtype()))
+    throw Error(std::string(op) + ": expected input, weight and bias of one floating dtype, got " +
+                to_string(input.dtype()) + ", " + to_string(weight.dtype()) +
+                (bias.defined() ? ", " + std::string(to_string(bias.dtype())) : std::string()));
+  if (weight.dim() != 4)
+    throw Error(std::string(op) + ": expected weight [out_channels, in_channels / groups, k...] of " +
+                std::to_string(input.dim() - 1) + " dimensions, got shape " +
+                shape_string(weight.sizes()));
+  Geometry g;
+  g.n = input.size(0), g.c = input.size(1), g.h = input.size(2), g.w = input.size(3);
+  g.o = weight.size(0), g.kh = weight.size(2), g.kw = weight.size(3);
+  g.groups = groups;
+  g.sh = stride[0], g.sw = stride[1], g.dh = dilation[0], g.dw = dilation[1];
+  g.ph = pad.before[0], g.pw = pad.before[1];
+  if (g.c % groups != 0 || g.o % groups != 0)
+    throw Error(std::string(op) + ": in_channels " + std::to_string(g.c) + " and out_channels " +
+                std::to_string(g.o) + " must both be divisible by groups " + std::to_string(groups));
+  if (weight.size(1) != g.c / groups)
+    throw Error(std::string(op) + ": input of shape " + shape_string(input.sizes()) +
+                " expects weight with " + std::to_string(g.c / groups) +
+                " channels per group (in_channels / groups), got weight of shape " +
+                shape_string(weight.sizes()));
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != g.o))
+    throw Error(std::string(op) + ": expected bias of shape [" + std::to_string(g.o) + "], got " +
+                shape_string(bias.sizes()));
+  const std::int64_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
+  const std::int64_t hp = g.h + pad.total[0], wp = g.w + pad.total[1];
+  if (hp < eh || wp < ew || g.kh <= 0 || g.kw <= 0)
+    throw Error(std::string(op) + ": the padded input of spatial size [" + std::to_string(hp) +
+                ", " + std::to_string(wp) + "] is smaller than the dilated kernel [" +
+                std::to_string(eh) + ", " + std::to_string(ew) + "] (input " +
+                shape_string(input.sizes()) + ", weight " + shape_string(weight.sizes()) + ")");
+  g.oh = (hp - eh) / g.sh + 1;
+  g.ow = (wp - ew) / g.sw + 1;
+  for (std::int64_t v : {g.k(), g.p(), g.og()})
+    if (v > static_cast<std::int64_t>(std::numeric_limits<blasint>::max()))
+      throw Error(std::string(op) + ": a product dimension of " + std::to_string(v) +
+                  " exceeds what the BLAS library accepts (input " + shape_string(input.sizes()) +
+                  ", weight " + shape_string(weight.sizes()) + ")");
+  const ScalarType dt = input.dtype();
+  const Tensor x = detail::dense(input, dt), w = detail::dense(weight, dt);
+  const Tensor b = bias.defined() ? detail::dense(bias, dt) : Tensor();
+  Tensor y = make_tensor({g.n, g.o, g.oh, g.ow}, dt);
+  if (y.numel() > 0) {
+    detail::dispatch_floating(op, dt, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if (g.k() == 0) {
+        T* py = detail::data_of<T>(y);
+        for (std::int64_t i = 0; i < y.numel(); ++i)
+          py[i] = b.defined() ? detail::data_of<const T>(b)[(i / g.p()) % g.o] : T(0);
+        return;
+      }
+      conv_forward<T>(detail::data_of<const T>(x), detail::data_of<const T>(w),
+                      b.defined() ? detail::data_of<const T>(b) : nullptr, detail::data_of<T>(y), g);
+    });
+  }
+  if (auto node = make_node<Conv2dBackward>({&input, &weight, &bias}, g)) {
+    node->input = SavedVariable(input);
+    node->weight = SavedVariable(weight);
+    set_history(y, node);
+  }
+  return y;
+}
+
+// The explicit amounts (one or `dims` values) as Padding.
+Padding explicit_padding(const char* op, IntArrayRef padding, std::int64_t dims) {
+  const std::vector<std::int64_t> p = expand2(op, "padding", padding, dims);
+  Padding r;
+  for (std::int64_t i = 0; i < dims; ++i) {
+    if (p[static_cast<std::size_t>(i)] < 0)
+      throw Error(std::string(op) + ": padding must be non-negative, got " + shape_string(padding));
+    r.before[i] = p[static_cast<std::size_t>(i)];
+    r.total[i] = 2 * p[static_cast<std::size_t>(i)];
+  }
+  return r;
+}
+
+// "valid" or "same" for a kernel of `dims` trailing sizes of weight.
+Padding named_padding(const char* op, std::string_view padding, const Tensor& weight,
+                      IntArrayRef stride, IntArrayRef dilation, std::int64_t dims) {
+  Padding r;
+  if (padding == "valid") return r;
+  if (padding != "same")
+    throw Error(std::string(op) + ": padding must be \"valid\", \"same\" or integers, got \"" +
+                std::string(padding) + "\"");
+  for (std::int64_t s : expand2(op, "stride", stride, dims))
+    if (s != 1)
+      throw Error(std::string(op) + ": padding=\"same\" needs stride 1, got stride " +
+                  shape_string(stride));
+  const std::vector<std::int64_t> d = expand2(op, "dilation", dilation, dims);
+  if (weight.dim() != dims + 2)
+    throw Error(std::string(op) + ": expected weight of " + std::to_string(dims + 2) +
+                " dimensions, got shape " + shape_string(weight.sizes()));
+  for (std::int64_t i = 0; i < dims; ++i) {
+    r.total[i] = d[static_cast<std::size_t>(i)] * (weight.size(2 + i) - 1);
+    r.before[i] = r.total[i] / 2;
+  }
+  return r;
+}
+
+void check_conv_input(const char* op, const Tensor& input, const Tensor& weight,
+                      std::int64_t dims) {
+  check_defined(op, input, "input");
+  check_defined(op, weight, "weight");
+  if (input.dim() != dims + 1 && input.dim() != dims + 2)
+    throw Error(std::string(op) + ": expected a " + std::to_string(dims + 1) + "-D (unbatched) or " +
+                std::to_string(dims + 2) + "-D (batched) input, got shape " +
+                shape_string(input.sizes()));
+}
+
+Tensor conv2d_any(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+                  const Padding& pad, IntArrayRef dilation, std::int64_t groups) {
+  const bool batched = input.dim() == 4;
+  Tensor y = conv2d_impl("conv2d", batched ? input : input.unsqueeze(0), weight, bias, stride, pad,
+                         dilation, groups);
+  return batched ? y : y.squeeze(0);
+}
+
+// conv1d as conv2d over [N, C, 1, L] with weight [O, Cg, 1, k].
+Tensor conv1d_any(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+                  const Padding& pad1, IntArrayRef dilation, std::int64_t groups) {
+  const char* op = "conv1d";
+  if (weight.dim() != 3)
+    throw Error(std::string(op) + ": expected weight [out_channels, in_channels / groups, k], got "
+                "shape " + shape_string(weight.sizes()));
+  const bool batched = input.dim() == 3;
+  const Tensor x = (batched ? input : input.unsqueeze(0)).unsqueeze(2);
+  Padding pad;
+  pad.before[1] = pad1.before[0];
+  pad.total[1] = pad1.total[0];
+  const std::int64_t s = expand2(op, "stride", stride, 1)[0];
+  const std::int64_t d = expand2(op, "dilation", dilation, 1)[0];
+  Tensor y = conv2d_impl(op, x, weight.unsqueeze(2), bias, {1, s}, pad, {1, d}, groups).squeeze(2);
+  return batched ? y : y.squeeze(0);
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, std::int64_t groups) {
+  check_conv_input("conv2d", input, weight, 2);
+  return conv2d_any(input, weight, bias, stride, explicit_padding("conv2d", padding, 2), dilation,
+                    groups);
+}
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              ConvPaddingName padding, IntArrayRef dilation, std::int64_t groups) {
+  check_conv_input("conv2d", input, weight, 2);
+  return conv2d_any(input, weight, bias, stride,
+                    named_padding("conv2d", padding.value, weight, stride, dilation, 2), dilation, groups);
+}
+
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, std::int64_t groups) {
+  check_conv_input("conv1d", input, weight, 1);
+  return conv1d_any(input, weight, bias, stride, explicit_padding("conv1d", padding, 1), dilation,
+                    groups);
+}
+
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              ConvPaddingName padding, IntArrayRef dilation, std::int64_t groups) {
+  check_conv_input("conv1d", input, weight, 1);
+  return conv1d_any(input, weight, bias, stride,
+                    named_padding("conv1d", padding.value, weight, stride, dilation, 1), dilation, groups);
+}
+
+}  // namespace sigma
