@@ -206,7 +206,10 @@ Tensor select_rows(const char* op, const Tensor& x, std::int64_t dim, const Tens
   const Tensor idx = detail::dense(index, kLong);
   const std::int64_t k = idx.numel(), n = x.size(dim);
   const std::int64_t* ip = detail::data_of<const std::int64_t>(idx);
-  check_range(op, ip, k, n, dim, allow_negative);
+  // A single row per index: checked block by block inside the copy loop
+  // below, while the block is in L1.
+  const bool check_in_loop = !allow_negative && x.dim() == 1;
+  if (!check_in_loop) check_range(op, ip, k, n, dim, allow_negative);
   std::vector<std::int64_t> shape = x.sizes().vec();
   shape[static_cast<std::size_t>(dim)] = k;
   Tensor out = make_tensor(shape, x.dtype());
@@ -227,7 +230,14 @@ Tensor select_rows(const char* op, const Tensor& x, std::int64_t dim, const Tens
     T* o = detail::data_of<T>(out);
     for (std::int64_t a = 0; a < outer; ++a) {
       const T* sa = s + a * n * inner;
-      if (inner == 1) {
+      if (check_in_loop) {
+        constexpr std::int64_t kBlock = 2048;
+        for (std::int64_t b = 0; b < k; b += kBlock) {
+          const std::int64_t e = std::min(k, b + kBlock);
+          check_range(op, ip + b, e - b, n, dim, false);
+          for (std::int64_t i = b; i < e; ++i) o[i] = sa[ip[i]];
+        }
+      } else if (inner == 1) {
         for (std::int64_t i = 0; i < k; ++i) o[i] = sa[ip[i]];
       } else {
         for (std::int64_t i = 0; i < k; ++i)
@@ -637,11 +647,13 @@ std::int64_t dim_size(const Tensor& t, std::int64_t dim) { return t.dim() == 0 ?
 std::int64_t dim_stride(const Tensor& t, std::int64_t dim) { return t.dim() == 0 ? 0 : t.stride(dim); }
 
 // out (contiguous, index's shape) = self gathered along dim.
-Tensor gather_data(const Tensor& self, std::int64_t dim, const Tensor& idx) {
+// check: each innermost run of indices is range-checked just before it is
+// used (the forward); the backwards reuse indices checked already.
+Tensor gather_data(const Tensor& self, std::int64_t dim, const Tensor& idx, bool check = false) {
   Tensor out = make_tensor(idx.sizes(), self.dtype());
   if (out.numel() == 0) return out;
   const std::int64_t* ip = detail::data_of<const std::int64_t>(idx);
-  const std::int64_t sd = dim_stride(self, dim);
+  const std::int64_t sd = dim_stride(self, dim), size = dim_size(self, dim);
   detail::dispatch_storage(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* s = detail::data_of<const T>(self);
@@ -649,6 +661,7 @@ Tensor gather_data(const Tensor& self, std::int64_t dim, const Tensor& idx) {
     walk_index(self, dim, idx, Tensor(), [&](std::int64_t so, std::int64_t io, std::int64_t,
                                                std::int64_t n, std::int64_t sstep, std::int64_t) {
       const std::int64_t* ii = ip + io;
+      if (check) check_range("gather", ii, n, size, dim, false);
       T* oo = o + io;
       const T* ss = s + so;
       if (sstep == 1)
@@ -686,13 +699,16 @@ void scatter_data(Tensor& target, std::int64_t dim, const Tensor& idx, const Ten
   });
 }
 
-Tensor checked_dim_index(const char* op, const Tensor& self, std::int64_t& dim, const Tensor& index) {
+// check_values: false leaves the range check to the caller's loop.
+Tensor checked_dim_index(const char* op, const Tensor& self, std::int64_t& dim, const Tensor& index,
+                         bool check_values = true) {
   check_defined(op, self, "self");
   check_long(op, index);
   dim = wrap_dim(op, dim, self.dim());
   const Tensor idx = detail::dense(index, kLong);
-  check_range(op, detail::data_of<const std::int64_t>(idx), idx.numel(), dim_size(self, dim), dim,
-              false);
+  if (check_values)
+    check_range(op, detail::data_of<const std::int64_t>(idx), idx.numel(), dim_size(self, dim), dim,
+                false);
   return idx;
 }
 
@@ -1017,9 +1033,9 @@ Tensor index_select(const Tensor& self, std::int64_t dim, const Tensor& index) {
 
 Tensor gather(const Tensor& self, std::int64_t dim, const Tensor& index, bool /*sparse_grad*/) {
   const char* op = "gather";
-  const Tensor idx = checked_dim_index(op, self, dim, index);
+  const Tensor idx = checked_dim_index(op, self, dim, index, false);
   check_gather_shapes(op, self, dim, index, nullptr);
-  Tensor out = gather_data(self.detach(), dim, idx);
+  Tensor out = gather_data(self.detach(), dim, idx, true);
   if (auto node = make_node<GatherBackward>({&self}, self.sizes().vec(), self.dtype(), dim)) {
     node->index = SavedVariable(idx);
     set_history(out, node);
