@@ -59,6 +59,9 @@ TEST(Index, BasicIndicesAreViews) {
   // Slice bounds clamp as in Python; an empty slice is empty.
   EXPECT_EQ(x.index({Slice(-100, 100)}).size(0), 3);
   EXPECT_EQ(x.index({Slice(2, 1)}).size(0), 0);
+  // A std::vector of indices works as LibTorch's ArrayRef does.
+  const std::vector<TensorIndex> list{Slice(1), 2};
+  EXPECT_EQ(values(x.index(list).select(1, 4)), (V{124, 224}));
   // A 0-dim int64 tensor selects like an integer.
   EXPECT_EQ(x.index({sigma::scalar_tensor(2, sigma::kLong), 0, 0}).item<double>(), 200);
   // Writing through the view changes x.

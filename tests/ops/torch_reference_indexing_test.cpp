@@ -183,6 +183,9 @@ TEST(TorchIndexing, SelectGatherScatter) {
   const Pair gidx = ints({3, 7, 4}, 0, 6, 22);
   compare({x}, [&](const SList& a) { return a[0].gather(1, gidx.s); },
           [&](const TList& a) { return a[0].gather(1, gidx.t); }, "gather");
+  const Pair gt = ints({5, 6, 3}, 0, 4, 31);
+  compare({x}, [&](const SList& a) { return a[0].transpose(0, 2).gather(2, gt.s); },
+          [&](const TList& a) { return a[0].transpose(0, 2).gather(2, gt.t); }, "gather strided");
   const Pair g2 = ints({4, 6, 2}, 0, 5, 23);
   compare({x}, [&](const SList& a) { return sigma::gather(a[0], -1, g2.s); },
           [&](const TList& a) { return torch::gather(a[0], -1, g2.t); }, "gather last dim");
