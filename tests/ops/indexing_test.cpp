@@ -73,6 +73,8 @@ TEST(Index, BasicIndicesAreViews) {
 
 TEST(Index, AdvancedIntegerIndices) {
   const Tensor x = coords({3, 4, 5});
+  // 1-D: negative indices count from the end.
+  EXPECT_EQ(values(coords({5}).index({longs({-1, -5, 2, -1})})), (V{4, 0, 2, 4}));
   // One index tensor: its shape replaces the dimension.
   const Tensor a = x.index({Slice(), longs({3, -1, 0})});
   EXPECT_EQ(a.sizes().vec(), (Shape{3, 3, 5}));
@@ -244,6 +246,8 @@ TEST(IndexingGradients, MatchCentralDifferences) {
 TEST(IndexingErrors, NameOpIndexAndSize) {
   const Tensor x = coords({3, 4});
   expect_error([&] { (void)x.index({longs({0, 5})}); }, {"index", "5", "dimension 0", "size 3"});
+  expect_error([&] { (void)coords({5}).index({longs({0, -6})}); }, {"index", "-6", "dimension 0", "size 5"});
+  expect_error([&] { (void)coords({5}).index_select(0, longs({1, -1})); }, {"index_select", "-1", "size 5"});
   expect_error([&] { (void)x.index({Slice(), -5}); }, {"index", "-5", "dimension 1", "size 4"});
   expect_error([&] { (void)x.index_select(1, longs({-1})); }, {"index_select", "-1", "dimension 1", "size 4"});
   expect_error([&] { (void)x.gather(0, longs({3}).reshape({1, 1})); }, {"gather", "3", "dimension 0", "size 3"});
