@@ -108,7 +108,21 @@ template <class T, bool kUnitStride, bool kWrap = false>
 bool gather_checked(const T* src, const std::int64_t* idx, std::int64_t n, std::int64_t size,
                     std::int64_t stride, T* out) {
   const std::uint64_t limit = static_cast<std::uint64_t>(size);
-  for (std::int64_t i = 0; i < n; ++i) {
+  std::int64_t i = 0;
+  if constexpr (!kWrap) {
+    // Four indices per check: one branch per four reads.
+    for (; i + 4 <= n; i += 4) {
+      const std::int64_t a = idx[i], b = idx[i + 1], c = idx[i + 2], d = idx[i + 3];
+      const bool bad = (static_cast<std::uint64_t>(a) >= limit) | (static_cast<std::uint64_t>(b) >= limit) |
+                       (static_cast<std::uint64_t>(c) >= limit) | (static_cast<std::uint64_t>(d) >= limit);
+      if (bad) [[unlikely]] return false;
+      out[i] = kUnitStride ? src[a] : src[a * stride];
+      out[i + 1] = kUnitStride ? src[b] : src[b * stride];
+      out[i + 2] = kUnitStride ? src[c] : src[c * stride];
+      out[i + 3] = kUnitStride ? src[d] : src[d * stride];
+    }
+  }
+  for (; i < n; ++i) {
     std::int64_t u = idx[i];
     if constexpr (kWrap) u += u < 0 ? size : 0;
     if (static_cast<std::uint64_t>(u) >= limit) [[unlikely]] return false;

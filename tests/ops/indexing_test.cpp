@@ -250,6 +250,11 @@ TEST(IndexingErrors, NameOpIndexAndSize) {
   expect_error([&] { (void)coords({5}).index_select(0, longs({1, -1})); }, {"index_select", "-1", "size 5"});
   expect_error([&] { (void)x.index({Slice(), -5}); }, {"index", "-5", "dimension 1", "size 4"});
   expect_error([&] { (void)x.index_select(1, longs({-1})); }, {"index_select", "-1", "dimension 1", "size 4"});
+  // A bad index inside a block of four, in the copy loops.
+  expect_error([&] { (void)coords({5}).index_select(0, longs({0, 1, 7, 2, 3, 4, 0, 1})); },
+               {"index_select", "7", "dimension 0", "size 5"});
+  expect_error([&] { (void)x.gather(1, longs({0, 1, 2, 3, 0, -2, 1, 1}).reshape({1, 8})); },
+               {"gather", "-2", "dimension 1", "size 4"});
   expect_error([&] { (void)x.gather(0, longs({3}).reshape({1, 1})); }, {"gather", "3", "dimension 0", "size 3"});
   expect_error([&] { (void)x.scatter(1, longs({4}).reshape({1, 1}), 1.0); }, {"scatter", "4", "size 4"});
   expect_error([&] { (void)x.index_select(0, sigma::tensor({0.0f})); }, {"index_select", "int64", "float32"});
