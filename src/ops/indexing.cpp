@@ -257,7 +257,7 @@ Tensor select_rows(const char* op, const Tensor& x, std::int64_t dim, const Tens
   std::int64_t outer = 1, inner = 1;
   for (std::int64_t d = 0; d < dim; ++d) outer *= x.size(d);
   for (std::int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.size(d);
-  detail::dispatch_storage(x.dtype(), [&](auto tag) {
+  detail::dispatch_all(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* s = detail::data_of<const T>(src);
     T* o = detail::data_of<T>(out);
@@ -286,7 +286,7 @@ Tensor plan_backward(const Tensor& g, IntArrayRef shape, const std::vector<Tenso
   const Plan p = make_plan("index_backward", shape, contiguous_strides(shape), adv);
   const Tensor gd = detail::dense(g, dtype);
   if (gd.numel() == 0) return out;
-  detail::dispatch_storage(dtype, [&](auto tag) {
+  detail::dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     plan_scatter<T>(p, detail::data_of<T>(out), detail::data_of<const T>(gd), true);
   });
@@ -321,7 +321,7 @@ Tensor advanced_index(const Tensor& v, const std::vector<Tensor>& adv) {
     const Plan p = make_plan("index", v.sizes(), v.strides(), adv);
     out = make_tensor(p.out_shape, v.dtype());
     if (out.numel() > 0)
-      detail::dispatch_storage(v.dtype(), [&](auto tag) {
+      detail::dispatch_all(v.dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         plan_gather<T>(p, detail::data_of<const T>(v), detail::data_of<T>(out));
       });
@@ -402,7 +402,7 @@ Applied apply_indices(const char* op, const Tensor& self, std::span<const Tensor
       ++dim;
     } else {
       const Tensor& t = i.tensor();
-      if (t.dtype() == kLong && t.dim() == 0) {
+      if ((t.dtype() == kLong || t.dtype() == kInt) && t.dim() == 0) {
         select(t.item<std::int64_t>());
       } else if (t.dtype() == kBool && t.dim() == 0) {
         bool_index(t.item<bool>());
@@ -415,11 +415,11 @@ Applied apply_indices(const char* op, const Tensor& self, std::span<const Tensor
         const Tensor nz = nonzero(t);
         for (std::int64_t j = 0; j < t.dim(); ++j) record(dim + j, nz.select(1, j));
         dim += t.dim();
-      } else if (t.dtype() == kLong) {
-        record(dim, t);
+      } else if (t.dtype() == kLong || t.dtype() == kInt) {
+        record(dim, t.dtype() == kLong ? t : t.to(kLong));
         ++dim;
       } else {
-        throw Error(std::string(op) + ": tensors used as indices must be int64 or bool, got " +
+        throw Error(std::string(op) + ": tensors used as indices must be int64, int32 or bool, got " +
                     to_string(t.dtype()));
       }
     }
@@ -477,7 +477,7 @@ Tensor mask_rows(const Tensor& x, const Tensor& mask) {
   if (out.numel() > 0) {
     const Tensor xd = detail::dense(x, x.dtype());
     const std::int64_t r = rows == 0 ? 0 : x.numel() / rows;
-    detail::dispatch_storage(x.dtype(), [&](auto tag) {
+    detail::dispatch_all(x.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       compact_rows<T>(detail::data_of<const T>(xd), mp, rows, r, detail::data_of<T>(out));
     });
@@ -496,7 +496,7 @@ TensorList MaskRowsBackward::apply(TensorList&& g) {
   const bool* mp = detail::data_of<const bool>(m);
   const std::int64_t rows = m.numel(), r = rows == 0 ? 0 : out.numel() / rows;
   if (gd.numel() > 0)
-    detail::dispatch_storage(dtype, [&](auto tag) {
+    detail::dispatch_all(dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* gp = detail::data_of<const T>(gd);
       T* o = detail::data_of<T>(out);
@@ -552,7 +552,7 @@ void write_indexed(const char* op, const Tensor& target, std::span<const TensorI
   const Plan p = make_plan(op, a.v.sizes(), a.v.strides(), a.adv);
   const Tensor vals = detail::dense(values_for(op, values, p.out_shape), target.dtype());
   if (vals.numel() == 0) return;
-  detail::dispatch_storage(target.dtype(), [&](auto tag) {
+  detail::dispatch_all(target.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     plan_scatter<T>(p, detail::data_of<T>(a.v), detail::data_of<const T>(vals), accumulate);
   });
@@ -684,7 +684,7 @@ Tensor gather_data(const Tensor& self, std::int64_t dim, const Tensor& idx, bool
   if (out.numel() == 0) return out;
   const std::int64_t* ip = detail::data_of<const std::int64_t>(idx);
   const std::int64_t sd = dim_stride(self, dim), size = dim_size(self, dim);
-  detail::dispatch_storage(self.dtype(), [&](auto tag) {
+  detail::dispatch_all(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* s = detail::data_of<const T>(self);
     T* o = detail::data_of<T>(out);
@@ -718,7 +718,7 @@ void scatter_data(Tensor& target, std::int64_t dim, const Tensor& idx, const Ten
   const std::int64_t* ip = detail::data_of<const std::int64_t>(idx);
   const std::int64_t td = dim_stride(target, dim);
   const bool scalar = src.dim() == 0 && idx.dim() > 0;
-  detail::dispatch_storage(target.dtype(), [&](auto tag) {
+  detail::dispatch_all(target.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* t = detail::data_of<T>(target);
     const T* sp = detail::data_of<const T>(src);
@@ -874,7 +874,7 @@ void index_add_data(Tensor& target, std::int64_t dim, const Tensor& idx, const T
   std::vector<std::int64_t> sizes{outer, t3.size(dim), inner};
   // target may be strided: walk it through a [P, N, Q] view when it is dense.
   const Tensor dense_t = detail::dense(t3, t3.dtype());
-  detail::dispatch_storage(target.dtype(), [&](auto tag) {
+  detail::dispatch_all(target.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* t = detail::data_of<T>(dense_t);
     const T* s = detail::data_of<const T>(src);
@@ -937,7 +937,7 @@ void check_mask(const char* op, const Tensor& mask) {
 void fill_where(Tensor& out, const Tensor& mask, const Tensor& value) {
   const Tensor m = detail::dense(detail::broadcast_to("masked_fill", mask, out.sizes()), kBool);
   const bool* mp = detail::data_of<const bool>(m);
-  detail::dispatch_storage(out.dtype(), [&](auto tag) {
+  detail::dispatch_all(out.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = detail::data_of<T>(out);
     const T v = *detail::data_of<const T>(value);
@@ -1053,7 +1053,10 @@ struct IndexSelectBackward final : autograd::Node {
 Tensor index_select(const Tensor& self, std::int64_t dim, const Tensor& index) {
   const char* op = "index_select";
   check_defined(op, self, "self");
-  check_long(op, index);
+  check_defined(op, index, "index");
+  if (index.dtype() != kLong && index.dtype() != kInt)
+    throw Error(std::string(op) + ": index must be an int64 or int32 tensor, got " +
+                to_string(index.dtype()));
   if (index.dim() > 1)
     throw Error(std::string(op) + ": index must be 0- or 1-D, got shape " + shape_string(index.sizes()));
   dim = wrap_dim(op, dim, self.dim());

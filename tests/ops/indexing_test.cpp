@@ -138,6 +138,9 @@ TEST(IndexSelectGatherScatter, HandCases) {
   const Tensor x = coords({3, 4});
   EXPECT_EQ(values(x.index_select(1, longs({3, 0, 3}))), (V{3, 0, 3, 13, 10, 13, 23, 20, 23}));
   EXPECT_EQ(values(sigma::index_select(x, 0, longs({2}))), (V{20, 21, 22, 23}));
+  // int32 indices (as LibTorch's index_select takes) and int32 data.
+  EXPECT_EQ(values(x.index_select(1, longs({3, 0}).to(sigma::kInt))), (V{3, 0, 13, 10, 23, 20}));
+  EXPECT_EQ(values(x.to(sigma::kInt).index({Slice(), longs({-1}).to(sigma::kInt)})), (V{3, 13, 23}));
   // gather dim 1: out[i][j] = x[i][index[i][j]]
   const Tensor gi = longs({1, 1, 0, 3, 2, 0}).reshape({3, 2});
   EXPECT_EQ(values(x.gather(1, gi)), (V{1, 1, 10, 13, 22, 20}));
@@ -257,8 +260,8 @@ TEST(IndexingErrors, NameOpIndexAndSize) {
                {"gather", "-2", "dimension 1", "size 4"});
   expect_error([&] { (void)x.gather(0, longs({3}).reshape({1, 1})); }, {"gather", "3", "dimension 0", "size 3"});
   expect_error([&] { (void)x.scatter(1, longs({4}).reshape({1, 1}), 1.0); }, {"scatter", "4", "size 4"});
-  expect_error([&] { (void)x.index_select(0, sigma::tensor({0.0f})); }, {"index_select", "int64", "float32"});
-  expect_error([&] { (void)x.index({sigma::tensor({1.0f})}); }, {"index", "int64 or bool", "float32"});
+  expect_error([&] { (void)x.index_select(0, sigma::tensor({0.0f})); }, {"index_select", "int64 or int32", "float32"});
+  expect_error([&] { (void)x.index({sigma::tensor({1.0f})}); }, {"index", "int64, int32 or bool", "float32"});
   expect_error([&] { (void)x.masked_fill(sigma::ones({3, 4}), 0); }, {"masked_fill", "bool", "float32"});
   expect_error([&] { (void)x.index({0, 0, 0}); }, {"too many indices"});
   expect_error([&] { (void)x.index({"..", 0}); }, {"\"...\""});
