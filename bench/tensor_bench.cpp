@@ -12,6 +12,10 @@
 //   SoftmaxRows                             softmax(x, 1) of x [256, 1024] in
 //       [-8, 8], no grad (issue 13's target: <= 0.8x LibTorch); items are elements
 //   LogSoftmaxRows                          the same with log_softmax
+//   IndexSelect1M, Gather1M, MaskIndex1M    indexing 1M f32 elements, no grad
+//       (issue 14's target: <= 1.0x LibTorch): x.index_select(0, i) of x [1M]
+//       with 1M random indices; x.gather(1, i) of x [1000, 1000]; x.index({m})
+//       of x [1M] with a random half-true bool mask. Items are elements read.
 //
 // Threads: everything runs on one thread, for fairness and because per-op
 // overhead is what is measured: sigma::set_num_threads(1) (sigma's kernels),
@@ -47,6 +51,19 @@ std::vector<float> ramp(std::int64_t n, float lo, float hi) {
     v[static_cast<std::size_t>(i)] = lo + (hi - lo) * static_cast<float>(i) / static_cast<float>(n);
   return v;
 }
+
+// Pseudo-random integers in [0, n) and a half-true mask, the same in both libraries.
+std::vector<std::int64_t> random_indices(std::int64_t count, std::int64_t n) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(count));
+  std::uint64_t s = 0x9E3779B97F4A7C15ull;
+  for (auto& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    x = static_cast<std::int64_t>((s >> 33) % static_cast<std::uint64_t>(n));
+  }
+  return v;
+}
+
+constexpr std::int64_t kIndexN = 1 << 20;
 
 sigma::Tensor sigma_input(std::vector<std::int64_t> shape, bool grad, float lo = -4, float hi = 4) {
   std::int64_t n = 1;
@@ -148,6 +165,39 @@ void LogSoftmaxRows_sigma(benchmark::State& state) {
     benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
   }
   state.SetItemsProcessed(state.iterations() * 256 * 1024);
+}
+
+void IndexSelect1M_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::Tensor x = sigma_input({kIndexN}, false);
+  sigma::Tensor i = sigma::tensor(random_indices(kIndexN, kIndexN));
+  for (auto _ : state) {
+    sigma::Tensor y = x.index_select(0, i);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * kIndexN);
+}
+
+void Gather1M_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::Tensor x = sigma_input({1000, 1000}, false);
+  sigma::Tensor i = sigma::tensor(random_indices(1000 * 1000, 1000)).reshape({1000, 1000});
+  for (auto _ : state) {
+    sigma::Tensor y = x.gather(1, i);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 1000 * 1000);
+}
+
+void MaskIndex1M_sigma(benchmark::State& state) {
+  single_thread();
+  sigma::Tensor x = sigma_input({kIndexN}, false);
+  sigma::Tensor m = sigma::tensor(random_indices(kIndexN, 2)).eq(sigma::tensor({std::int64_t{1}}));
+  for (auto _ : state) {
+    sigma::Tensor y = x.index({m});
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * kIndexN);
 }
 
 // ---- LibTorch.
@@ -253,6 +303,40 @@ void LogSoftmaxRows_torch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 256 * 1024);
 }
 
+void IndexSelect1M_torch(benchmark::State& state) {
+  single_thread();
+  torch::Tensor x = torch_input({kIndexN}, false);
+  torch::Tensor i = torch::tensor(random_indices(kIndexN, kIndexN), torch::dtype(torch::kLong));
+  for (auto _ : state) {
+    torch::Tensor y = x.index_select(0, i);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * kIndexN);
+}
+
+void Gather1M_torch(benchmark::State& state) {
+  single_thread();
+  torch::Tensor x = torch_input({1000, 1000}, false);
+  torch::Tensor i =
+      torch::tensor(random_indices(1000 * 1000, 1000), torch::dtype(torch::kLong)).reshape({1000, 1000});
+  for (auto _ : state) {
+    torch::Tensor y = x.gather(1, i);
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * 1000 * 1000);
+}
+
+void MaskIndex1M_torch(benchmark::State& state) {
+  single_thread();
+  torch::Tensor x = torch_input({kIndexN}, false);
+  torch::Tensor m = torch::tensor(random_indices(kIndexN, 2), torch::dtype(torch::kLong)).eq(1);
+  for (auto _ : state) {
+    torch::Tensor y = x.index({m});
+    benchmark::DoNotOptimize(y.unsafeGetTensorImpl());
+  }
+  state.SetItemsProcessed(state.iterations() * kIndexN);
+}
+
 #endif  // SIGMA_BENCH_HAVE_TORCH
 
 }  // namespace
@@ -274,3 +358,6 @@ SIGMA_BENCH_PAIR(Matmul256);
 SIGMA_BENCH_PAIR(LinearForwardBackward);
 SIGMA_BENCH_PAIR(SoftmaxRows);
 SIGMA_BENCH_PAIR(LogSoftmaxRows);
+SIGMA_BENCH_PAIR(IndexSelect1M);
+SIGMA_BENCH_PAIR(Gather1M);
+SIGMA_BENCH_PAIR(MaskIndex1M);

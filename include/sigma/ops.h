@@ -290,6 +290,40 @@ Tensor any(const Tensor& x);
 bool equal(const Tensor& a, const Tensor& b);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
+
+// ---- Indexing (src/ops/indexing.cpp), LibTorch's free functions. Index
+// tensors are int64 (masks bool); an index outside [-size, size) is a
+// sigma::Error naming the op, the index, the dimension and its size.
+// indices: one optional int64 / bool tensor per leading dimension (nullopt
+// takes the whole dimension), as at::index / at::index_put_.
+Tensor index(const Tensor& self, const std::vector<std::optional<Tensor>>& indices);
+// self with values written (accumulate: added, duplicates summed) at indices.
+Tensor index_put(const Tensor& self, const std::vector<std::optional<Tensor>>& indices,
+                 const Tensor& values, bool accumulate = false);
+Tensor& index_put_(Tensor& self, const std::vector<std::optional<Tensor>>& indices,
+                   const Tensor& values, bool accumulate = false);
+// index: 1-D (or 0-D); out = self with dim's entries picked by index.
+Tensor index_select(const Tensor& self, std::int64_t dim, const Tensor& index);
+// out[i][j] = self[index[i][j]][j] (dim 0): out has index's shape, index no
+// larger than self outside dim. sparse_grad is accepted and ignored.
+Tensor gather(const Tensor& self, std::int64_t dim, const Tensor& index, bool sparse_grad = false);
+// The inverse placement: out = self, out[index[i][j]][j] = src[i][j] (dim 0).
+Tensor scatter(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& self, std::int64_t dim, const Tensor& index, const Scalar& value);
+Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& src);
+// out = self; out.select(dim, index[i]) += alpha * source.select(dim, i).
+Tensor index_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& source,
+                 const Scalar& alpha = 1);
+// value where the bool mask (broadcast with self) is true, self elsewhere;
+// a tensor value must be zero-dimensional (it gets a gradient).
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value);
+// The elements of self where mask is true (both broadcast), as a 1-D tensor.
+Tensor masked_select(const Tensor& self, const Tensor& mask);
+// [n, self.dim()] int64: the coordinates of the non-zero elements, row-major.
+Tensor nonzero(const Tensor& self);
+Tensor argwhere(const Tensor& self);
+
 }  // namespace sigma
 
 // ---- layers: convolution, batch norm, pooling, leaky/bounded activations.

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -27,6 +29,9 @@ namespace sigma {
 struct TensorImpl;
 namespace autograd {
 class Node;
+}
+namespace indexing {
+class TensorIndex;
 }
 
 class Tensor {
@@ -282,6 +287,35 @@ class Tensor {
   // (absent: Preserve, as LibTorch).
   Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
+  // ---- indexing (sigma/indexing.h; src/ops/indexing.cpp). index() returns a
+  // view for integers, slices, None and Ellipsis, a copy once an int64 or
+  // bool tensor takes part; index_put_ writes there (values broadcast).
+  Tensor index(std::span<const indexing::TensorIndex> indices) const;
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor& index_put_(std::span<const indexing::TensorIndex> indices, const Tensor& rhs);
+  Tensor& index_put_(std::span<const indexing::TensorIndex> indices, const Scalar& v);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& rhs);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& v);
+  Tensor index_select(std::int64_t dim, const Tensor& index) const;
+  Tensor gather(std::int64_t dim, const Tensor& index, bool sparse_grad = false) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor& scatter_(std::int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_(std::int64_t dim, const Tensor& index, const Scalar& value);
+  Tensor scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& scatter_add_(std::int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor index_add(std::int64_t dim, const Tensor& index, const Tensor& source,
+                   const Scalar& alpha = 1) const;
+  Tensor& index_add_(std::int64_t dim, const Tensor& index, const Tensor& source,
+                     const Scalar& alpha = 1);
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
+  Tensor& masked_fill_(const Tensor& mask, const Tensor& value);
+  Tensor masked_select(const Tensor& mask) const;
+  Tensor nonzero() const;
+  Tensor argwhere() const;
+
   Tensor& operator+=(const Tensor& o) { return add_(o); }
   Tensor& operator+=(const Scalar& o) { return add_(o); }
   Tensor& operator-=(const Tensor& o) { return sub_(o); }
@@ -336,3 +370,6 @@ template <> std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
 template <> std::vector<bool> Tensor::to_vector<bool>() const;
 
 }  // namespace sigma
+
+// The index objects (Slice, None, Ellipsis, TensorIndex) used by Tensor::index.
+#include "sigma/indexing.h"
