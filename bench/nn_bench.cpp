@@ -17,6 +17,14 @@
 //   Conv2dForwardBackward  nn::Conv2d(16, 32, 3x3, padding 1) on x
 //       [32, 16, 28, 28] that requires grad: forward, output.sum().backward()
 //       (gradients for x, weight and bias; issue 14's target: <= 1.0x).
+//   DigitsCNNEpoch       one training epoch of examples/digits_cnn.cpp's network
+//       (Conv2d(1, 16, 3, pad 1) - BatchNorm2d - ReLU - MaxPool2d(2) -
+//       Conv2d(16, 32, 3, pad 1) - BatchNorm2d - ReLU - AdaptiveAvgPool2d(2) -
+//       Flatten - Linear(128, 10)) as a Sequential, on the 1,437 training
+//       digits [1, 8, 8] of a fixed shuffle, through each library's own
+//       Dataset, transforms::Stack<> and make_data_loader (SequentialSampler,
+//       batch 64): per batch zero_grad, forward, cross_entropy, backward,
+//       Adam(lr 1e-2) step (issue 14's target: <= 0.8x).
 //   MLPEpoch             one epoch of Linear(30, 32) -> ReLU -> Linear(32, 1)
 //       with BCEWithLogitsLoss and Adam(lr 1e-3) on the breast-cancer data
 //       (569 rows, features standardised), batches of 32 in a fixed shuffled
@@ -53,7 +61,10 @@
 #include <tuple>
 #include <vector>
 
+#include <zlib.h>
+
 #include "sigma/autograd.h"
+#include "sigma/data.h"
 #include "sigma/kernels.h"
 #include "sigma/nn.h"
 #include "sigma/nn/modules/rnn.h"
@@ -207,6 +218,67 @@ std::vector<float> lstm_input() {
   return v;
 }
 
+// ---- The digits: 1,797 rows of 64 pixels (0..16) and a label; pixels / 16,
+// rows in a fixed shuffled order, the first 1,437 (80%) kept for training.
+struct Digits {
+  std::int64_t rows = 0;
+  std::vector<float> x;           // [rows, 1, 8, 8]
+  std::vector<std::int64_t> y;    // [rows]
+};
+
+const Digits& digits() {
+  static const Digits data = [] {
+    const std::string path = std::string(SIGMA_DATA_DIR) + "/digits.csv.gz";
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) throw std::runtime_error("nn_bench: cannot open " + path);
+    std::vector<std::vector<float>> px;
+    std::vector<std::int64_t> labels;
+    char line[1024];
+    while (gzgets(f, line, sizeof line)) {
+      std::stringstream row(line);
+      std::string cell;
+      std::vector<float> v;
+      while (std::getline(row, cell, ',')) v.push_back(std::stof(cell));
+      if (v.size() != 65) throw std::runtime_error("nn_bench: a digits row without 65 values");
+      labels.push_back(static_cast<std::int64_t>(v.back()));
+      v.pop_back();
+      for (auto& p : v) p /= 16.0f;
+      px.push_back(std::move(v));
+    }
+    gzclose(f);
+    std::vector<std::size_t> order(px.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), std::mt19937(17));
+    Digits d;
+    d.rows = static_cast<std::int64_t>(px.size()) * 4 / 5;
+    for (std::int64_t r = 0; r < d.rows; ++r) {
+      const std::size_t i = order[static_cast<std::size_t>(r)];
+      d.x.insert(d.x.end(), px[i].begin(), px[i].end());
+      d.y.push_back(labels[i]);
+    }
+    return d;
+  }();
+  return data;
+}
+constexpr std::int64_t kDigitsBatch = 64;
+
+sigma::nn::Sequential sigma_cnn() {
+  namespace nn = sigma::nn;
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 16, 3).padding(1)), nn::BatchNorm2d(16),
+                        nn::ReLU(), nn::MaxPool2d(2),
+                        nn::Conv2d(nn::Conv2dOptions(16, 32, 3).padding(1)), nn::BatchNorm2d(32),
+                        nn::ReLU(), nn::AdaptiveAvgPool2d(2), nn::Flatten(), nn::Linear(128, 10));
+}
+
+struct SigmaDigits : sigma::data::datasets::Dataset<SigmaDigits> {
+  SigmaDigits(sigma::Tensor x, sigma::Tensor y) : images(std::move(x)), labels(std::move(y)) {}
+  sigma::data::Example<> get(size_t i) override {
+    return {images[static_cast<std::int64_t>(i)], labels[static_cast<std::int64_t>(i)]};
+  }
+  sigma::optional<size_t> size() const override { return static_cast<size_t>(images.size(0)); }
+  sigma::Tensor images, labels;
+};
+
 sigma::nn::Sequential sigma_mlp() {
   return sigma::nn::Sequential(sigma::nn::Linear(30, 32), sigma::nn::ReLU(),
                                sigma::nn::Linear(32, 1));
@@ -327,6 +399,27 @@ void Conv2dForwardBackward_sigma(benchmark::State& state, Threads threads) {
   }
 }
 
+void DigitsCNNEpoch_sigma(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  const Digits& d = digits();
+  sigma::nn::Sequential model = sigma_cnn();
+  load(*model, draw_weights(*model, 11));
+  auto loader = sigma::data::make_data_loader<sigma::data::samplers::SequentialSampler>(
+      SigmaDigits(sigma::tensor(d.x).reshape({d.rows, 1, 8, 8}), sigma::tensor(d.y))
+          .map(sigma::data::transforms::Stack<>()),
+      sigma::data::DataLoaderOptions().batch_size(kDigitsBatch));
+  sigma::optim::Adam optimizer(model->parameters(), sigma::optim::AdamOptions(1e-2));
+  for (auto _ : state) {
+    for (auto& batch : *loader) {
+      optimizer.zero_grad();
+      sigma::Tensor loss = sigma::cross_entropy(model->forward(batch.data), batch.target);
+      loss.backward();
+      optimizer.step();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * d.rows);
+}
+
 void MLPEpoch_sigma(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -424,6 +517,41 @@ void Conv2dForwardBackward_torch(benchmark::State& state, Threads threads) {
   }
 }
 
+struct TorchDigits : torch::data::datasets::Dataset<TorchDigits> {
+  TorchDigits(torch::Tensor x, torch::Tensor y) : images(std::move(x)), labels(std::move(y)) {}
+  torch::data::Example<> get(size_t i) override {
+    return {images[static_cast<std::int64_t>(i)], labels[static_cast<std::int64_t>(i)]};
+  }
+  torch::optional<size_t> size() const override { return static_cast<size_t>(images.size(0)); }
+  torch::Tensor images, labels;
+};
+
+void DigitsCNNEpoch_torch(benchmark::State& state, Threads threads) {
+  use_threads(threads);
+  namespace nn = torch::nn;
+  const Digits& d = digits();
+  sigma::nn::Sequential twin = sigma_cnn();
+  nn::Sequential model(nn::Conv2d(nn::Conv2dOptions(1, 16, 3).padding(1)), nn::BatchNorm2d(16),
+                       nn::ReLU(), nn::MaxPool2d(2),
+                       nn::Conv2d(nn::Conv2dOptions(16, 32, 3).padding(1)), nn::BatchNorm2d(32),
+                       nn::ReLU(), nn::AdaptiveAvgPool2d(2), nn::Flatten(), nn::Linear(128, 10));
+  load(*model, draw_weights(*twin, 11));
+  auto loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(
+      TorchDigits(torch::tensor(d.x).reshape({d.rows, 1, 8, 8}), torch::tensor(d.y))
+          .map(torch::data::transforms::Stack<>()),
+      torch::data::DataLoaderOptions().batch_size(kDigitsBatch));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-2));
+  for (auto _ : state) {
+    for (auto& batch : *loader) {
+      optimizer.zero_grad();
+      torch::Tensor loss = torch::cross_entropy_loss(model->forward(batch.data), batch.target);
+      loss.backward();
+      optimizer.step();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * d.rows);
+}
+
 void MLPEpoch_torch(benchmark::State& state, Threads threads, Mlp which) {
   use_threads(threads);
   const Dataset& d = mlp_data(which);
@@ -465,6 +593,7 @@ SIGMA_BENCH_PAIR(GRUForwardBackward, GRUForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(MultiheadAttentionForwardBackward, MultiheadAttentionForwardBackward, Threads::kOne);
 SIGMA_BENCH_PAIR(TransformerEncoderLayerStep, TransformerEncoderLayerStep, Threads::kOne);
 SIGMA_BENCH_PAIR(Conv2dForwardBackward, Conv2dForwardBackward, Threads::kOne);
+SIGMA_BENCH_PAIR(DigitsCNNEpoch, DigitsCNNEpoch, Threads::kOne);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpoch, Threads::kOne, Mlp::kBreastCancer);
 SIGMA_BENCH_PAIR(MLPEpoch, MLPEpochBatch4096, Threads::kOne, Mlp::kBatch4096);
 SIGMA_BENCH_PAIR(LSTMForwardBackward, LSTMForwardBackward_DefaultThreads, Threads::kDefault);

@@ -250,6 +250,8 @@ Tensor min(const Tensor& x);
 std::tuple<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false);
 // The p-norm (p > 0, or inf) over all elements or over dims. The 2-norm's
 // gradient at 0 is 0.
 Tensor norm(const Tensor& x, const Scalar& p = 2);

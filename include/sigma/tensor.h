@@ -212,6 +212,7 @@ class Tensor {
   Tensor min() const;
   std::tuple<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
   Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor norm(const Scalar& p = 2) const;
   Tensor norm(const Scalar& p, IntArrayRef dims, bool keepdim = false) const;
 

@@ -1,4 +1,4 @@
-// reduce.cpp: reductions (sum, mean, max, min, argmax, norm) with their
+// reduce.cpp: reductions (sum, mean, max, min, argmax, argmin, norm) with their
 // backward, side by side.
 //
 // One driver (reduce_into) serves every sum-like reduction on any layout:
@@ -766,23 +766,31 @@ std::tuple<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) 
 }
 
 // No gradient: the result is an index.
-Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
-  check_defined("argmax", x);
+template <bool IsMax>
+Tensor arg_extreme(const char* op, const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
+  check_defined(op, x);
   if (dim) {
-    const std::int64_t d = checked_reduce_dim("argmax", x, *dim);
+    const std::int64_t d = checked_reduce_dim(op, x, *dim);
     Tensor idx = make_tensor(dim_reduced_shape(x.sizes(), d, keepdim), kLong);
-    extreme_dim_kernel<true>(x, x.dim() == 0 ? 0 : d, nullptr, idx);
+    extreme_dim_kernel<IsMax>(x, x.dim() == 0 ? 0 : d, nullptr, idx);
     return idx;
   }
-  if (x.numel() == 0) throw_empty("argmax", x);
+  if (x.numel() == 0) throw_empty(op, x);
   // The index into the flattened tensor; with keepdim, every dimension is 1.
   const Tensor c = contiguous_data(x);
   const Tensor flat = make_view(c, {c.numel()}, {1}, c.storage_offset());
   Tensor idx = make_tensor({}, kLong);
-  extreme_dim_kernel<true>(flat, 0, nullptr, idx);
+  extreme_dim_kernel<IsMax>(flat, 0, nullptr, idx);
   if (keepdim) idx = make_view(idx, Shape(static_cast<std::size_t>(x.dim()), 1),
                                Shape(static_cast<std::size_t>(x.dim()), 1), 0);
   return idx;
+}
+
+Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
+  return arg_extreme<true>("argmax", x, dim, keepdim);
+}
+Tensor argmin(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
+  return arg_extreme<false>("argmin", x, dim, keepdim);
 }
 
 Tensor norm(const Tensor& x, const Scalar& p) {

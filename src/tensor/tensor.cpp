@@ -161,6 +161,9 @@ std::tuple<Tensor, Tensor> Tensor::min(std::int64_t d, bool keepdim) const {
 Tensor Tensor::argmax(std::optional<std::int64_t> d, bool keepdim) const {
   return sigma::argmax(*this, d, keepdim);
 }
+Tensor Tensor::argmin(std::optional<std::int64_t> d, bool keepdim) const {
+  return sigma::argmin(*this, d, keepdim);
+}
 Tensor Tensor::norm(const Scalar& p) const { return sigma::norm(*this, p); }
 Tensor Tensor::norm(const Scalar& p, IntArrayRef dims, bool keepdim) const {
   return sigma::norm(*this, p, dims, keepdim);

@@ -1,4 +1,4 @@
-// Tests of src/ops/reduce.cpp: sum, mean, max, min, argmax and norm.
+// Tests of src/ops/reduce.cpp: sum, mean, max, min, argmax, argmin and norm.
 // References are plain loops in long double over the row-major values of the
 // input (read back with to_vector, which is exact for every floating type);
 // gradients are checked against central differences in float64.
@@ -415,6 +415,7 @@ TEST(MaxMin, AlongDimMatchesLoopsWithFirstIndexOnTies) {
       const auto vmx = values(mx), vmn = values(mn);
       const auto jmx = imx.to_vector<std::int64_t>(), jmn = imn.to_vector<std::int64_t>();
       const auto amx = x.argmax(d, keepdim).to_vector<std::int64_t>();
+      const auto amn = x.argmin(d, keepdim).to_vector<std::int64_t>();
       // Walk the output positions; the reduced index runs along dd.
       std::size_t o = 0;
       for (std::int64_t a = 0; a < (dd == 0 ? 1 : shape[0]); ++a)
@@ -434,6 +435,7 @@ TEST(MaxMin, AlongDimMatchesLoopsWithFirstIndexOnTies) {
             EXPECT_EQ(jmx[o], arg_max);
             EXPECT_EQ(jmn[o], arg_min);
             EXPECT_EQ(amx[o], arg_max);
+            EXPECT_EQ(amn[o], arg_min);
           }
     }
 }
@@ -490,6 +492,12 @@ TEST(Argmax, AllElements) {
   EXPECT_EQ(x.t().argmax().item<std::int64_t>(), 1);  // flat index into the transpose
   EXPECT_EQ(x.argmax(std::nullopt, true).sizes().vec(), (Shape{1, 1}));
   expect_error([] { sigma::zeros({0}).argmax(); }, {"argmax", "empty"});
+  // argmin: the first of the tied minima, flat over all elements.
+  Tensor m = sigma::tensor({{4.0, -2.0, 3.0}, {-2.0, 8.0, 5.0}});
+  EXPECT_EQ(m.argmin().item<std::int64_t>(), 1);
+  EXPECT_EQ(m.t().argmin().item<std::int64_t>(), 1);  // [[4, -2], [-2, 8], [3, 5]]
+  EXPECT_EQ(sigma::argmin(m, 1).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 0}));
+  expect_error([] { sigma::zeros({0}).argmin(); }, {"argmin", "empty"});
   Tensor big = random_tensor({1000}, sigma::kFloat32, 77);
   const auto bv = values(big);
   const auto it = std::max_element(bv.begin(), bv.end());
