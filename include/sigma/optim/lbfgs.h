@@ -31,12 +31,27 @@ struct LBFGSOptions : public OptimizerCloneableOptions<LBFGSOptions> {
   SIGMA_ARG(double, tolerance_grad) = 1e-7;                         // stop at max|g| <= this
   SIGMA_ARG(double, tolerance_change) = 1e-9;                       // stop at smaller changes
   SIGMA_ARG(std::int64_t, history_size) = 100;                      // (s, y) pairs kept
-  SIGMA_ARG(std::optional<std::string>, line_search_fn) = std::nullopt;  // or "strong_wolfe"
 
  public:
+  // None (the default) or "strong_wolfe", as LibTorch's
+  // c10::optional<std::string>. Kept as a string and a flag: GCC 12 at -O1
+  // reports a copied std::optional<std::string> member as maybe-uninitialized.
+  LBFGSOptions& line_search_fn(const std::optional<std::string>& fn) {
+    has_line_search_fn_ = fn.has_value();
+    line_search_fn_ = fn.value_or(std::string());
+    return *this;
+  }
+  std::optional<std::string> line_search_fn() const {
+    if (!has_line_search_fn_) return std::nullopt;
+    return line_search_fn_;
+  }
   double get_lr() const override { return lr(); }
   void set_lr(double new_lr) override { lr(new_lr); }
   friend bool operator==(const LBFGSOptions& a, const LBFGSOptions& b);
+
+ private:
+  std::string line_search_fn_;
+  bool has_line_search_fn_ = false;
 };
 
 // Kept for the first parameter, as in LibTorch; vectors are float64 and

@@ -9,6 +9,10 @@
 //   LambdaLR:          base_lr lr_lambda(t), one function for all groups or one
 //                      per group; applied at t = 0 when made, as PyTorch does
 // ReduceLROnPlateauScheduler instead watches a metric (below).
+// StepLR follows PyTorch's rule; LibTorch 1.13's C++ StepLR decays one step()
+// later (it tests its count before incrementing it): with step_size 2 it
+// gives 0.1, 0.1, 0.05, 0.05 where PyTorch and sigma give 0.1, 0.05, 0.05,
+// 0.025 after each step (docs/LIBTORCH.md).
 //   sigma::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
 //   for (epoch ...) { train(...); sched.step(); }
 // A scheduler's state is t, base_lr and the last rates: a new scheduler made

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "sigma/autograd.h"
 #include "sigma/ops.h"
 
 namespace sigma::tour::data {
