@@ -61,6 +61,7 @@
 #include <tuple>
 #include <vector>
 
+#include <malloc.h>
 #include <zlib.h>
 
 #include "sigma/autograd.h"
@@ -77,6 +78,19 @@
 #endif
 
 namespace {
+
+// glibc's malloc moves its mmap and trim thresholds with the history of
+// frees, so what one library's case leaves behind changes how often the
+// next case's allocations fault fresh pages in: LibTorch's DigitsCNNEpoch
+// took 32-34 ms run alone and 80-130 ms right after sigma's (most of the
+// difference page faults), and sigma's slowed after LibTorch's the same way.
+// Fixed thresholds (the adjustment's own ceiling for mmap) give every case
+// the same heap whatever ran before it.
+const bool kSteadyMalloc = [] {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  return true;
+}();
 
 enum class Threads { kOne, kDefault };
 

@@ -5,18 +5,21 @@
 // Cg = C / G and Og = O / G per group, H W input, kh kw kernel, OH OW output,
 // K = Cg kh kw (the product's inner dimension), P = OH OW.
 //
-// Per sample n and group g, with col [K, P] the input's windows laid out as
-// columns (im2col; the input itself for a 1x1 kernel at stride 1 without
-// padding):
-//   forward:  y[n, g] [Og, P] = W_g [Og, K] col + b_g
-//   dx:       dcol [K, P] = W_g^T dy[n, g], scattered back (col2im, adding
-//             the taps of each input element in a fixed order)
-//   dW_g:     sum_n dy[n, g] [Og, P] col^T, samples in ascending order
+// Per block of B samples and group g, with col [K, B P] the block's windows
+// laid out as columns, sample after sample (im2col; the input itself for a
+// 1x1 kernel at stride 1 without padding, where B = 1):
+//   forward:  y[block, g] [Og, B P] = W_g [Og, K] col + b_g
+//   dx:       dcol [K, B P] = W_g^T dy[block, g], scattered back (col2im,
+//             adding the taps of each input element in a fixed order)
+//   dW_g:     sum over blocks of dy[block, g] [Og, B P] col^T, in order
 //   db:       sum over n and P of dy, in double
-// Samples are split across sigma's threads for the forward and dx; dW sums
-// fixed blocks of samples into partial products and adds them in block
-// order, so every result is independent of the thread count. OpenBLAS runs
-// single-threaded under sigma (ops/blas.h). float32 and float64 only.
+// B makes a product at least kBlockColumns wide: small images (8x8 digits)
+// would otherwise cost one tiny BLAS call per sample, call overhead
+// dominating. B depends on the shapes only. Blocks are split across sigma's
+// threads for the forward and dx; dW sums fixed runs of blocks into partial
+// products and adds them in order, so every result is independent of the
+// thread count. OpenBLAS runs single-threaded under sigma (ops/blas.h).
+// float32 and float64 only.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -79,14 +82,35 @@ inline std::pair<std::int64_t, std::int64_t> valid_range(std::int64_t off, std::
   return {lo, hi};
 }
 
-// x [Cg, H, W] -> col [K, P], zeros where a window reaches into the padding.
-template <class T> void im2col(const T* x, T* col, const Geometry& g) {
-  const std::int64_t P = g.p();
+// r[0, n) = zeros, then src[lo, hi), then zeros from hi. Rows of small
+// images are a few values long: plain loops, kept from becoming memset and
+// memcpy calls that would cost more than the copy.
+// (im2col, which inlines it, carries the attribute: GCC inlines only
+// between functions of the same optimization options.)
+template <class T>
+inline void copy_row(T* r, const T* src, std::int64_t lo, std::int64_t hi, std::int64_t n) {
+  if (n >= 64) {
+    std::fill_n(r, lo, T(0));
+    if (hi > lo) std::memcpy(r + lo, src + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
+    std::fill(r + hi, r + n, T(0));
+    return;
+  }
+  std::int64_t i = 0;
+  for (; i < lo; ++i) r[i] = T(0);
+  for (; i < hi; ++i) r[i] = src[i];
+  for (; i < n; ++i) r[i] = T(0);
+}
+
+// x [Cg, H, W] -> col [K, P] with rows `ld` apart, zeros where a window
+// reaches into the padding.
+template <class T>
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
+    const T* x, T* col, std::int64_t ld, const Geometry& g) {
   for (std::int64_t c = 0; c < g.cg(); ++c) {
     const T* xc = x + c * g.h * g.w;
     for (std::int64_t ki = 0; ki < g.kh; ++ki) {
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        T* row = col + ((c * g.kh + ki) * g.kw + kj) * P;
+        T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         const std::int64_t off = kj * g.dw - g.pw;
         const auto [lo, hi] = valid_range(off, g.w, g.ow);
         for (std::int64_t oy = 0; oy < g.oh; ++oy) {
@@ -98,9 +122,7 @@ template <class T> void im2col(const T* x, T* col, const Geometry& g) {
           }
           const T* xr = xc + iy * g.w;
           if (g.sw == 1) {
-            std::fill_n(r, lo, T(0));
-            if (hi > lo) std::memcpy(r + lo, xr + lo + off, static_cast<std::size_t>(hi - lo) * sizeof(T));
-            std::fill(r + hi, r + g.ow, T(0));
+            copy_row(r, xr + off, lo, hi, g.ow);
           } else {
             for (std::int64_t ox = 0; ox < g.ow; ++ox) {
               const std::int64_t ix = ox * g.sw + off;
@@ -113,16 +135,16 @@ template <class T> void im2col(const T* x, T* col, const Geometry& g) {
   }
 }
 
-// dx [Cg, H, W] = the sum of col [K, P]'s entries at the positions im2col read
-// them from (taps in row order of col; padding entries dropped).
-template <class T> void col2im(const T* col, T* dx, const Geometry& g) {
-  const std::int64_t P = g.p();
+// dx [Cg, H, W] = the sum of col [K, P]'s entries (rows `ld` apart) at the
+// positions im2col read them from (taps in row order of col; padding entries
+// dropped).
+template <class T> void col2im(const T* col, std::int64_t ld, T* dx, const Geometry& g) {
   std::fill_n(dx, g.cg() * g.h * g.w, T(0));
   for (std::int64_t c = 0; c < g.cg(); ++c) {
     T* dc = dx + c * g.h * g.w;
     for (std::int64_t ki = 0; ki < g.kh; ++ki) {
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * P;
+        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         const std::int64_t off = kj * g.dw - g.pw;
         const auto [lo, hi] = valid_range(off, g.w, g.ow);
         for (std::int64_t oy = 0; oy < g.oh; ++oy) {
@@ -145,68 +167,150 @@ template <class T> void col2im(const T* col, T* dx, const Geometry& g) {
   }
 }
 
-// A scratch buffer per thread, grown as needed (im2col columns).
-template <class T> T* scratch(std::size_t n) {
+// Scratch buffers per thread, grown as needed: slot 0 the im2col columns,
+// slot 1 a block of dy gathered into [Og, B P], slot 2 a product before it
+// is spread over the samples.
+template <class T, int Slot> T* scratch(std::size_t n) {
   thread_local std::vector<T> buffer;
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
 
-// x [N, C, H, W], w [O, Cg, kh, kw], b [O] or null -> y [N, O, OH, OW]
-template <class T> void conv_forward(const T* x, const T* w, const T* b, T* y, const Geometry& g) {
-  const std::int64_t K = g.k(), P = g.p(), Og = g.og();
+// The products' width to reach by blocking samples, and the most columns a
+// block may take (the col buffer stays within a few MiB).
+constexpr std::int64_t kBlockColumns = 1024;
+constexpr std::int64_t kBlockMaxCol = std::int64_t{1} << 19;
+
+// Samples per block: 1 when one sample's product is wide enough (or the
+// input is its own col), else enough for kBlockColumns.
+std::int64_t block_samples(const Geometry& g) {
+  const std::int64_t P = std::max<std::int64_t>(g.p(), 1);
+  if (g.direct() || P >= kBlockColumns) return 1;
+  const std::int64_t by_width = (kBlockColumns + P - 1) / P;
+  const std::int64_t by_memory = std::max<std::int64_t>(kBlockMaxCol / (g.k() * P), 1);
+  return std::clamp<std::int64_t>(std::min(by_width, by_memory), 1, std::max<std::int64_t>(g.n, 1));
+}
+
+// The block [n0, n0 + nb) of group grp into col [K, nb P].
+template <class T>
+void im2col_block(const T* x, T* col, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+                  const Geometry& g) {
+  const std::int64_t P = g.p();
+  for (std::int64_t b = 0; b < nb; ++b)
+    im2col(x + ((n0 + b) * g.c + grp * g.cg()) * g.h * g.w, col + b * P, nb * P, g);
+}
+
+// dy[n0 .. n0 + nb, group grp] [nb][Og, P] -> [Og, nb P].
+template <class T>
+void gather_dy(const T* dy, T* out, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+               const Geometry& g) {
+  const std::int64_t P = g.p(), Og = g.og();
+  for (std::int64_t o = 0; o < Og; ++o)
+    for (std::int64_t b = 0; b < nb; ++b)
+      std::memcpy(out + o * nb * P + b * P, dy + ((n0 + b) * g.o + grp * Og + o) * P,
+                  static_cast<std::size_t>(P) * sizeof(T));
+}
+
+// Where the columns of group grp of the block starting at sample n0 (nb
+// samples) sit in the kept columns of the whole batch ([N G K P] values).
+std::int64_t kept_offset(std::int64_t n0, std::int64_t nb, std::int64_t grp, const Geometry& g) {
+  return (n0 * g.groups + grp * nb) * g.k() * g.p();
+}
+
+// x [N, C, H, W], w [O, Cg, kh, kw], b [O] or null -> y [N, O, OH, OW];
+// with `keep`, the columns are left there for the weight's gradient.
+template <class T>
+void conv_forward(const T* x, const T* w, const T* b, T* y, T* keep, const Geometry& g) {
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og(), B = block_samples(g);
+  const std::int64_t blocks = (g.n + B - 1) / B;
   detail::BlasOneThread one_thread;
-  detail::parallel_items(g.n, g.o * P * K, kConvGrain, [&](std::int64_t n) {
-    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
+  detail::parallel_items(blocks, B * g.o * P * K, kConvGrain, [&](std::int64_t blk) {
+    const std::int64_t n0 = blk * B, nb = std::min(B, g.n - n0), cols = nb * P;
+    T* col = g.direct() || keep ? nullptr : scratch<T, 0>(static_cast<std::size_t>(K * cols));
+    T* prod = nb > 1 ? scratch<T, 2>(static_cast<std::size_t>(Og * cols)) : nullptr;
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-      const T* xg = x + (n * g.c + grp * g.cg()) * g.h * g.w;
-      T* yg = y + (n * g.o + grp * Og) * P;
-      if (!g.direct()) im2col(xg, col, g);
-      if (b)
-        for (std::int64_t o = 0; o < Og; ++o) std::fill_n(yg + o * P, P, b[grp * Og + o]);
-      gemm<T>(CblasNoTrans, CblasNoTrans, Og, P, K, w + grp * Og * K, K, g.direct() ? xg : col, P,
-              b ? T(1) : T(0), yg, P);
+      const T* xg = x + (n0 * g.c + grp * g.cg()) * g.h * g.w;
+      if (keep) col = keep + kept_offset(n0, nb, grp, g);
+      if (!g.direct()) im2col_block(x, col, n0, nb, grp, g);
+      const T* bg = b ? b + grp * Og : nullptr;
+      if (nb == 1) {  // straight into y, bias first
+        T* yg = y + (n0 * g.o + grp * Og) * P;
+        if (bg)
+          for (std::int64_t o = 0; o < Og; ++o) std::fill_n(yg + o * P, P, bg[o]);
+        gemm<T>(CblasNoTrans, CblasNoTrans, Og, P, K, w + grp * Og * K, K, g.direct() ? xg : col, P,
+                bg ? T(1) : T(0), yg, P);
+        continue;
+      }
+      gemm<T>(CblasNoTrans, CblasNoTrans, Og, cols, K, w + grp * Og * K, K, col, cols, T(0), prod, cols);
+      for (std::int64_t bs = 0; bs < nb; ++bs)
+        for (std::int64_t o = 0; o < Og; ++o) {
+          const T* src = prod + o * cols + bs * P;
+          T* dst = y + ((n0 + bs) * g.o + grp * Og + o) * P;
+          if (bg) {
+            const T bias = bg[o];
+            for (std::int64_t i = 0; i < P; ++i) dst[i] = src[i] + bias;
+          } else {
+            std::memcpy(dst, src, static_cast<std::size_t>(P) * sizeof(T));
+          }
+        }
     }
   });
 }
 
 // dy [N, O, P], w -> dx [N, C, H, W]
 template <class T> void conv_backward_input(const T* dy, const T* w, T* dx, const Geometry& g) {
-  const std::int64_t K = g.k(), P = g.p(), Og = g.og();
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og(), B = block_samples(g);
+  const std::int64_t blocks = (g.n + B - 1) / B;
   detail::BlasOneThread one_thread;
-  detail::parallel_items(g.n, g.o * P * K, kConvGrain, [&](std::int64_t n) {
-    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
+  detail::parallel_items(blocks, B * g.o * P * K, kConvGrain, [&](std::int64_t blk) {
+    const std::int64_t n0 = blk * B, nb = std::min(B, g.n - n0), cols = nb * P;
+    T* col = g.direct() ? nullptr : scratch<T, 0>(static_cast<std::size_t>(K * cols));
+    T* dyb = nb > 1 ? scratch<T, 1>(static_cast<std::size_t>(Og * cols)) : nullptr;
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-      T* dxg = dx + (n * g.c + grp * g.cg()) * g.h * g.w;
-      gemm<T>(CblasTrans, CblasNoTrans, K, P, Og, w + grp * Og * K, K, dy + (n * g.o + grp * Og) * P,
-              P, T(0), g.direct() ? dxg : col, P);
-      if (!g.direct()) col2im(col, dxg, g);
+      const T* dyg = dy + (n0 * g.o + grp * Og) * P;
+      if (nb > 1) gather_dy(dy, dyb, n0, nb, grp, g);
+      T* dxg = dx + (n0 * g.c + grp * g.cg()) * g.h * g.w;
+      gemm<T>(CblasTrans, CblasNoTrans, K, cols, Og, w + grp * Og * K, K, nb > 1 ? dyb : dyg, cols,
+              T(0), g.direct() ? dxg : col, cols);
+      if (!g.direct())
+        for (std::int64_t bs = 0; bs < nb; ++bs)
+          col2im(col + bs * P, cols, dx + ((n0 + bs) * g.c + grp * g.cg()) * g.h * g.w, g);
     }
   });
 }
 
-// dy [N, O, P], x -> dw [O, Cg, kh, kw]: blocks of samples summed alone, then
-// the blocks added in order.
-template <class T> void conv_backward_weight(const T* dy, const T* x, T* dw, const Geometry& g) {
-  const std::int64_t K = g.k(), P = g.p(), Og = g.og(), wsize = g.o * K;
-  const std::int64_t blocks = std::min<std::int64_t>(g.n, 8);
-  std::vector<T> partial(static_cast<std::size_t>(std::max<std::int64_t>(blocks - 1, 0) * wsize));
+// dy [N, O, P], x (or the forward's kept columns) -> dw [O, Cg, kh, kw]:
+// runs of sample blocks summed alone, then the runs added in order.
+template <class T>
+void conv_backward_weight(const T* dy, const T* x, const T* kept, T* dw, const Geometry& g) {
+  const std::int64_t K = g.k(), P = g.p(), Og = g.og(), wsize = g.o * K, B = block_samples(g);
+  const std::int64_t blocks = (g.n + B - 1) / B;
+  const std::int64_t runs = std::min<std::int64_t>(blocks, 8);
+  std::vector<T> partial(static_cast<std::size_t>(std::max<std::int64_t>(runs - 1, 0) * wsize));
   detail::BlasOneThread one_thread;
-  detail::parallel_items(blocks, (g.n / blocks) * g.o * P * K, kConvGrain, [&](std::int64_t blk) {
-    T* out = blk == 0 ? dw : partial.data() + (blk - 1) * wsize;
-    const std::int64_t n0 = blk * g.n / blocks, n1 = (blk + 1) * g.n / blocks;
-    T* col = g.direct() ? nullptr : scratch<T>(static_cast<std::size_t>(K * P));
-    for (std::int64_t n = n0; n < n1; ++n) {
+  detail::parallel_items(runs, (blocks / runs) * B * g.o * P * K, kConvGrain, [&](std::int64_t run) {
+    T* out = run == 0 ? dw : partial.data() + (run - 1) * wsize;
+    const std::int64_t b0 = run * blocks / runs, b1 = (run + 1) * blocks / runs;
+    for (std::int64_t blk = b0; blk < b1; ++blk) {
+      const std::int64_t n0 = blk * B, nb = std::min(B, g.n - n0), cols = nb * P;
+      T* col = g.direct() || kept ? nullptr : scratch<T, 0>(static_cast<std::size_t>(K * cols));
+      T* dyb = nb > 1 ? scratch<T, 1>(static_cast<std::size_t>(Og * cols)) : nullptr;
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-        const T* xg = x + (n * g.c + grp * g.cg()) * g.h * g.w;
-        if (!g.direct()) im2col(xg, col, g);
-        gemm<T>(CblasNoTrans, CblasTrans, Og, K, P, dy + (n * g.o + grp * Og) * P, P,
-                g.direct() ? xg : col, P, n == n0 ? T(0) : T(1), out + grp * Og * K, K);
+        const T* cin = x + (n0 * g.c + grp * g.cg()) * g.h * g.w;  // direct: the input
+        if (kept) {
+          cin = kept + kept_offset(n0, nb, grp, g);
+        } else if (!g.direct()) {
+          im2col_block(x, col, n0, nb, grp, g);
+          cin = col;
+        }
+        if (nb > 1) gather_dy(dy, dyb, n0, nb, grp, g);
+        gemm<T>(CblasNoTrans, CblasTrans, Og, K, cols, nb > 1 ? dyb : dy + (n0 * g.o + grp * Og) * P,
+                cols, cin, cols, blk == b0 ? T(0) : T(1), out + grp * Og * K, K);
       }
     }
   });
-  for (std::int64_t blk = 1; blk < blocks; ++blk) {
-    const T* p = partial.data() + (blk - 1) * wsize;
+  for (std::int64_t run = 1; run < runs; ++run) {
+    const T* p = partial.data() + (run - 1) * wsize;
     for (std::int64_t i = 0; i < wsize; ++i) dw[i] += p[i];
   }
 }
@@ -218,7 +322,12 @@ template <class T> void conv_backward_bias(const T* dy, T* db, const Geometry& g
     double s = 0;
     for (std::int64_t n = 0; n < g.n; ++n) {
       const T* r = dy + (n * g.o + o) * P;
-      for (std::int64_t i = 0; i < P; ++i) s += static_cast<double>(r[i]);
+      double lane[4] = {};  // four chains, added in a fixed order
+      std::int64_t i = 0;
+      for (; i + 4 <= P; i += 4)
+        for (int u = 0; u < 4; ++u) lane[u] += static_cast<double>(r[i + u]);
+      for (; i < P; ++i) lane[0] += static_cast<double>(r[i]);
+      s += (lane[0] + lane[1]) + (lane[2] + lane[3]);
     }
     db[o] = static_cast<T>(s);
   }
@@ -226,6 +335,7 @@ template <class T> void conv_backward_bias(const T* dy, T* db, const Geometry& g
 
 struct Conv2dBackward final : autograd::Node {
   SavedVariable input, weight;
+  Tensor columns;  // the forward's im2col columns [N G K P], when kept
   Geometry geom;
   explicit Conv2dBackward(const Geometry& g) : geom(g) {}
   std::string name() const override { return "ConvolutionBackward"; }
@@ -250,6 +360,7 @@ struct Conv2dBackward final : autograd::Node {
                                detail::data_of<T>(dx), geom);
       if (dw.defined())
         conv_backward_weight<T>(pdy, detail::data_of<const T>(detail::dense(x, dt)),
+                                columns.defined() ? detail::data_of<const T>(columns) : nullptr,
                                 detail::data_of<T>(dw), geom);
       if (db.defined()) conv_backward_bias<T>(pdy, detail::data_of<T>(db), geom);
     });
@@ -258,8 +369,14 @@ struct Conv2dBackward final : autograd::Node {
   void release_variables() override {
     input.reset();
     weight.reset();
+    columns = Tensor();
   }
 };
+
+// The forward keeps its im2col columns for the weight's gradient (instead of
+// building them again in the backward) up to this size: 9x the input for a
+// 3x3 kernel, as LibTorch's slow_conv2d kept its `finput`.
+constexpr std::int64_t kKeepColumnsBytes = std::int64_t{64} << 20;
 
 // Padding as PyTorch's conv: explicit amounts (both sides), or "valid" /
 // "same" resolved to the amount before and the total.
@@ -336,6 +453,11 @@ Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, co
   const Tensor x = detail::dense(input, dt), w = detail::dense(weight, dt);
   const Tensor b = bias.defined() ? detail::dense(bias, dt) : Tensor();
   Tensor y = make_tensor({g.n, g.o, g.oh, g.ow}, dt);
+  const std::int64_t kept_values = g.n * g.groups * g.k() * g.p();
+  Tensor columns;
+  if (GradMode::is_enabled() && weight.requires_grad() && !g.direct() && y.numel() > 0 && g.k() > 0 &&
+      kept_values * static_cast<std::int64_t>(input.element_size()) <= kKeepColumnsBytes)
+    columns = make_tensor({kept_values}, dt);
   if (y.numel() > 0) {
     detail::dispatch_floating(op, dt, [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -346,12 +468,14 @@ Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, co
         return;
       }
       conv_forward<T>(detail::data_of<const T>(x), detail::data_of<const T>(w),
-                      b.defined() ? detail::data_of<const T>(b) : nullptr, detail::data_of<T>(y), g);
+                      b.defined() ? detail::data_of<const T>(b) : nullptr, detail::data_of<T>(y),
+                      columns.defined() ? detail::data_of<T>(columns) : nullptr, g);
     });
   }
   if (auto node = make_node<Conv2dBackward>({&input, &weight, &bias}, g)) {
     node->input = SavedVariable(input);
     node->weight = SavedVariable(weight);
+    node->columns = columns;
     set_history(y, node);
   }
   return y;

@@ -85,8 +85,45 @@ struct MaxGeom {
   std::int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
+// Windows of 2 x 2 at stride 2, no padding or dilation, all inside the plane
+// (MaxPool2d(2), the common case): the same comparisons in the same order as
+// the general loop below, without its bounds arithmetic.
+template <class T> bool max_forward_2x2(const T* x, T* y, std::int64_t* idx, const MaxGeom& g) {
+  const Planes& p = g.p;
+  if (g.kh != 2 || g.kw != 2 || g.sh != 2 || g.sw != 2 || g.ph != 0 || g.pw != 0 || g.dh != 1 ||
+      g.dw != 1 || 2 * p.oh > p.h || 2 * p.ow > p.w)
+    return false;
+  const std::int64_t h = p.h, w = p.w, oh = p.oh, ow = p.ow;  // locals: the stores alias nothing
+  detail::parallel_items(p.b, oh * ow * 4, kPlaneGrain, [=](std::int64_t b) {
+    const T* xp = x + b * h * w;
+    T* yp = y + b * oh * ow;
+    std::int64_t* ip = idx + b * oh * ow;
+    for (std::int64_t oy = 0; oy < oh; ++oy) {
+      const std::int64_t r0 = 2 * oy * w, r1 = r0 + w;
+      for (std::int64_t ox = 0; ox < ow; ++ox) {
+        const std::int64_t c = 2 * ox;
+        T best = xp[r0 + c];
+        std::int64_t at = r0 + c;
+        const auto take = [&](std::int64_t i) {
+          const T v = xp[i];
+          const bool t = (v > best) | (v != v);  // v != v: NaN; `|`, not a branch
+          best = t ? v : best;
+          at = t ? i : at;
+        };
+        take(r0 + c + 1);
+        take(r1 + c);
+        take(r1 + c + 1);
+        yp[oy * ow + ox] = best;
+        ip[oy * ow + ox] = at;
+      }
+    }
+  });
+  return true;
+}
+
 template <class T> void max_forward(const T* x, T* y, std::int64_t* idx, const MaxGeom& g) {
   const Planes& p = g.p;
+  if (max_forward_2x2(x, y, idx, g)) return;
   detail::parallel_items(p.b, p.oh * p.ow * g.kh * g.kw, kPlaneGrain, [&](std::int64_t b) {
     const T* xp = x + b * p.h * p.w;
     T* yp = y + b * p.oh * p.ow;
