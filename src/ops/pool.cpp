@@ -102,17 +102,29 @@ template <class T> bool max_forward_2x2(const T* x, T* y, std::int64_t* idx, con
       const std::int64_t r0 = 2 * oy * w, r1 = r0 + w;
       for (std::int64_t ox = 0; ox < ow; ++ox) {
         const std::int64_t c = 2 * ox;
-        T best = xp[r0 + c];
-        std::int64_t at = r0 + c;
-        const auto take = [&](std::int64_t i) {
-          const T v = xp[i];
-          const bool t = (v > best) | (v != v);  // v != v: NaN; `|`, not a branch
-          best = t ? v : best;
-          at = t ? i : at;
-        };
-        take(r0 + c + 1);
-        take(r1 + c);
-        take(r1 + c + 1);
+        const std::int64_t pos[4] = {r0 + c, r0 + c + 1, r1 + c, r1 + c + 1};
+        const T v0 = xp[pos[0]], v1 = xp[pos[1]], v2 = xp[pos[2]], v3 = xp[pos[3]];
+        std::int64_t at;
+        if (((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)) == 0) {
+          // No NaN: the first position holding the maximum, found without
+          // branches on the data (which of four wins is a coin toss for a
+          // predictor).
+          const T m01 = v0 < v1 ? v1 : v0, m23 = v2 < v3 ? v3 : v2;
+          const T m = m01 < m23 ? m23 : m01;
+          const int k = int(v0 != m) * (1 + int(v1 != m) * (1 + int(v2 != m)));
+          at = pos[k];
+        } else {  // the general loop's order: the last NaN wins
+          T best = v0;
+          at = pos[0];
+          for (int k = 1; k < 4; ++k) {
+            const T v = xp[pos[k]];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              at = pos[k];
+            }
+          }
+        }
+        const T best = xp[at];
         yp[oy * ow + ox] = best;
         ip[oy * ow + ox] = at;
       }

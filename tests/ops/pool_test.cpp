@@ -54,6 +54,48 @@ TEST(MaxPool2d, HandComputed) {
   EXPECT_TRUE(std::isnan(values(sigma::max_pool2d(xn, 2))[0]));
 }
 
+// MaxPool2d(2) (its own loop in pool.cpp) on data full of ties, signed
+// zeros and NaNs, against the rule written out here: in row-major window
+// order, a value replaces the best so far when it is greater or NaN (so the
+// first of equal maxima wins, -0 and +0 are equal, and the last NaN wins),
+// as PyTorch's loop. Values, their sign bits and the indices must agree.
+TEST(MaxPool2d, TwoByTwoTiesSignedZerosAndNaNs) {
+  std::mt19937 gen(5);
+  const double pool[] = {0.0, -0.0, 1.0, 1.0, -2.0, std::nan(""), 0.5};
+  for (const auto dtype : {sigma::kFloat32, sigma::kFloat64}) {
+    std::vector<double> v(2 * 3 * 6 * 9);
+    for (auto& e : v) e = pool[gen() % 7];
+    const Tensor x = sigma::tensor(v, dtype).reshape({2, 3, 6, 9});
+    auto [y, idx] = sigma::max_pool2d_with_indices(x, {2, 2});
+    ASSERT_EQ(y.sizes().vec(), (Shape{2, 3, 3, 4}));
+    const auto yv = values(y);
+    const auto iv = idx.to_vector<std::int64_t>();
+    std::size_t o = 0;
+    for (std::int64_t b = 0; b < 6; ++b)
+      for (std::int64_t i = 0; i < 3; ++i)
+        for (std::int64_t j = 0; j < 4; ++j, ++o) {
+          double best = -std::numeric_limits<double>::infinity();
+          std::int64_t at = -1;
+          for (std::int64_t a = 0; a < 2; ++a)
+            for (std::int64_t e = 0; e < 2; ++e) {
+              const std::int64_t flat = (2 * i + a) * 9 + 2 * j + e;
+              const double xv = v[static_cast<std::size_t>(b * 54 + flat)];
+              if (at < 0 || xv > best || std::isnan(xv)) {
+                best = xv;
+                at = flat;
+              }
+            }
+          EXPECT_EQ(iv[o], at) << "output " << o;
+          if (std::isnan(best)) {
+            EXPECT_TRUE(std::isnan(yv[o])) << "output " << o;
+          } else {
+            EXPECT_EQ(yv[o], best) << "output " << o;
+            EXPECT_EQ(std::signbit(yv[o]), std::signbit(best)) << "output " << o;
+          }
+        }
+  }
+}
+
 // max over the dilated window, the padding never winning.
 std::vector<double> direct_max(const Tensor& x, std::int64_t k, std::int64_t s, std::int64_t p,
                                std::int64_t d, std::int64_t oh, std::int64_t ow) {
