@@ -109,8 +109,7 @@ template <class T> bool max_forward_2x2(const T* x, T* y, std::int64_t* idx, con
           // No NaN: the first position holding the maximum, found without
           // branches on the data (which of four wins is a coin toss for a
           // predictor).
-          const T m01 = v0 < v1 ? v1 : v0, m23 = v2 < v3 ? v3 : v2;
-          const T m = m01 < m23 ? m23 : m01;
+          const T m = std::max(std::max(v0, v1), std::max(v2, v3));
           const int k = int(v0 != m) * (1 + int(v1 != m) * (1 + int(v2 != m)));
           at = pos[k];
         } else {  // the general loop's order: the last NaN wins
