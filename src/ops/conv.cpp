@@ -101,11 +101,60 @@ inline void copy_row(T* r, const T* src, std::int64_t lo, std::int64_t hi, std::
   for (; i < n; ++i) r[i] = T(0);
 }
 
+// dst[0, n) = src[0, n), with the common short lengths as fixed-size copies
+// (a few vector moves) instead of a loop.
+template <class T> inline void copy_short(T* dst, const T* src, std::int64_t n) {
+  switch (n) {
+    case 4: std::memcpy(dst, src, 4 * sizeof(T)); return;
+    case 8: std::memcpy(dst, src, 8 * sizeof(T)); return;
+    case 14: std::memcpy(dst, src, 14 * sizeof(T)); return;
+    case 16: std::memcpy(dst, src, 16 * sizeof(T)); return;
+    case 28: std::memcpy(dst, src, 28 * sizeof(T)); return;
+    case 32: std::memcpy(dst, src, 32 * sizeof(T)); return;
+    default:
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+// Stride 1 with short output rows (small images): each input plane is
+// first copied into a zero-bordered plane pp [HP, WP] (HP = OH + (kh - 1) dh,
+// WP = OW + (kw - 1) dw, pp[r][q] = x[r - ph][q - pw] or 0), so that every
+// row of col is a plain copy of OW values from pp, without bounds.
+bool padded_path(const Geometry& g) { return g.sh == 1 && g.sw == 1 && g.ow < 64; }
+std::int64_t padded_h(const Geometry& g) { return g.oh + (g.kh - 1) * g.dh; }
+std::int64_t padded_w(const Geometry& g) { return g.ow + (g.kw - 1) * g.dw; }
+
+template <class T> T* scratch_plane(std::size_t n);
+
 // x [Cg, H, W] -> col [K, P] with rows `ld` apart, zeros where a window
 // reaches into the padding.
 template <class T>
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
     const T* x, T* col, std::int64_t ld, const Geometry& g) {
+  if (padded_path(g)) {
+    const std::int64_t hp = padded_h(g), wp = padded_w(g);
+    T* pp = scratch_plane<T>(static_cast<std::size_t>(hp * wp));
+    const std::int64_t lo = std::clamp<std::int64_t>(g.pw, 0, wp);
+    const std::int64_t hi = std::clamp<std::int64_t>(g.w + g.pw, lo, wp);
+    for (std::int64_t c = 0; c < g.cg(); ++c) {
+      const T* xc = x + c * g.h * g.w;
+      for (std::int64_t r = 0; r < hp; ++r) {
+        const std::int64_t iy = r - g.ph;
+        if (iy < 0 || iy >= g.h) {
+          for (std::int64_t q = 0; q < wp; ++q) pp[r * wp + q] = T(0);
+        } else {
+          copy_row(pp + r * wp, xc + iy * g.w - g.pw, lo, hi, wp);
+        }
+      }
+      for (std::int64_t ki = 0; ki < g.kh; ++ki)
+        for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+          T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
+          const T* src = pp + ki * g.dh * wp + kj * g.dw;
+          for (std::int64_t oy = 0; oy < g.oh; ++oy) copy_short(row + oy * g.ow, src + oy * wp, g.ow);
+        }
+    }
+    return;
+  }
   for (std::int64_t c = 0; c < g.cg(); ++c) {
     const T* xc = x + c * g.h * g.w;
     for (std::int64_t ki = 0; ki < g.kh; ++ki) {
@@ -139,6 +188,29 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
 // positions im2col read them from (taps in row order of col; padding entries
 // dropped).
 template <class T> void col2im(const T* col, std::int64_t ld, T* dx, const Geometry& g) {
+  if (padded_path(g)) {  // the taps added into the padded plane, in the same order, then cropped
+    const std::int64_t hp = padded_h(g), wp = padded_w(g);
+    T* pp = scratch_plane<T>(static_cast<std::size_t>(hp * wp));
+    for (std::int64_t c = 0; c < g.cg(); ++c) {
+      std::fill_n(pp, hp * wp, T(0));
+      for (std::int64_t ki = 0; ki < g.kh; ++ki)
+        for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+          const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
+          T* dst = pp + ki * g.dh * wp + kj * g.dw;
+          for (std::int64_t oy = 0; oy < g.oh; ++oy)
+            for (std::int64_t ox = 0; ox < g.ow; ++ox) dst[oy * wp + ox] += row[oy * g.ow + ox];
+        }
+      T* dc = dx + c * g.h * g.w;
+      for (std::int64_t iy = 0; iy < g.h; ++iy) {
+        const std::int64_t r = iy + g.ph;
+        for (std::int64_t ix = 0; ix < g.w; ++ix) {
+          const std::int64_t q = ix + g.pw;
+          dc[iy * g.w + ix] = r < hp && q < wp ? pp[r * wp + q] : T(0);
+        }
+      }
+    }
+    return;
+  }
   std::fill_n(dx, g.cg() * g.h * g.w, T(0));
   for (std::int64_t c = 0; c < g.cg(); ++c) {
     T* dc = dx + c * g.h * g.w;
@@ -175,6 +247,9 @@ template <class T, int Slot> T* scratch(std::size_t n) {
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
+
+// The zero-bordered plane of padded_path, one per thread.
+template <class T> T* scratch_plane(std::size_t n) { return scratch<T, 3>(n); }
 
 // The products' width to reach by blocking samples, and the most columns a
 // block may take (the col buffer stays within a few MiB).
