@@ -287,6 +287,36 @@ class Tensor {
   // (absent: Preserve, as LibTorch).
   Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
+  // ---- LibTorch gaps: more element-wise math (sigma/tensor_ops.h) and the
+  // remaining in-place forms.
+  Tensor tan() const;
+  Tensor& tan_();
+  Tensor rsqrt() const;
+  Tensor& rsqrt_();
+  Tensor erf() const;
+  Tensor& erf_();
+  Tensor log2() const;
+  Tensor& log2_();
+  Tensor log10() const;
+  Tensor& log10_();
+  Tensor exp2() const;
+  Tensor& exp2_();
+  Tensor sinh() const;
+  Tensor& sinh_();
+  Tensor cosh() const;
+  Tensor& cosh_();
+  Tensor asin() const;
+  Tensor& asin_();
+  Tensor acos() const;
+  Tensor& acos_();
+  Tensor atan() const;
+  Tensor& atan_();
+  Tensor& exp_();
+  Tensor& abs_();
+  Tensor& sqrt_();
+  Tensor& pow_(const Scalar& exponent);
+  Tensor& pow_(const Tensor& exponent);
+
   // ---- indexing (sigma/indexing.h; src/ops/indexing.cpp). index() returns a
   // view for integers, slices, None and Ellipsis, a copy once an int64 or
   // bool tensor takes part; index_put_ writes there (values broadcast).

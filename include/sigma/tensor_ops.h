@@ -35,6 +35,36 @@ Tensor& sin_(Tensor& x);
 Tensor cos(const Tensor& x);
 Tensor& cos_(Tensor& x);
 
+// ---- LibTorch gaps (src/ops/unary.cpp): tan, rsqrt (1 / sqrt), erf, log2,
+// log10, exp2 (2^x), sinh, cosh, asin, acos, atan. Integral and bool inputs
+// compute in the default dtype; each has its gradient. exp_, abs_, sqrt_ and
+// pow_ (a Tensor method) are the in-place forms of the existing ops.
+Tensor tan(const Tensor& x);
+Tensor& tan_(Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor& rsqrt_(Tensor& x);
+Tensor erf(const Tensor& x);
+Tensor& erf_(Tensor& x);
+Tensor log2(const Tensor& x);
+Tensor& log2_(Tensor& x);
+Tensor log10(const Tensor& x);
+Tensor& log10_(Tensor& x);
+Tensor exp2(const Tensor& x);
+Tensor& exp2_(Tensor& x);
+Tensor sinh(const Tensor& x);
+Tensor& sinh_(Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor& cosh_(Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor& asin_(Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor& acos_(Tensor& x);
+Tensor atan(const Tensor& x);
+Tensor& atan_(Tensor& x);
+Tensor& exp_(Tensor& x);
+Tensor& abs_(Tensor& x);
+Tensor& sqrt_(Tensor& x);
+
 // ---- Moments (src/ops/moments.cpp): the variance sum (x - mean)^2 / (n -
 // correction) over dim (absent or empty: all elements), correction 1 by
 // default (unbiased) or 0 (unbiased = false); std is its square root. Two
