@@ -287,8 +287,8 @@ class Tensor {
   // (absent: Preserve, as LibTorch).
   Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
-  // ---- LibTorch gaps: more element-wise math (sigma/tensor_ops.h) and the
-  // remaining in-place forms.
+  // ---- LibTorch gaps: more element-wise math (sigma/tensor_ops.h), the
+  // remaining in-place forms, logical ops and amax / amin / count_nonzero.
   Tensor tan() const;
   Tensor& tan_();
   Tensor rsqrt() const;
@@ -316,6 +316,15 @@ class Tensor {
   Tensor& sqrt_();
   Tensor& pow_(const Scalar& exponent);
   Tensor& pow_(const Tensor& exponent);
+  Tensor logical_not() const;
+  Tensor logical_and(const Tensor& other) const;
+  Tensor logical_or(const Tensor& other) const;
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+                 bool equal_nan = false) const;
+  Tensor amax(IntArrayRef dim = {}, bool keepdim = false) const;
+  Tensor amin(IntArrayRef dim = {}, bool keepdim = false) const;
+  Tensor count_nonzero(IntArrayRef dim) const;
+  Tensor count_nonzero(std::optional<std::int64_t> dim = std::nullopt) const;
 
   // ---- indexing (sigma/indexing.h; src/ops/indexing.cpp). index() returns a
   // view for integers, slices, None and Ellipsis, a copy once an int64 or

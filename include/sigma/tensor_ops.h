@@ -64,6 +64,20 @@ Tensor& atan_(Tensor& x);
 Tensor& exp_(Tensor& x);
 Tensor& abs_(Tensor& x);
 Tensor& sqrt_(Tensor& x);
+// Logical ops (src/ops/logical.cpp): bool results, nonzero is true; no gradient.
+// isclose: |a - b| <= atol + rtol |b| element-wise (broadcast), equal values
+// (infinities included) always close, NaN close to NaN only with equal_nan.
+Tensor logical_not(const Tensor& x);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-05, double atol = 1e-08,
+               bool equal_nan = false);
+// amax / amin over dim (empty: all dims); the gradient is shared equally
+// among the elements equal to the extremum. count_nonzero: int64 counts.
+Tensor amax(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
+Tensor count_nonzero(const Tensor& x, IntArrayRef dim);
+Tensor count_nonzero(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt);
 
 // ---- Moments (src/ops/moments.cpp): the variance sum (x - mean)^2 / (n -
 // correction) over dim (absent or empty: all elements), correction 1 by

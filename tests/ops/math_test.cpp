@@ -1,8 +1,9 @@
-// Tests of the element-wise math that closes LibTorch gaps (src/ops/unary.cpp):
-// tan, rsqrt, erf, log2, log10, exp2, sinh, cosh, asin, acos, atan with their
-// in-place forms, and exp_, abs_, sqrt_, pow_. Forward references are std::
-// math in long double; gradients are checked against central differences in
-// float64 (sigma::gradcheck).
+// Tests of the ops that close LibTorch gaps: tan, rsqrt, erf, log2, log10,
+// exp2, sinh, cosh, asin, acos, atan with their in-place forms, and exp_,
+// abs_, sqrt_, pow_ (src/ops/unary.cpp); logical_not / _and / _or, isclose,
+// amax, amin, count_nonzero (src/ops/logical.cpp). Forward references are
+// std:: math in long double or written from the definitions; gradients are
+// checked against central differences in float64 (sigma::gradcheck).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -245,6 +246,116 @@ TEST(Math, PowInPlace) {
   }
   EXPECT_TRUE(leaf.requires_grad());
   EXPECT_EQ(leaf.to_vector<double>(), (std::vector<double>{4.0, 9.0}));
+}
+
+}  // namespace
+
+// ---- logical_not / logical_and / logical_or, isclose, amax / amin,
+// count_nonzero (src/ops/logical.cpp).
+namespace {
+
+TEST(Logical, TruthOfEachDtype) {
+  const Tensor f = make({4}, {0.0, -0.0, 2.5, NAN});
+  EXPECT_EQ(f.logical_not().dtype(), sigma::kBool);
+  EXPECT_EQ(f.logical_not().to_vector<bool>(), (std::vector<bool>{true, true, false, false}));
+  const Tensor i = sigma::tensor({0, -3, 7, 0});
+  EXPECT_EQ(sigma::logical_not(i).to_vector<bool>(), (std::vector<bool>{true, false, false, true}));
+  const Tensor b = sigma::tensor({true, false, true, false});
+  EXPECT_EQ(b.logical_and(f).to_vector<bool>(), (std::vector<bool>{false, false, true, false}));
+  EXPECT_EQ(sigma::logical_or(i, f).to_vector<bool>(), (std::vector<bool>{false, true, true, true}));
+  // Broadcasting: [2, 1] with [3].
+  const Tensor col = sigma::tensor({0, 1}).reshape({2, 1});
+  const Tensor row = make({3}, {0.0, 1.0, 0.5});
+  const Tensor a = sigma::logical_and(col, row);
+  EXPECT_EQ(a.sizes().vec(), (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(a.to_vector<bool>(), (std::vector<bool>{false, false, false, false, true, true}));
+  EXPECT_EQ(col.logical_or(row).to_vector<bool>(), (std::vector<bool>{false, true, true, true, true, true}));
+  expect_error([&] { (void)f.logical_and(make({3}, {1, 2, 3})); }, {"logical_and", "[4]", "[3]"});
+  expect_error([&] { (void)sigma::logical_or(f, Tensor()); }, {"logical_or", "undefined"});
+  expect_error([] { (void)sigma::logical_not(Tensor()); }, {"logical_not", "undefined"});
+}
+
+TEST(Logical, IsCloseFromTheDefinition) {
+  // |a - b| <= atol + rtol |b|: 1e-8 + 1e-5 * 1 at b = 1.
+  const Tensor a = make({6}, {1.0, 1.0, 1.0, NAN, INFINITY, INFINITY});
+  const Tensor b = make({6}, {1.0 + 1.0e-5, 1.0 + 1.2e-5, 1.0, NAN, INFINITY, -INFINITY});
+  EXPECT_EQ(a.isclose(b).to_vector<bool>(), (std::vector<bool>{true, false, true, false, true, false}));
+  EXPECT_EQ(sigma::isclose(a, b, 1e-5, 1e-8, true).to_vector<bool>(),
+            (std::vector<bool>{true, false, true, true, true, false}));
+  // rtol scales |b| (not |a|): asymmetric.
+  const Tensor x = make({1}, {100.0}), y = make({1}, {110.0});
+  EXPECT_TRUE(x.isclose(y, 0.095, 0.0).to_vector<bool>()[0]);   // 10 <= 0.095 * 110 = 10.45
+  EXPECT_FALSE(y.isclose(x, 0.095, 0.0).to_vector<bool>()[0]);  // 10 > 0.095 * 100
+  // Integral tensors: compared through the default float dtype; bool result.
+  const Tensor i = sigma::tensor({100, 7}), j = sigma::tensor({101, 7});
+  EXPECT_EQ(i.isclose(j, 0.0, 1.0).to_vector<bool>(), (std::vector<bool>{true, true}));
+  EXPECT_EQ(i.isclose(j).to_vector<bool>(), (std::vector<bool>{false, true}));
+  // Broadcast.
+  EXPECT_EQ(make({2, 1}, {0.0, 1.0}).isclose(make({2}, {0.0, 1.0})).sizes().vec(),
+            (std::vector<std::int64_t>{2, 2}));
+  expect_error([&] { (void)a.isclose(a.to(sigma::kFloat32)); }, {"isclose", "float64", "float32"});
+  expect_error([&] { (void)a.isclose(b, -1.0); }, {"isclose", "rtol", "-1"});
+  expect_error([&] { (void)a.isclose(b, 1e-5, -2.0); }, {"isclose", "atol", "-2"});
+}
+
+TEST(Amax, ValuesOverSeveralDims) {
+  // x[i][j][k] = +/-(100 i + 10 j + k), + where i + j + k is even.
+  std::vector<double> v;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) v.push_back(((i + j + k) % 2 ? -1 : 1) * (100.0 * i + 10.0 * j + k));
+  const Tensor x = make({2, 3, 4}, v);
+  // Over dims {0, 2}: for each j, the max / min of the 8 values (written out).
+  const Tensor mx = x.amax({0, 2});
+  EXPECT_EQ(mx.sizes().vec(), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(mx.to_vector<double>(), (std::vector<double>{103.0, 112.0, 123.0}));
+  EXPECT_EQ(sigma::amin(x, {-1, 0}).to_vector<double>(), (std::vector<double>{-102.0, -113.0, -122.0}));
+  EXPECT_EQ(x.amax({0, 2}, true).sizes().vec(), (std::vector<std::int64_t>{1, 3, 1}));
+  // Empty dims: all of them.
+  EXPECT_EQ(x.amax().dim(), 0);
+  EXPECT_EQ(x.amax().item<double>(), 123.0);
+  EXPECT_EQ(x.amin({}, true).sizes().vec(), (std::vector<std::int64_t>{1, 1, 1}));
+  EXPECT_EQ(x.amin({}, true).item<double>(), -122.0);
+  // int64 keeps its dtype; NaN propagates.
+  EXPECT_EQ(sigma::tensor({3, -9, 4}).amax().item<std::int64_t>(), 4);
+  EXPECT_TRUE(std::isnan(make({3}, {1.0, NAN, 2.0}).amin().item<double>()));
+  expect_error([&] { (void)x.amax({1, -2}); }, {"amax", "dim 1", "multiple"});
+  expect_error([&] { (void)x.amin({3}); }, {"amin", "3", "out of range"});
+  expect_error([&] { (void)sigma::zeros({2, 0}).amax({1}); }, {"amax", "size 0"});
+}
+
+TEST(Amax, GradientSharedAmongTies) {
+  // Row 0 has its maximum 3 twice: each gets half the gradient.
+  const Tensor x = make({2, 3}, {3.0, 1.0, 3.0, -1.0, 5.0, 2.0}).requires_grad_();
+  x.amax({1}).backward(make({2}, {1.0, 1.0}));
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.5, 0.0, 0.5, 0.0, 1.0, 0.0}));
+  const Tensor y = make({2, 2}, {-4.0, -4.0, -4.0, 0.0}).requires_grad_();
+  (sigma::amin(y) * 6).backward();
+  EXPECT_EQ(y.grad().to_vector<double>(), (std::vector<double>{2.0, 2.0, 2.0, 0.0}));
+  // Central differences where the extremum is unique.
+  const Tensor z = make({2, 3, 2}, {0.3, -1.2, 2.2, 0.8, -0.5, 1.9, 1.1, 0.05, -2.0, 0.6, 1.4, -0.9}).requires_grad_();
+  for (bool keepdim : {false, true}) {
+    auto r = sigma::gradcheck([&](const sigma::TensorList& in) { return in[0].amax({0, 2}, keepdim); }, {z});
+    EXPECT_TRUE(r.ok) << r.message;
+    r = sigma::gradcheck([&](const sigma::TensorList& in) { return sigma::amin(in[0].transpose(0, 1), {1}, keepdim); }, {z});
+    EXPECT_TRUE(r.ok) << r.message;
+  }
+  EXPECT_TRUE(sigma::gradcheck([](const sigma::TensorList& in) { return in[0].amin(); }, {z}).ok);
+}
+
+TEST(CountNonzero, Int64Counts) {
+  const Tensor x = make({2, 3}, {0.0, 1.5, -0.0, NAN, 2.0, 0.0});
+  const Tensor all = x.count_nonzero();
+  EXPECT_EQ(all.dtype(), sigma::kLong);
+  EXPECT_EQ(all.dim(), 0);
+  EXPECT_EQ(all.item<std::int64_t>(), 3);
+  EXPECT_EQ(sigma::count_nonzero(x, std::optional<std::int64_t>(0)).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2, 0}));
+  EXPECT_EQ(x.count_nonzero(std::optional<std::int64_t>(-1)).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(x.count_nonzero(sigma::IntArrayRef{0, 1}).item<std::int64_t>(), 3);
+  EXPECT_EQ(sigma::tensor({true, false, true}).count_nonzero().item<std::int64_t>(), 2);
+  EXPECT_EQ(sigma::tensor({0, 4, -1}).count_nonzero().item<std::int64_t>(), 2);
+  expect_error([&] { (void)x.count_nonzero(sigma::IntArrayRef{1, 1}); }, {"count_nonzero", "multiple"});
+  expect_error([&] { (void)x.count_nonzero(std::optional<std::int64_t>(2)); }, {"count_nonzero", "2", "out of range"});
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The LibTorch-gap ops (element-wise math, in-place forms) against LibTorch
+// The LibTorch-gap ops (element-wise math, in-place forms, logical ops,
+// isclose, amax / amin, count_nonzero) against LibTorch
 // (Debian libtorch 1.13): the same random inputs (float64 and float32) go
 // through both libraries; outputs are compared (values, shapes, dtypes) and
 // the gradients of sum(out * v) for random v.
@@ -204,6 +205,77 @@ TEST(TorchReferenceMath, IntegralInputs) {
     EXPECT_EQ(torch_dtype(a.dtype()), b.scalar_type());
     compare(a, b, 2e-5, false, "integral input");
   }
+}
+
+TEST(TorchReferenceMath, LogicalAndIsClose) {
+  using sigma::Tensor;
+  using T = torch::Tensor;
+  // Inputs in [-2, 2] with zeros planted: truth values of both signs.
+  auto zeros = [](std::vector<double>& v) {
+    for (std::size_t i = 0; i < v.size(); i += 3) v[i] = 0.0;
+  };
+  std::vector<Case> cases{
+      {"logical_not", {{3, 5}}, S1([](const Tensor& x) { return x.logical_not(); }), T1([](const T& x) { return x.logical_not(); }), true, false},
+      {"logical_and", {{3, 5}, {5}}, [](const SList& x) { return SList{x[0].logical_and(x[1])}; },
+       [](const TList& x) { return TList{x[0].logical_and(x[1])}; }, true, false},
+      {"logical_or", {{3, 1}, {5}}, [](const SList& x) { return SList{sigma::logical_or(x[0], x[1])}; },
+       [](const TList& x) { return TList{torch::logical_or(x[0], x[1])}; }, true, false},
+  };
+  for (auto& c : cases) c.adjust = zeros;
+  // isclose: b = a + a small offset of either sign, so about half are close.
+  auto near = [](const SList& x) { return x[0] + x[1] * 1e-5; };
+  auto tnear = [](const TList& x) { return x[0] + x[1] * 1e-5; };
+  cases.push_back({"isclose", {{4, 5}, {4, 5}}, [near](const SList& x) { return SList{x[0].isclose(near(x))}; },
+                   [tnear](const TList& x) { return TList{x[0].isclose(tnear(x))}; }, true, false});
+  cases.push_back({"isclose(rtol 0, atol 1e-5)", {{4, 5}, {4, 5}},
+                   [near](const SList& x) { return SList{sigma::isclose(x[0], near(x), 0.0, 1e-5)}; },
+                   [tnear](const TList& x) { return TList{torch::isclose(x[0], tnear(x), 0.0, 1e-5)}; }, true, false});
+  run_all(cases);
+  // Specials: NaN, infinities, with and without equal_nan; int64 inputs.
+  const std::vector<double> a{NAN, NAN, INFINITY, INFINITY, -INFINITY, 1.0, 0.0, 1e300};
+  const std::vector<double> b{NAN, 1.0, INFINITY, -INFINITY, -INFINITY, 1.0 + 1e-9, 1e-8, INFINITY};
+  for (bool equal_nan : {false, true}) {
+    const Tensor s = sigma::tensor(a, sigma::kFloat64).isclose(sigma::tensor(b, sigma::kFloat64), 1e-5, 1e-8, equal_nan);
+    const T t = torch::tensor(a, torch::kDouble).isclose(torch::tensor(b, torch::kDouble), 1e-5, 1e-8, equal_nan);
+    compare(s, t, 0, true, "isclose specials");
+    EXPECT_EQ(torch_dtype(s.dtype()), t.scalar_type());
+  }
+  const std::vector<std::int64_t> i{100, 7, -3}, j{101, 9, -3};
+  compare(sigma::tensor(i).isclose(sigma::tensor(j), 0.0, 1.0), torch::tensor(i).isclose(torch::tensor(j), 0.0, 1.0), 0, true, "isclose int64");
+  compare(sigma::tensor(i).logical_not(), torch::tensor(i).logical_not(), 0, true, "logical_not int64");
+}
+
+TEST(TorchReferenceMath, AmaxAminCountNonzero) {
+  using sigma::Tensor;
+  using T = torch::Tensor;
+  std::vector<Case> cases{
+      {"amax({0, 2})", {{3, 4, 5}}, S1([](const Tensor& x) { return x.amax({0, 2}); }), T1([](const T& x) { return x.amax({0, 2}); })},
+      {"amax(-1, keepdim)", {{3, 4, 5}}, S1([](const Tensor& x) { return sigma::amax(x, {-1}, true); }), T1([](const T& x) { return torch::amax(x, {-1}, true); })},
+      {"amax()", {{3, 4}}, S1([](const Tensor& x) { return x.t().amax(); }), T1([](const T& x) { return x.t().amax(); })},
+      {"amin({1})", {{3, 4, 5}}, S1([](const Tensor& x) { return x.amin({1}); }), T1([](const T& x) { return x.amin({1}); })},
+      {"amin({2, 0}, keepdim)", {{3, 4, 5}}, S1([](const Tensor& x) { return sigma::amin(x, {2, 0}, true); }), T1([](const T& x) { return torch::amin(x, {2, 0}, true); })},
+  };
+  // Ties: values rounded to halves, so maxima repeat and share the gradient.
+  const std::size_t untied = cases.size();
+  for (std::size_t k = 0; k < untied; ++k) {
+    Case c = cases[k];
+    c.name += " with ties";
+    c.adjust = [](std::vector<double>& v) {
+      for (double& e : v) e = std::round(e * 2) / 2;
+    };
+    cases.push_back(c);
+  }
+  cases.push_back({"count_nonzero()", {{3, 5}}, S1([](const Tensor& x) { return x.count_nonzero(); }),
+                   T1([](const T& x) { return x.count_nonzero(); }), true, false});
+  cases.push_back({"count_nonzero({0, 2})", {{3, 4, 5}}, S1([](const Tensor& x) { return x.count_nonzero(sigma::IntArrayRef{0, 2}); }),
+                   T1([](const T& x) { return x.count_nonzero(at::IntArrayRef{0, 2}); }), true, false});
+  cases.push_back({"count_nonzero(1)", {{3, 4, 5}}, S1([](const Tensor& x) { return sigma::count_nonzero(x, std::optional<std::int64_t>(1)); }),
+                   T1([](const T& x) { return torch::count_nonzero(x, c10::optional<int64_t>(1)); }), true, false});
+  for (std::size_t k = cases.size() - 3; k < cases.size(); ++k)
+    cases[k].adjust = [](std::vector<double>& v) {
+      for (std::size_t i = 0; i < v.size(); i += 2) v[i] = 0.0;
+    };
+  run_all(cases);
 }
 
 }  // namespace
