@@ -288,7 +288,8 @@ class Tensor {
   Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
   // ---- LibTorch gaps: more element-wise math (sigma/tensor_ops.h), the
-  // remaining in-place forms, logical ops and amax / amin / count_nonzero.
+  // remaining in-place forms, logical ops, amax / amin / count_nonzero and
+  // outer / addmm / baddbmm.
   Tensor tan() const;
   Tensor& tan_();
   Tensor rsqrt() const;
@@ -325,6 +326,12 @@ class Tensor {
   Tensor amin(IntArrayRef dim = {}, bool keepdim = false) const;
   Tensor count_nonzero(IntArrayRef dim) const;
   Tensor count_nonzero(std::optional<std::int64_t> dim = std::nullopt) const;
+  Tensor outer(const Tensor& vec2) const;
+  Tensor ger(const Tensor& vec2) const;
+  Tensor addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+               const Scalar& alpha = 1) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+                 const Scalar& alpha = 1) const;
 
   // ---- indexing (sigma/indexing.h; src/ops/indexing.cpp). index() returns a
   // view for integers, slices, None and Ellipsis, a copy once an int64 or

@@ -78,6 +78,17 @@ Tensor amax(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
 Tensor count_nonzero(const Tensor& x, IntArrayRef dim);
 Tensor count_nonzero(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt);
+// Products (src/ops/products.cpp), built from mul, mm, bmm and add, so
+// differentiable through them. outer (ger): a[i] b[j] of two 1-D tensors,
+// dtypes promoted. addmm: beta self + alpha mat1 mat2, self broadcast to
+// [n, p]; baddbmm: the same per batch with bmm, self broadcast to [b, n, p].
+// beta = 0 ignores self's values (NaN and inf included), as LibTorch.
+Tensor outer(const Tensor& self, const Tensor& vec2);
+Tensor ger(const Tensor& self, const Tensor& vec2);
+Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+             const Scalar& alpha = 1);
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2,
+               const Scalar& beta = 1, const Scalar& alpha = 1);
 
 // ---- Moments (src/ops/moments.cpp): the variance sum (x - mean)^2 / (n -
 // correction) over dim (absent or empty: all elements), correction 1 by

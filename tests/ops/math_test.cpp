@@ -1,7 +1,8 @@
 // Tests of the ops that close LibTorch gaps: tan, rsqrt, erf, log2, log10,
 // exp2, sinh, cosh, asin, acos, atan with their in-place forms, and exp_,
 // abs_, sqrt_, pow_ (src/ops/unary.cpp); logical_not / _and / _or, isclose,
-// amax, amin, count_nonzero (src/ops/logical.cpp). Forward references are
+// amax, amin, count_nonzero (src/ops/logical.cpp); outer, addmm, baddbmm
+// (src/ops/products.cpp). Forward references are
 // std:: math in long double or written from the definitions; gradients are
 // checked against central differences in float64 (sigma::gradcheck).
 #include <gtest/gtest.h>
@@ -356,6 +357,82 @@ TEST(CountNonzero, Int64Counts) {
   EXPECT_EQ(sigma::tensor({0, 4, -1}).count_nonzero().item<std::int64_t>(), 2);
   expect_error([&] { (void)x.count_nonzero(sigma::IntArrayRef{1, 1}); }, {"count_nonzero", "multiple"});
   expect_error([&] { (void)x.count_nonzero(std::optional<std::int64_t>(2)); }, {"count_nonzero", "2", "out of range"});
+}
+
+}  // namespace
+
+// ---- outer, addmm, baddbmm (src/ops/products.cpp).
+namespace {
+
+TEST(Products, OuterFromTheDefinition) {
+  const Tensor a = make({3}, {1.0, -2.0, 0.5}), b = make({2}, {4.0, 3.0});
+  const Tensor o = a.outer(b);
+  EXPECT_EQ(o.sizes().vec(), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(o.to_vector<double>(), (std::vector<double>{4.0, 3.0, -8.0, -6.0, 2.0, 1.5}));
+  EXPECT_EQ(sigma::ger(a, b).to_vector<double>(), o.to_vector<double>());
+  // Dtypes promote as in mul: int64 x float32 is float32.
+  const Tensor oi = sigma::outer(sigma::tensor({1, 2}), make({2}, {0.5, 1.0}, sigma::kFloat32));
+  EXPECT_EQ(oi.dtype(), sigma::kFloat32);
+  EXPECT_EQ(oi.to_vector<double>(), (std::vector<double>{0.5, 1.0, 1.0, 2.0}));
+  expect_error([&] { (void)sigma::outer(o, b); }, {"outer", "1-D", "[3, 2]"});
+  expect_error([&] { (void)a.outer(Tensor()); }, {"outer", "vec2", "undefined"});
+  const Tensor ag = make({3}, {0.3, -1.1, 2.0}).requires_grad_(), bg = make({2}, {0.7, -0.4}).requires_grad_();
+  const auto r = sigma::gradcheck([](const sigma::TensorList& in) { return sigma::outer(in[0], in[1]); }, {ag, bg});
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+TEST(Products, AddmmFromTheDefinition) {
+  // self [2] broadcast over rows; mat1 [2, 3], mat2 [3, 2].
+  const Tensor self = make({2}, {1.0, -1.0});
+  const Tensor m1 = make({2, 3}, {1.0, 2.0, 3.0, 4.0, 5.0, 6.0});
+  const Tensor m2 = make({3, 2}, {1.0, 0.0, 0.0, 1.0, 1.0, 1.0});
+  // m1 m2 = [[4, 5], [10, 11]].
+  EXPECT_EQ(self.addmm(m1, m2).to_vector<double>(), (std::vector<double>{5.0, 4.0, 11.0, 10.0}));
+  EXPECT_EQ(sigma::addmm(self, m1, m2, 2, 0.5).to_vector<double>(),
+            (std::vector<double>{4.0, 0.5, 7.0, 3.5}));
+  // beta = 0: self's NaN and inf are ignored.
+  const Tensor bad = make({2, 2}, {NAN, INFINITY, -INFINITY, NAN});
+  EXPECT_EQ(sigma::addmm(bad, m1, m2, 0).to_vector<double>(), (std::vector<double>{4.0, 5.0, 10.0, 11.0}));
+  expect_error([&] { (void)sigma::addmm(self, m1, m1); }, {"addmm", "2x3", "2x3"});
+  expect_error([&] { (void)sigma::addmm(self, make({3}, {1, 2, 3}), m2); }, {"addmm", "matrices", "[3]"});
+  expect_error([&] { (void)sigma::addmm(make({3}, {1, 2, 3}), m1, m2); }, {"addmm", "[3]", "[2, 2]"});
+  expect_error([&] { (void)sigma::addmm(self.to(sigma::kFloat32), m1, m2); }, {"addmm", "float32", "float64"});
+  // Gradients to all three (self broadcast), with beta and alpha, and with beta = 0.
+  const Tensor s = make({1, 2}, {0.2, -0.6}).requires_grad_();
+  const Tensor a = make({2, 3}, {0.1, -0.5, 0.9, 1.3, 0.4, -0.8}).requires_grad_();
+  const Tensor b = make({3, 2}, {0.6, -0.2, 1.1, 0.3, -0.9, 0.7}).requires_grad_();
+  for (double beta : {1.0, -1.5, 0.0}) {
+    const auto r = sigma::gradcheck(
+        [beta](const sigma::TensorList& in) { return sigma::addmm(in[0], in[1], in[2].t().t(), beta, 0.75); }, {s, a, b});
+    EXPECT_TRUE(r.ok) << "beta " << beta << ": " << r.message;
+  }
+  const Tensor s0 = make({1, 2}, {NAN, 1.0}).requires_grad_();
+  sigma::addmm(s0, a.detach(), b.detach(), 0).sum().backward();
+  EXPECT_EQ(s0.grad().to_vector<double>(), (std::vector<double>{0.0, 0.0}));
+}
+
+TEST(Products, BaddbmmFromTheDefinition) {
+  // Two batches of [1, 2] x [2, 1]; self [1] broadcast to [2, 1, 1].
+  const Tensor self = make({1}, {10.0});
+  const Tensor b1 = make({2, 1, 2}, {1.0, 2.0, 3.0, 4.0});
+  const Tensor b2 = make({2, 2, 1}, {5.0, 6.0, 7.0, 8.0});
+  // Products: 1*5 + 2*6 = 17, 3*7 + 4*8 = 53.
+  const Tensor r = self.baddbmm(b1, b2);
+  EXPECT_EQ(r.sizes().vec(), (std::vector<std::int64_t>{2, 1, 1}));
+  EXPECT_EQ(r.to_vector<double>(), (std::vector<double>{27.0, 63.0}));
+  EXPECT_EQ(sigma::baddbmm(self, b1, b2, 0.5, 2).to_vector<double>(), (std::vector<double>{39.0, 111.0}));
+  EXPECT_EQ(sigma::baddbmm(make({1}, {NAN}), b1, b2, 0).to_vector<double>(), (std::vector<double>{17.0, 53.0}));
+  expect_error([&] { (void)sigma::baddbmm(self, b1, b1); }, {"baddbmm", "[2, 2]", "[2, 1, 2]"});
+  expect_error([&] { (void)sigma::baddbmm(self, make({2, 2}, {1, 2, 3, 4}), b2); }, {"baddbmm", "3-D"});
+  expect_error([&] { (void)sigma::baddbmm(make({3, 1, 1}, {1, 2, 3}), b1, b2); }, {"baddbmm", "[3, 1, 1]", "[2, 1, 1]"});
+  const Tensor s = make({3, 1}, {0.2, -0.6, 1.0}).requires_grad_();
+  const Tensor a = make({2, 3, 2}, {0.1, -0.5, 0.9, 1.3, 0.4, -0.8, 0.3, 0.2, -1.0, 0.6, 0.5, -0.4}).requires_grad_();
+  const Tensor b = make({2, 2, 2}, {0.6, -0.2, 1.1, 0.3, -0.9, 0.7, 0.25, 0.5}).requires_grad_();
+  for (double beta : {1.0, 2.5, 0.0}) {
+    const auto g = sigma::gradcheck(
+        [beta](const sigma::TensorList& in) { return sigma::baddbmm(in[0], in[1], in[2], beta, -1.25); }, {s, a, b});
+    EXPECT_TRUE(g.ok) << "beta " << beta << ": " << g.message;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The LibTorch-gap ops (element-wise math, in-place forms, logical ops,
-// isclose, amax / amin, count_nonzero) against LibTorch
+// isclose, amax / amin, count_nonzero, outer / addmm / baddbmm) against LibTorch
 // (Debian libtorch 1.13): the same random inputs (float64 and float32) go
 // through both libraries; outputs are compared (values, shapes, dtypes) and
 // the gradients of sum(out * v) for random v.
@@ -276,6 +276,38 @@ TEST(TorchReferenceMath, AmaxAminCountNonzero) {
       for (std::size_t i = 0; i < v.size(); i += 2) v[i] = 0.0;
     };
   run_all(cases);
+}
+
+TEST(TorchReferenceMath, Products) {
+  using T = torch::Tensor;
+  std::vector<Case> cases{
+      {"outer", {{4}, {3}}, [](const SList& x) { return SList{x[0].outer(x[1])}; },
+       [](const TList& x) { return TList{x[0].outer(x[1])}; }},
+      {"ger", {{2}, {5}}, [](const SList& x) { return SList{sigma::ger(x[0], x[1])}; },
+       [](const TList& x) { return TList{torch::ger(x[0], x[1])}; }},
+      {"addmm", {{3, 4}, {3, 5}, {5, 4}}, [](const SList& x) { return SList{x[0].addmm(x[1], x[2])}; },
+       [](const TList& x) { return TList{x[0].addmm(x[1], x[2])}; }},
+      {"addmm(beta 0.5, alpha -2), self [4]", {{4}, {3, 5}, {4, 5}},
+       [](const SList& x) { return SList{sigma::addmm(x[0], x[1], x[2].t(), 0.5, -2)}; },
+       [](const TList& x) { return TList{torch::addmm(x[0], x[1], x[2].t(), 0.5, -2)}; }},
+      {"addmm(beta 0)", {{3, 1}, {3, 5}, {5, 4}}, [](const SList& x) { return SList{sigma::addmm(x[0], x[1], x[2], 0)}; },
+       [](const TList& x) { return TList{torch::addmm(x[0], x[1], x[2], 0)}; }},
+      {"baddbmm", {{2, 3, 4}, {2, 3, 5}, {2, 5, 4}}, [](const SList& x) { return SList{x[0].baddbmm(x[1], x[2])}; },
+       [](const TList& x) { return TList{x[0].baddbmm(x[1], x[2])}; }},
+      {"baddbmm(beta -1, alpha 0.25), self [3, 1]", {{3, 1}, {2, 3, 5}, {2, 5, 4}},
+       [](const SList& x) { return SList{sigma::baddbmm(x[0], x[1], x[2], -1, 0.25)}; },
+       [](const TList& x) { return TList{torch::baddbmm(x[0], x[1], x[2], -1, 0.25)}; }},
+      {"baddbmm(beta 0)", {{4}, {2, 3, 5}, {2, 5, 4}}, [](const SList& x) { return SList{sigma::baddbmm(x[0], x[1], x[2], 0, 3)}; },
+       [](const TList& x) { return TList{torch::baddbmm(x[0], x[1], x[2], 0, 3)}; }},
+  };
+  run_all(cases);
+  // Mixed dtypes in outer promote as LibTorch.
+  const std::vector<std::int64_t> i{1, -2, 3};
+  const std::vector<double> f{0.5, 0.25};
+  const sigma::Tensor so = sigma::outer(sigma::tensor(i), sigma::tensor(f, sigma::kFloat32));
+  const T to = torch::outer(torch::tensor(i), torch::tensor(f, torch::kFloat));
+  EXPECT_EQ(torch_dtype(so.dtype()), to.scalar_type());
+  compare(so, to, 0, true, "outer int64 x float32");
 }
 
 }  // namespace
