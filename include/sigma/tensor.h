@@ -287,6 +287,52 @@ class Tensor {
   // (absent: Preserve, as LibTorch).
   Tensor clone(std::optional<MemoryFormat> memory_format = std::nullopt) const;
 
+  // ---- LibTorch gaps: more element-wise math (sigma/tensor_ops.h), the
+  // remaining in-place forms, logical ops, amax / amin / count_nonzero and
+  // outer / addmm / baddbmm.
+  Tensor tan() const;
+  Tensor& tan_();
+  Tensor rsqrt() const;
+  Tensor& rsqrt_();
+  Tensor erf() const;
+  Tensor& erf_();
+  Tensor log2() const;
+  Tensor& log2_();
+  Tensor log10() const;
+  Tensor& log10_();
+  Tensor exp2() const;
+  Tensor& exp2_();
+  Tensor sinh() const;
+  Tensor& sinh_();
+  Tensor cosh() const;
+  Tensor& cosh_();
+  Tensor asin() const;
+  Tensor& asin_();
+  Tensor acos() const;
+  Tensor& acos_();
+  Tensor atan() const;
+  Tensor& atan_();
+  Tensor& exp_();
+  Tensor& abs_();
+  Tensor& sqrt_();
+  Tensor& pow_(const Scalar& exponent);
+  Tensor& pow_(const Tensor& exponent);
+  Tensor logical_not() const;
+  Tensor logical_and(const Tensor& other) const;
+  Tensor logical_or(const Tensor& other) const;
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+                 bool equal_nan = false) const;
+  Tensor amax(IntArrayRef dim = {}, bool keepdim = false) const;
+  Tensor amin(IntArrayRef dim = {}, bool keepdim = false) const;
+  Tensor count_nonzero(IntArrayRef dim) const;
+  Tensor count_nonzero(std::optional<std::int64_t> dim = std::nullopt) const;
+  Tensor outer(const Tensor& vec2) const;
+  Tensor ger(const Tensor& vec2) const;
+  Tensor addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+               const Scalar& alpha = 1) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+                 const Scalar& alpha = 1) const;
+
   // ---- indexing (sigma/indexing.h; src/ops/indexing.cpp). index() returns a
   // view for integers, slices, None and Ellipsis, a copy once an int64 or
   // bool tensor takes part; index_put_ writes there (values broadcast).

@@ -35,6 +35,61 @@ Tensor& sin_(Tensor& x);
 Tensor cos(const Tensor& x);
 Tensor& cos_(Tensor& x);
 
+// ---- LibTorch gaps (src/ops/unary.cpp): tan, rsqrt (1 / sqrt), erf, log2,
+// log10, exp2 (2^x), sinh, cosh, asin, acos, atan. Integral and bool inputs
+// compute in the default dtype; each has its gradient. exp_, abs_, sqrt_ and
+// pow_ (a Tensor method) are the in-place forms of the existing ops.
+Tensor tan(const Tensor& x);
+Tensor& tan_(Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor& rsqrt_(Tensor& x);
+Tensor erf(const Tensor& x);
+Tensor& erf_(Tensor& x);
+Tensor log2(const Tensor& x);
+Tensor& log2_(Tensor& x);
+Tensor log10(const Tensor& x);
+Tensor& log10_(Tensor& x);
+Tensor exp2(const Tensor& x);
+Tensor& exp2_(Tensor& x);
+Tensor sinh(const Tensor& x);
+Tensor& sinh_(Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor& cosh_(Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor& asin_(Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor& acos_(Tensor& x);
+Tensor atan(const Tensor& x);
+Tensor& atan_(Tensor& x);
+Tensor& exp_(Tensor& x);
+Tensor& abs_(Tensor& x);
+Tensor& sqrt_(Tensor& x);
+// Logical ops (src/ops/logical.cpp): bool results, nonzero is true; no gradient.
+// isclose: |a - b| <= atol + rtol |b| element-wise (broadcast), equal values
+// (infinities included) always close, NaN close to NaN only with equal_nan.
+Tensor logical_not(const Tensor& x);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-05, double atol = 1e-08,
+               bool equal_nan = false);
+// amax / amin over dim (empty: all dims); the gradient is shared equally
+// among the elements equal to the extremum. count_nonzero: int64 counts.
+Tensor amax(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, IntArrayRef dim = {}, bool keepdim = false);
+Tensor count_nonzero(const Tensor& x, IntArrayRef dim);
+Tensor count_nonzero(const Tensor& x, std::optional<std::int64_t> dim = std::nullopt);
+// Products (src/ops/products.cpp), built from mul, mm, bmm and add, so
+// differentiable through them. outer (ger): a[i] b[j] of two 1-D tensors,
+// dtypes promoted. addmm: beta self + alpha mat1 mat2, self broadcast to
+// [n, p]; baddbmm: the same per batch with bmm, self broadcast to [b, n, p].
+// beta = 0 ignores self's values (NaN and inf included), as LibTorch.
+Tensor outer(const Tensor& self, const Tensor& vec2);
+Tensor ger(const Tensor& self, const Tensor& vec2);
+Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+             const Scalar& alpha = 1);
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2,
+               const Scalar& beta = 1, const Scalar& alpha = 1);
+
 // ---- Moments (src/ops/moments.cpp): the variance sum (x - mean)^2 / (n -
 // correction) over dim (absent or empty: all elements), correction 1 by
 // default (unbiased) or 0 (unbiased = false); std is its square root. Two

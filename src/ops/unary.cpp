@@ -1,5 +1,6 @@
 // unary.cpp: element-wise math of one tensor (exp, log, log1p, abs, sqrt,
-// square, reciprocal, sin, cos, clamp; sign and the rounding functions floor,
+// square, reciprocal, sin, cos, tan, rsqrt, erf, log2, log10, exp2, sinh,
+// cosh, asin, acos, atan, clamp; sign and the rounding functions floor,
 // ceil, round, trunc, whose gradient is zero), each forward beside its
 // backward node, with the in-place forms.
 //
@@ -85,6 +86,78 @@ struct CosGrad {  // -g sin(x)
                     detail::element_fn([]<class C>(C gv, C v) { return -gv * std::sin(v); }));
   }
 };
+struct TanGrad {  // g (1 + y^2)
+  Tensor operator()(const Tensor& g, const Tensor& y) const {
+    return grad_map("tan_backward", g, y,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv * (C(1) + v * v); }));
+  }
+};
+struct RsqrtGrad {  // -g y^3 / 2
+  Tensor operator()(const Tensor& g, const Tensor& y) const {
+    return grad_map("rsqrt_backward", g, y,
+                    detail::element_fn([]<class C>(C gv, C v) { return C(-0.5) * gv * (v * v * v); }));
+  }
+};
+struct ErfGrad {  // g 2 / sqrt(pi) exp(-x^2)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("erf_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return gv * C(1.1283791670955126) * std::exp(-v * v);
+                    }));
+  }
+};
+struct Log2Grad {  // g / (x ln 2)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("log2_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return gv / (v * C(0.6931471805599453));
+                    }));
+  }
+};
+struct Log10Grad {  // g / (x ln 10)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("log10_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return gv / (v * C(2.302585092994046));
+                    }));
+  }
+};
+struct Exp2Grad {  // g y ln 2
+  Tensor operator()(const Tensor& g, const Tensor& y) const {
+    return grad_map("exp2_backward", g, y, detail::element_fn([]<class C>(C gv, C v) {
+                      return gv * v * C(0.6931471805599453);
+                    }));
+  }
+};
+struct SinhGrad {  // g cosh(x)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("sinh_backward", g, x,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv * std::cosh(v); }));
+  }
+};
+struct CoshGrad {  // g sinh(x)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("cosh_backward", g, x,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv * std::sinh(v); }));
+  }
+};
+struct AsinGrad {  // g / sqrt(1 - x^2)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("asin_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return gv / std::sqrt(C(1) - v * v);
+                    }));
+  }
+};
+struct AcosGrad {  // -g / sqrt(1 - x^2)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("acos_backward", g, x, detail::element_fn([]<class C>(C gv, C v) {
+                      return -gv / std::sqrt(C(1) - v * v);
+                    }));
+  }
+};
+struct AtanGrad {  // g / (1 + x^2)
+  Tensor operator()(const Tensor& g, const Tensor& x) const {
+    return grad_map("atan_backward", g, x,
+                    detail::element_fn([]<class C>(C gv, C v) { return gv / (C(1) + v * v); }));
+  }
+};
 struct ReciprocalGrad {  // -g y^2
   Tensor operator()(const Tensor& g, const Tensor& y) const {
     return grad_map("reciprocal_backward", g, y,
@@ -145,6 +218,32 @@ constexpr auto kRound = []<class C>(C v) { return std::nearbyint(v); };
 constexpr auto kTrunc = []<class C>(C v) { return std::trunc(v); };
 constexpr auto kSin = []<class C>(C v) { return std::sin(v); };
 constexpr auto kCos = []<class C>(C v) { return std::cos(v); };
+constexpr auto kTan = []<class C>(C v) { return std::tan(v); };
+constexpr auto kRsqrt = []<class C>(C v) { return C(1) / std::sqrt(v); };
+constexpr auto kErf = []<class C>(C v) { return std::erf(v); };
+constexpr auto kLog2 = []<class C>(C v) { return std::log2(v); };
+constexpr auto kLog10 = []<class C>(C v) { return std::log10(v); };
+constexpr auto kExp2 = []<class C>(C v) { return std::exp2(v); };
+constexpr auto kSinh = []<class C>(C v) { return std::sinh(v); };
+constexpr auto kCosh = []<class C>(C v) { return std::cosh(v); };
+constexpr auto kAsin = []<class C>(C v) { return std::asin(v); };
+constexpr auto kAcos = []<class C>(C v) { return std::acos(v); };
+constexpr auto kAtan = []<class C>(C v) { return std::atan(v); };
+constexpr auto kExp = []<class C>(C v) { return std::exp(v); };
+constexpr auto kSqrt = []<class C>(C v) { return std::sqrt(v); };
+
+// abs in x's dtype: int64 wraps (abs of the lowest value is itself).
+auto abs_maker() {
+  return [](auto tag) {
+    using C = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<C, std::int64_t>)
+      return [](C v) { return v < 0 ? detail::wrap_sub(0, v) : v; };
+    else if constexpr (std::is_same_v<C, bool>)
+      return [](bool v) { return v; };
+    else
+      return [](C v) { return std::abs(v); };
+  };
+}
 
 // round(x, decimals) as LibTorch computes it, in the compute type:
 // nearbyint(x * 10^d) / 10^d, or nearbyint(x / 10^-d) * 10^-d for d < 0.
@@ -179,8 +278,7 @@ auto sign_maker() {
 }  // namespace
 
 Tensor exp(const Tensor& x) {
-  return float_unary_op<ExpGrad, kSavesOutput>("exp", "ExpBackward", x,
-      []<class C>(C v) { return std::exp(v); });
+  return float_unary_op<ExpGrad, kSavesOutput>("exp", "ExpBackward", x, kExp);
 }
 
 Tensor log(const Tensor& x) {
@@ -194,8 +292,7 @@ Tensor log1p(const Tensor& x) {
 }
 
 Tensor sqrt(const Tensor& x) {
-  return float_unary_op<SqrtGrad, kSavesOutput>("sqrt", "SqrtBackward", x,
-      []<class C>(C v) { return std::sqrt(v); });
+  return float_unary_op<SqrtGrad, kSavesOutput>("sqrt", "SqrtBackward", x, kSqrt);
 }
 
 Tensor reciprocal(const Tensor& x) {
@@ -206,15 +303,7 @@ Tensor reciprocal(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   check_defined("abs", x);
   if (x.dtype() == kBool) throw Error("abs: not supported for bool tensors");
-  Tensor y = detail::unary_op<Types::All>("abs", x, x.dtype(), [](auto tag) {
-    using C = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<C, std::int64_t>)
-      return [](C v) { return v < 0 ? detail::wrap_sub(0, v) : v; };
-    else if constexpr (std::is_same_v<C, bool>)
-      return [](bool v) { return v; };
-    else
-      return [](C v) { return std::abs(v); };
-  });
+  Tensor y = detail::unary_op<Types::All>("abs", x, x.dtype(), abs_maker());
   record<AbsGrad>("AbsBackward", x, y, x);
   return y;
 }
@@ -225,6 +314,40 @@ Tensor sin(const Tensor& x) {
 
 Tensor cos(const Tensor& x) {
   return float_unary_op<CosGrad, kSavesInput>("cos", "CosBackward", x, kCos);
+}
+
+Tensor tan(const Tensor& x) {
+  return float_unary_op<TanGrad, kSavesOutput>("tan", "TanBackward", x, kTan);
+}
+Tensor rsqrt(const Tensor& x) {
+  return float_unary_op<RsqrtGrad, kSavesOutput>("rsqrt", "RsqrtBackward", x, kRsqrt);
+}
+Tensor erf(const Tensor& x) {
+  return float_unary_op<ErfGrad, kSavesInput>("erf", "ErfBackward", x, kErf);
+}
+Tensor log2(const Tensor& x) {
+  return float_unary_op<Log2Grad, kSavesInput>("log2", "Log2Backward", x, kLog2);
+}
+Tensor log10(const Tensor& x) {
+  return float_unary_op<Log10Grad, kSavesInput>("log10", "Log10Backward", x, kLog10);
+}
+Tensor exp2(const Tensor& x) {
+  return float_unary_op<Exp2Grad, kSavesOutput>("exp2", "Exp2Backward", x, kExp2);
+}
+Tensor sinh(const Tensor& x) {
+  return float_unary_op<SinhGrad, kSavesInput>("sinh", "SinhBackward", x, kSinh);
+}
+Tensor cosh(const Tensor& x) {
+  return float_unary_op<CoshGrad, kSavesInput>("cosh", "CoshBackward", x, kCosh);
+}
+Tensor asin(const Tensor& x) {
+  return float_unary_op<AsinGrad, kSavesInput>("asin", "AsinBackward", x, kAsin);
+}
+Tensor acos(const Tensor& x) {
+  return float_unary_op<AcosGrad, kSavesInput>("acos", "AcosBackward", x, kAcos);
+}
+Tensor atan(const Tensor& x) {
+  return float_unary_op<AtanGrad, kSavesInput>("atan", "AtanBackward", x, kAtan);
 }
 
 Tensor sign(const Tensor& x) {
@@ -297,6 +420,85 @@ Tensor& Tensor::cos_() {
                        [](const Tensor& c) { return sigma::cos(c); }, detail::element_fn(kCos));
 }
 
+Tensor& Tensor::tan_() {
+  return unary_inplace("tan_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::tan(c); }, detail::element_fn(kTan));
+}
+Tensor& Tensor::rsqrt_() {
+  return unary_inplace("rsqrt_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::rsqrt(c); }, detail::element_fn(kRsqrt));
+}
+Tensor& Tensor::erf_() {
+  return unary_inplace("erf_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::erf(c); }, detail::element_fn(kErf));
+}
+Tensor& Tensor::log2_() {
+  return unary_inplace("log2_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::log2(c); }, detail::element_fn(kLog2));
+}
+Tensor& Tensor::log10_() {
+  return unary_inplace("log10_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::log10(c); }, detail::element_fn(kLog10));
+}
+Tensor& Tensor::exp2_() {
+  return unary_inplace("exp2_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::exp2(c); }, detail::element_fn(kExp2));
+}
+Tensor& Tensor::sinh_() {
+  return unary_inplace("sinh_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::sinh(c); }, detail::element_fn(kSinh));
+}
+Tensor& Tensor::cosh_() {
+  return unary_inplace("cosh_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::cosh(c); }, detail::element_fn(kCosh));
+}
+Tensor& Tensor::asin_() {
+  return unary_inplace("asin_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::asin(c); }, detail::element_fn(kAsin));
+}
+Tensor& Tensor::acos_() {
+  return unary_inplace("acos_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::acos(c); }, detail::element_fn(kAcos));
+}
+Tensor& Tensor::atan_() {
+  return unary_inplace("atan_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::atan(c); }, detail::element_fn(kAtan));
+}
+Tensor& Tensor::exp_() {
+  return unary_inplace("exp_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::exp(c); }, detail::element_fn(kExp));
+}
+Tensor& Tensor::sqrt_() {
+  return unary_inplace("sqrt_", *this, detail::float_result(dtype()),
+                       [](const Tensor& c) { return sigma::sqrt(c); }, detail::element_fn(kSqrt));
+}
+Tensor& Tensor::abs_() {
+  detail::check_self("abs_", *this);
+  if (dtype() == kBool) throw Error("abs_: not supported for bool tensors");
+  detail::check_inplace_operands("abs_", *this, nullptr, dtype());
+  return detail::run_inplace(*this, {this}, [](const Tensor& c) { return sigma::abs(c); }, [&] {
+    detail::compute_inplace<Types::All>("abs_", *this, dtype(), abs_maker());
+  });
+}
+// pow_: the out-of-place pow (its checks, dtype rules and gradient), written
+// back into self, whose dtype and shape must hold the result.
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  detail::check_self("pow_", *this);
+  detail::check_inplace_operands("pow_", *this, nullptr, detail::result_type(*this, exponent));
+  return detail::run_inplace(
+      *this, {this}, [&](const Tensor& c) { return sigma::pow(c, exponent); },
+      [&] { copy_(sigma::pow(*this, exponent)); });
+}
+Tensor& Tensor::pow_(const Tensor& exponent) {
+  detail::check_self("pow_", *this);
+  check_defined("pow_", exponent);
+  const IntArrayRef other = exponent.sizes();
+  detail::check_inplace_operands("pow_", *this, &other, detail::result_type(*this, exponent));
+  return detail::run_inplace(
+      *this, {this, &exponent}, [&](const Tensor& c) { return sigma::pow(c, exponent); },
+      [&] { copy_(sigma::pow(*this, exponent)); });
+}
+
 Tensor Tensor::sign() const { return sigma::sign(*this); }
 Tensor Tensor::floor() const { return sigma::floor(*this); }
 Tensor Tensor::ceil() const { return sigma::ceil(*this); }
@@ -305,6 +507,31 @@ Tensor Tensor::round(std::int64_t decimals) const { return sigma::round(*this, d
 Tensor Tensor::trunc() const { return sigma::trunc(*this); }
 Tensor Tensor::sin() const { return sigma::sin(*this); }
 Tensor Tensor::cos() const { return sigma::cos(*this); }
+Tensor Tensor::tan() const { return sigma::tan(*this); }
+Tensor Tensor::rsqrt() const { return sigma::rsqrt(*this); }
+Tensor Tensor::erf() const { return sigma::erf(*this); }
+Tensor Tensor::log2() const { return sigma::log2(*this); }
+Tensor Tensor::log10() const { return sigma::log10(*this); }
+Tensor Tensor::exp2() const { return sigma::exp2(*this); }
+Tensor Tensor::sinh() const { return sigma::sinh(*this); }
+Tensor Tensor::cosh() const { return sigma::cosh(*this); }
+Tensor Tensor::asin() const { return sigma::asin(*this); }
+Tensor Tensor::acos() const { return sigma::acos(*this); }
+Tensor Tensor::atan() const { return sigma::atan(*this); }
+Tensor& tan_(Tensor& x) { return x.tan_(); }
+Tensor& rsqrt_(Tensor& x) { return x.rsqrt_(); }
+Tensor& erf_(Tensor& x) { return x.erf_(); }
+Tensor& log2_(Tensor& x) { return x.log2_(); }
+Tensor& log10_(Tensor& x) { return x.log10_(); }
+Tensor& exp2_(Tensor& x) { return x.exp2_(); }
+Tensor& sinh_(Tensor& x) { return x.sinh_(); }
+Tensor& cosh_(Tensor& x) { return x.cosh_(); }
+Tensor& asin_(Tensor& x) { return x.asin_(); }
+Tensor& acos_(Tensor& x) { return x.acos_(); }
+Tensor& atan_(Tensor& x) { return x.atan_(); }
+Tensor& exp_(Tensor& x) { return x.exp_(); }
+Tensor& abs_(Tensor& x) { return x.abs_(); }
+Tensor& sqrt_(Tensor& x) { return x.sqrt_(); }
 Tensor& floor_(Tensor& x) { return x.floor_(); }
 Tensor& ceil_(Tensor& x) { return x.ceil_(); }
 Tensor& round_(Tensor& x) { return x.round_(); }
