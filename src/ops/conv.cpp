@@ -101,6 +101,15 @@ inline void copy_row(T* r, const T* src, std::int64_t lo, std::int64_t hi, std::
   for (; i < n; ++i) r[i] = T(0);
 }
 
+// Scratch buffers per thread, grown as needed: slot 0 the im2col columns,
+// slot 1 a block of dy gathered into [Og, B P], slot 2 a product before it
+// is spread over the samples, slot 3 the zero-bordered plane of padded_path.
+template <class T, int Slot> T* scratch(std::size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 // dst[0, n) = src[0, n), with the common short lengths as fixed-size copies
 // (a few vector moves) instead of a loop.
 template <class T> inline void copy_short(T* dst, const T* src, std::int64_t n) {
@@ -124,8 +133,6 @@ bool padded_path(const Geometry& g) { return g.sh == 1 && g.sw == 1 && g.ow < 64
 std::int64_t padded_h(const Geometry& g) { return g.oh + (g.kh - 1) * g.dh; }
 std::int64_t padded_w(const Geometry& g) { return g.ow + (g.kw - 1) * g.dw; }
 
-template <class T> T* scratch_plane(std::size_t n);
-
 // x [Cg, H, W] -> col [K, P] with rows `ld` apart, zeros where a window
 // reaches into the padding.
 template <class T>
@@ -133,7 +140,7 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
     const T* x, T* col, std::int64_t ld, const Geometry& g) {
   if (padded_path(g)) {
     const std::int64_t hp = padded_h(g), wp = padded_w(g);
-    T* pp = scratch_plane<T>(static_cast<std::size_t>(hp * wp));
+    T* pp = scratch<T, 3>(static_cast<std::size_t>(hp * wp));
     const std::int64_t lo = std::clamp<std::int64_t>(g.pw, 0, wp);
     const std::int64_t hi = std::clamp<std::int64_t>(g.w + g.pw, lo, wp);
     for (std::int64_t c = 0; c < g.cg(); ++c) {
@@ -190,7 +197,7 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(
 template <class T> void col2im(const T* col, std::int64_t ld, T* dx, const Geometry& g) {
   if (padded_path(g)) {  // the taps added into the padded plane, in the same order, then cropped
     const std::int64_t hp = padded_h(g), wp = padded_w(g);
-    T* pp = scratch_plane<T>(static_cast<std::size_t>(hp * wp));
+    T* pp = scratch<T, 3>(static_cast<std::size_t>(hp * wp));
     for (std::int64_t c = 0; c < g.cg(); ++c) {
       std::fill_n(pp, hp * wp, T(0));
       for (std::int64_t ki = 0; ki < g.kh; ++ki)
@@ -239,17 +246,6 @@ template <class T> void col2im(const T* col, std::int64_t ld, T* dx, const Geome
   }
 }
 
-// Scratch buffers per thread, grown as needed: slot 0 the im2col columns,
-// slot 1 a block of dy gathered into [Og, B P], slot 2 a product before it
-// is spread over the samples.
-template <class T, int Slot> T* scratch(std::size_t n) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
-}
-
-// The zero-bordered plane of padded_path, one per thread.
-template <class T> T* scratch_plane(std::size_t n) { return scratch<T, 3>(n); }
 
 // The products' width to reach by blocking samples, and the most columns a
 // block may take (the col buffer stays within a few MiB).

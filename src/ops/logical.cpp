@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace sigma {
 
@@ -35,20 +36,6 @@ template <bool And> Tensor logical_binary(const char* op, const Tensor& a, const
       }));
 }
 
-// The reduced dimensions of x as a mask (empty dims: all), duplicates refused.
-std::vector<bool> reduce_mask(const char* op, const Tensor& x, IntArrayRef dims) {
-  const std::int64_t rank = x.dim();
-  std::vector<bool> mask(static_cast<std::size_t>(rank), dims.empty());
-  for (std::int64_t d : dims) {
-    const std::int64_t w = wrap_dim(op, d, rank);
-    if (rank == 0) continue;
-    if (mask[static_cast<std::size_t>(w)])
-      throw Error(std::string(op) + ": dim " + std::to_string(w) +
-                  " appears multiple times in the list of dims " + shape_string(dims));
-    mask[static_cast<std::size_t>(w)] = true;
-  }
-  return mask;
-}
 
 std::vector<std::int64_t> mask_dims(const std::vector<bool>& mask) {
   std::vector<std::int64_t> d;
@@ -87,7 +74,7 @@ struct ExtremaBackward final : autograd::Node {
 
 template <bool IsMax> Tensor extrema(const char* op, const Tensor& x, IntArrayRef dims, bool keepdim) {
   check_defined(op, x);
-  const std::vector<bool> mask = reduce_mask(op, x, dims);
+  const std::vector<bool> mask = detail::reduce_mask(op, x, dims);
   const std::vector<std::int64_t> reduced = mask_dims(mask);
   for (std::int64_t d : reduced)
     if (x.size(d) == 0)
@@ -156,7 +143,7 @@ Tensor amin(const Tensor& x, IntArrayRef dim, bool keepdim) { return extrema<fal
 
 Tensor count_nonzero(const Tensor& x, IntArrayRef dim) {
   check_defined("count_nonzero", x);
-  const std::vector<std::int64_t> dims = mask_dims(reduce_mask("count_nonzero", x, dim));
+  const std::vector<std::int64_t> dims = mask_dims(detail::reduce_mask("count_nonzero", x, dim));
   NoGradGuard guard;
   const Tensor nz = x.ne(0);
   if (x.dim() == 0) return nz.to(kLong);

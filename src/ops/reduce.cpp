@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "autograd/function.h"
+#include "ops/reduce.h"
 #include "sigma/ops.h"
 #include "tensor/convert.h"
 #include "core/compensated_sum.h"
@@ -30,6 +31,28 @@ namespace sigma {
 using autograd::make_node;
 using autograd::SavedVariable;
 using autograd::set_history;
+
+namespace detail {
+
+// Which dimensions of x the dims list reduces (all for an empty list);
+// sigma::Error on a repeated dimension.
+std::vector<bool> reduce_mask(const char* op, const Tensor& x, IntArrayRef dims) {
+  const std::int64_t r = x.dim();
+  std::vector<bool> m(static_cast<std::size_t>(r), dims.empty());
+  for (std::int64_t d : dims) {
+    const std::int64_t w = wrap_dim(op, d, r);
+    if (r == 0) continue;
+    if (m[static_cast<std::size_t>(w)])
+      throw Error(std::string(op) + ": dim " + std::to_string(w) +
+                  " appears multiple times in the list of dims " + shape_string(dims));
+    m[static_cast<std::size_t>(w)] = true;
+  }
+  return m;
+}
+
+}  // namespace detail
+
+using detail::reduce_mask;
 
 namespace {
 
@@ -235,21 +258,6 @@ void reduce_into(const Tensor& x, const std::vector<bool>& reduced, const Tensor
   }
 }
 
-// Which dimensions of x the dims list reduces (all for an empty list);
-// sigma::Error on a repeated dimension.
-std::vector<bool> reduce_mask(const char* op, const Tensor& x, IntArrayRef dims) {
-  const std::int64_t r = x.dim();
-  std::vector<bool> m(static_cast<std::size_t>(r), dims.empty());
-  for (std::int64_t d : dims) {
-    const std::int64_t w = wrap_dim(op, d, r);
-    if (r == 0) continue;
-    if (m[static_cast<std::size_t>(w)])
-      throw Error(std::string(op) + ": dim " + std::to_string(w) +
-                  " appears multiple times in the list of dims " + shape_string(dims));
-    m[static_cast<std::size_t>(w)] = true;
-  }
-  return m;
-}
 
 Shape reduced_shape(const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
   Shape s;
