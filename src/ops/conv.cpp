@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "autograd/function.h"
+#include "kernels/conv_direct.h"
 #include "kernels/parallel.h"
 #include "ops/blas.h"
 #include "sigma/ops.h"
@@ -404,6 +405,212 @@ template <class T> void conv_backward_bias(const T* dy, T* db, const Geometry& g
   }
 }
 
+// ---- The flat path: stride 1, direct (kernels/conv_direct.h), no BLAS.
+//
+// Each channel of a sample is copied into a zero-bordered flat plane; the
+// forward is then conv_flat over the input's planes, the input gradient
+// conv_flat over dy's planes (padded by the rest of the kernel's extent)
+// with the kernel flipped and its channels swapped, and the weight gradient
+// conv_flat_weight over the input's planes against dy. The forward and the
+// input gradient sum each output's terms in a fixed order, one fused
+// multiply-add each, so their bits depend on nothing but the inputs.
+// On this machine's AVX-512 core the kernels run at about twice the
+// multiply-add rate of im2col + OpenBLAS (whose sgemm kernel here is its
+// AVX2 one); see docs/PERFORMANCE.md.
+
+// Stride 1, a kernel larger than 1x1 (a 1x1 kernel is a plain product) and
+// padding within the dilated kernel's extent on all four sides, which makes
+// the input gradient a convolution of the same kind.
+bool flat_path(const Geometry& g) {
+  if (g.sh != 1 || g.sw != 1 || (g.kh == 1 && g.kw == 1)) return false;
+  const std::int64_t eh = (g.kh - 1) * g.dh, ew = (g.kw - 1) * g.dw;
+  const std::int64_t after_h = g.oh + eh - g.h - g.ph, after_w = g.ow + ew - g.w - g.pw;
+  return g.ph <= eh && g.pw <= ew && after_h >= 0 && after_h <= eh && after_w >= 0 && after_w <= ew;
+}
+
+constexpr std::int64_t round16(std::int64_t v) { return (v + 15) / 16 * 16; }
+
+// A flat plane [hp, wp] (plus zeros that the kernels' last vectors read)
+// holding an [h, w] image at (top, left).
+struct FlatPlane {
+  std::int64_t h = 0, w = 0, top = 0, left = 0, hp = 0, wp = 0, stride = 0;
+  FlatPlane(std::int64_t h_, std::int64_t w_, std::int64_t top_, std::int64_t left_, std::int64_t hp_,
+            std::int64_t wp_, std::int64_t reach)
+      : h(h_), w(w_), top(top_), left(left_), hp(hp_), wp(wp_), stride(round16(hp_ * wp_ + reach + 16)) {}
+  template <class T> void fill(const T* img, T* plane) const {
+    std::fill_n(plane, top * wp, T(0));
+    for (std::int64_t r = 0; r < h; ++r) {
+      T* row = plane + (top + r) * wp;
+      std::fill_n(row, left, T(0));
+      std::memcpy(row + left, img + r * w, static_cast<std::size_t>(w) * sizeof(T));
+      std::fill_n(row + left + w, wp - left - w, T(0));
+    }
+    std::fill_n(plane + (top + h) * wp, stride - (top + h) * wp, T(0));
+  }
+};
+
+// The forward's planes: x [H, W] at (ph, pw) in [OH + eh, OW + ew].
+FlatPlane input_plane(const Geometry& g) {
+  return FlatPlane(g.h, g.w, g.ph, g.pw, g.oh + (g.kh - 1) * g.dh, g.ow + (g.kw - 1) * g.dw,
+                   (g.kw - 1) * g.dw);
+}
+
+// dy's planes for the input gradient: dy [OH, OW] at (eh - ph, ew - pw) in
+// [H + eh, W + ew].
+FlatPlane grad_plane(const Geometry& g) {
+  const std::int64_t eh = (g.kh - 1) * g.dh, ew = (g.kw - 1) * g.dw;
+  return FlatPlane(g.oh, g.ow, eh - g.ph, ew - g.pw, g.h + eh, g.w + ew, ew);
+}
+
+// off[(c kh + i) kw + j] = c stride + i dh wp + j dw.
+std::vector<std::int64_t> flat_offsets(std::int64_t channels, const Geometry& g, const FlatPlane& pl) {
+  std::vector<std::int64_t> off;
+  off.reserve(static_cast<std::size_t>(channels * g.kh * g.kw));
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t i = 0; i < g.kh; ++i)
+      for (std::int64_t j = 0; j < g.kw; ++j) off.push_back(c * pl.stride + i * g.dh * pl.wp + j * g.dw);
+  return off;
+}
+
+// One sample and group: `channels` planes of `src` images (rows `image`
+// apart) through conv_flat with wt [K, out_channels], into dst
+// [out_channels, h, w] of the plane's output geometry, plus bias.
+template <class T>
+void flat_conv_sample(const T* src, std::int64_t channels, const FlatPlane& in, std::int64_t out_h,
+                      std::int64_t out_w, const std::vector<std::int64_t>& off, const T* wt,
+                      std::int64_t out_channels, const T* bias, T* dst) {
+  T* planes = scratch<T, 3>(static_cast<std::size_t>(channels * in.stride));
+  for (std::int64_t c = 0; c < channels; ++c) in.fill(src + c * in.h * in.w, planes + c * in.stride);
+  const std::int64_t l = out_h * in.wp, ld = round16(l);
+  T* out = scratch<T, 2>(static_cast<std::size_t>(out_channels * ld));
+  kernels::conv_flat(kernels::ConvFlatArgs<T>{planes, off.data(), static_cast<std::int64_t>(off.size()), wt,
+                                              out_channels, out, ld, l});
+  for (std::int64_t o = 0; o < out_channels; ++o)
+    for (std::int64_t r = 0; r < out_h; ++r) {
+      const T* from = out + o * ld + r * in.wp;
+      T* to = dst + (o * out_h + r) * out_w;
+      if (bias) {
+        const T b = bias[o];
+        for (std::int64_t q = 0; q < out_w; ++q) to[q] = from[q] + b;
+      } else {
+        std::memcpy(to, from, static_cast<std::size_t>(out_w) * sizeof(T));
+      }
+    }
+}
+
+template <class T> void flat_forward(const T* x, const T* w, const T* b, T* y, const Geometry& g) {
+  const std::int64_t Cg = g.cg(), Og = g.og(), K = g.k();
+  const FlatPlane in = input_plane(g);
+  const std::vector<std::int64_t> off = flat_offsets(Cg, g, in);
+  std::vector<T> wt(static_cast<std::size_t>(g.o * K));  // per group [K, Og]
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    for (std::int64_t o = 0; o < Og; ++o)
+      for (std::int64_t k = 0; k < K; ++k) wt[(grp * K + k) * Og + o] = w[(grp * Og + o) * K + k];
+  detail::parallel_items(g.n, g.o * g.p() * K, kConvGrain, [&](std::int64_t n) {
+    for (std::int64_t grp = 0; grp < g.groups; ++grp)
+      flat_conv_sample<T>(x + (n * g.c + grp * Cg) * g.h * g.w, Cg, in, g.oh, g.ow, off,
+                          wt.data() + grp * K * Og, Og, b ? b + grp * Og : nullptr,
+                          y + (n * g.o + grp * Og) * g.p());
+  });
+}
+
+// Samples per kernel call of the weight gradient: their planes and
+// transposed dy within about 2 MiB (at least one). Depends on the shapes only.
+template <class T> std::int64_t flat_weight_chunk(const Geometry& g, const FlatPlane& in) {
+  const std::int64_t per = (g.c * in.stride + g.groups * g.p() * round16(g.og())) *
+                           static_cast<std::int64_t>(sizeof(T));
+  return std::max<std::int64_t>(1, (std::int64_t{2} << 20) / std::max<std::int64_t>(per, 1));
+}
+
+// The three gradients in one pass over dy (each null when not wanted), so
+// that a sample's dy is read from memory once: runs of samples (at most 8,
+// fixed by N) each sum their own dw and db (in double), added in run order
+// at the end; dx is per sample. Within a run, per chunk of samples: dx,
+// the input's planes and dy transposed to [pixel, channel], then
+// conv_flat_weight per group.
+template <class T>
+void flat_backward(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, const Geometry& g) {
+  const std::int64_t Cg = g.cg(), Og = g.og(), K = g.k(), P = g.p(), taps = g.kh * g.kw;
+  const std::int64_t wsize = g.o * K, runs = std::min<std::int64_t>(g.n, 8), ldo = round16(Og);
+  const FlatPlane in = input_plane(g), grad = grad_plane(g);
+  const std::vector<std::int64_t> off = flat_offsets(Cg, g, in), grad_off = flat_offsets(Og, g, grad);
+  // The input gradient's weights: wt[(o kh + i) kw + j][c] = w[o][c][kh - 1 - i][kw - 1 - j].
+  std::vector<T> wt(dx ? static_cast<std::size_t>(g.o * K) : 0);
+  if (dx)
+    for (std::int64_t grp = 0; grp < g.groups; ++grp)
+      for (std::int64_t o = 0; o < Og; ++o)
+        for (std::int64_t c = 0; c < Cg; ++c)
+          for (std::int64_t t = 0; t < taps; ++t)
+            wt[static_cast<std::size_t>(((grp * Og + o) * taps + t) * Cg + c)] =
+                w[((grp * Og + o) * Cg + c) * taps + (taps - 1 - t)];
+  const std::int64_t chunk = dw ? flat_weight_chunk<T>(g, in) : g.n;
+  std::vector<T> partial(dw ? static_cast<std::size_t>(std::max<std::int64_t>(runs - 1, 0) * wsize) : 0);
+  std::vector<double> bias_sums(db ? static_cast<std::size_t>(runs * g.o) : 0, 0.0);
+  detail::parallel_items(runs, (g.n / runs) * g.o * P * K * ((dx ? 1 : 0) + (dw ? 1 : 0)), kConvGrain,
+                         [&](std::int64_t run) {
+    T* dw_run = run == 0 ? dw : partial.data() + (run - 1) * wsize;
+    const std::int64_t n0 = run * g.n / runs, n1 = (run + 1) * g.n / runs;
+    for (std::int64_t c0 = n0; c0 < n1; c0 += chunk) {
+      const std::int64_t s = std::min(chunk, n1 - c0);
+      T* planes = dw ? scratch<T, 0>(static_cast<std::size_t>(s * g.c * in.stride)) : nullptr;
+      T* dyt = dw ? scratch<T, 1>(static_cast<std::size_t>(s * g.groups * P * ldo)) : nullptr;
+      for (std::int64_t i = 0; i < s; ++i) {
+        const std::int64_t n = c0 + i;
+        const T* dyn = dy + n * g.o * P;
+        if (dx)
+          for (std::int64_t grp = 0; grp < g.groups; ++grp)
+            flat_conv_sample<T>(dyn + grp * Og * P, Og, grad, g.h, g.w, grad_off,
+                                wt.data() + grp * Og * taps * Cg, Cg, nullptr,
+                                dx + (n * g.c + grp * Cg) * g.h * g.w);
+        if (db)
+          for (std::int64_t o = 0; o < g.o; ++o) {
+            const T* r = dyn + o * P;
+            double lane[4] = {};  // four chains, added in a fixed order
+            std::int64_t p = 0;
+            for (; p + 4 <= P; p += 4)
+              for (int u = 0; u < 4; ++u) lane[u] += static_cast<double>(r[p + u]);
+            for (; p < P; ++p) lane[0] += static_cast<double>(r[p]);
+            bias_sums[static_cast<std::size_t>(run * g.o + o)] += (lane[0] + lane[1]) + (lane[2] + lane[3]);
+          }
+        if (dw) {
+          for (std::int64_t c = 0; c < g.c; ++c)
+            in.fill(x + (n * g.c + c) * g.h * g.w, planes + (i * g.c + c) * in.stride);
+          for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+            T* t = dyt + (i * g.groups + grp) * P * ldo;
+            const T* src = dyn + grp * Og * P;
+            if (ldo > Og)
+              for (std::int64_t p = 0; p < P; ++p) std::fill(t + p * ldo + Og, t + (p + 1) * ldo, T(0));
+            for (std::int64_t p0 = 0; p0 < P; p0 += 64)  // in blocks that stay in cache
+              kernels::transpose(src + p0, Og, std::min<std::int64_t>(64, P - p0), P, t + p0 * ldo, ldo);
+          }
+        }
+      }
+      if (dw)
+        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+          kernels::ConvFlatWeightArgs<T> a;
+          a.dyt = dyt + grp * P * ldo, a.dyt_s = g.groups * P * ldo, a.ldo = ldo, a.o = Og;
+          a.src = planes + grp * Cg * in.stride, a.src_s = g.c * in.stride, a.src_r = in.wp;
+          a.off = off.data(), a.k = K;
+          a.s = s, a.r = g.oh, a.q = g.ow;
+          a.dw = dw_run + grp * Og * K;
+          a.accumulate = c0 > n0;
+          kernels::conv_flat_weight(a);
+        }
+    }
+  });
+  if (dw)
+    for (std::int64_t run = 1; run < runs; ++run) {
+      const T* p = partial.data() + (run - 1) * wsize;
+      for (std::int64_t i = 0; i < wsize; ++i) dw[i] += p[i];
+    }
+  if (db)
+    for (std::int64_t o = 0; o < g.o; ++o) {
+      double sum = 0;
+      for (std::int64_t run = 0; run < runs; ++run) sum += bias_sums[static_cast<std::size_t>(run * g.o + o)];
+      db[o] = static_cast<T>(sum);
+    }
+}
+
 struct Conv2dBackward final : autograd::Node {
   SavedVariable input, weight;
   Tensor columns;  // the forward's im2col columns [N G K P], when kept
@@ -426,6 +633,14 @@ struct Conv2dBackward final : autograd::Node {
     detail::dispatch_floating("conv2d_backward", dt, [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* pdy = detail::data_of<const T>(dy);
+      if (flat_path(geom)) {
+        flat_backward<T>(pdy, dw.defined() ? detail::data_of<const T>(detail::dense(x, dt)) : nullptr,
+                         dx.defined() ? detail::data_of<const T>(detail::dense(w, dt)) : nullptr,
+                         dx.defined() ? detail::data_of<T>(dx) : nullptr,
+                         dw.defined() ? detail::data_of<T>(dw) : nullptr,
+                         db.defined() ? detail::data_of<T>(db) : nullptr, geom);
+        return;
+      }
       if (dx.defined())
         conv_backward_input<T>(pdy, detail::data_of<const T>(detail::dense(w, dt)),
                                detail::data_of<T>(dx), geom);
@@ -528,7 +743,7 @@ Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, co
   Tensor y = make_tensor({g.n, g.o, g.oh, g.ow}, dt);
   const std::int64_t kept_values = g.n * g.groups * g.k() * g.p();
   Tensor columns;
-  if (GradMode::is_enabled() && weight.requires_grad() && !g.direct() && y.numel() > 0 && g.k() > 0 &&
+  if (GradMode::is_enabled() && weight.requires_grad() && !g.direct() && !flat_path(g) && y.numel() > 0 && g.k() > 0 &&
       kept_values * static_cast<std::int64_t>(input.element_size()) <= kKeepColumnsBytes)
     columns = make_tensor({kept_values}, dt);
   if (y.numel() > 0) {
@@ -538,6 +753,11 @@ Tensor conv2d_impl(const char* op, const Tensor& input, const Tensor& weight, co
         T* py = detail::data_of<T>(y);
         for (std::int64_t i = 0; i < y.numel(); ++i)
           py[i] = b.defined() ? detail::data_of<const T>(b)[(i / g.p()) % g.o] : T(0);
+        return;
+      }
+      if (flat_path(g)) {
+        flat_forward<T>(detail::data_of<const T>(x), detail::data_of<const T>(w),
+                        b.defined() ? detail::data_of<const T>(b) : nullptr, detail::data_of<T>(y), g);
         return;
       }
       conv_forward<T>(detail::data_of<const T>(x), detail::data_of<const T>(w),

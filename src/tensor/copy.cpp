@@ -20,6 +20,16 @@ void copy_elements(const Tensor& dst, const Tensor& src) {
                    dst.nbytes());
     return;
   }
+  // A broadcast value (every stride 0, as sum().backward() hands on) is a fill.
+  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.numel() > 0 &&
+      std::all_of(src.strides().begin(), src.strides().end(), [](std::int64_t s) { return s == 0; })) {
+    dispatch_all(dst.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T v = *static_cast<const T*>(src.unsafeGetTensorImpl()->data());
+      std::fill_n(static_cast<T*>(dst.unsafeGetTensorImpl()->data()), dst.numel(), v);
+    });
+    return;
+  }
   dispatch_all(dst.dtype(), [&](auto dtag) {
     using D = typename decltype(dtag)::type;
     dispatch_all(src.dtype(), [&](auto stag) {

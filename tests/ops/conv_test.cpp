@@ -192,6 +192,81 @@ TEST(Conv1d, MatchesConv2dOfHeightOneAndGradcheck) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// The gradients of sum(v * y) by the definition: every term of
+// direct_conv2d's sums, v[n, o, i, j] x w for dx, v x x for dw, v for db.
+struct Grads {
+  std::vector<double> dx, dw, db;
+};
+Grads direct_conv2d_grads(const Tensor& x, const Tensor& w, const Tensor& v, Conf f) {
+  const auto xv = values(x), wv = values(w), vv = values(v);
+  const std::int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const std::int64_t O = w.size(0), Cg = w.size(1), KH = w.size(2), KW = w.size(3);
+  const std::int64_t OH = v.size(2), OW = v.size(3), Og = O / f.groups;
+  Grads g{std::vector<double>(xv.size()), std::vector<double>(wv.size()), std::vector<double>(static_cast<std::size_t>(O))};
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t i = 0; i < OH; ++i)
+        for (std::int64_t j = 0; j < OW; ++j) {
+          const double gy = vv[static_cast<std::size_t>(((n * O + o) * OH + i) * OW + j)];
+          g.db[static_cast<std::size_t>(o)] += gy;
+          const std::int64_t c0 = (o / Og) * Cg;
+          for (std::int64_t c = 0; c < Cg; ++c)
+            for (std::int64_t a = 0; a < KH; ++a)
+              for (std::int64_t e = 0; e < KW; ++e) {
+                const std::int64_t iy = i * f.sh - f.ph + a * f.dh, ix = j * f.sw - f.pw + e * f.dw;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const std::size_t xi = static_cast<std::size_t>(((n * C + c0 + c) * H + iy) * W + ix);
+                const std::size_t wi = static_cast<std::size_t>(((o * Cg + c) * KH + a) * KW + e);
+                g.dx[xi] += gy * wv[wi];
+                g.dw[wi] += gy * xv[xi];
+              }
+        }
+  return g;
+}
+
+// Shapes that take every branch of the stride-1 direct path (output
+// channels past its register blocks, several chunks of samples per run of
+// the weight gradient, groups, dilation, padding on some sides only) and,
+// with padding beyond the kernel's reach, the im2col path beside it: values
+// and all three gradients against the definition, float64 and float32.
+TEST(Conv2d, DirectAndIm2colPathsMatchTheDefinitionWithGradients) {
+  struct Case {
+    Conf f;
+    Shape x;
+    std::int64_t o, kh, kw;
+  };
+  const std::vector<Case> cases = {
+      {Conf{1, 1, 1, 1, 1, 1, 1}, {4, 40, 12, 12}, 19, 3, 3},   // output channels past the blocks
+      {Conf{1, 1, 1, 1, 1, 1, 1}, {48, 8, 64, 64}, 3, 3, 3},    // 6 samples a run, 5 (f32) or 2 a chunk
+      {Conf{1, 1, 2, 0, 1, 2, 1}, {3, 4, 9, 11}, 5, 3, 2},      // dilated columns, rows padded only
+      {Conf{1, 1, 0, 1, 2, 1, 2}, {2, 6, 10, 7}, 34, 2, 3},     // groups, dilated rows
+      {Conf{1, 1, 3, 3, 1, 1, 1}, {2, 3, 6, 5}, 4, 3, 3},       // padding past the kernel: im2col
+  };
+  std::uint64_t seed = 300;
+  for (const Case& c : cases) {
+    SCOPED_TRACE("x " + sigma::shape_string(c.x) + ", O " + std::to_string(c.o));
+    const Tensor x = random_tensor(c.x, sigma::kFloat64, seed++);
+    const Tensor w = random_tensor({c.o, c.x[1] / c.f.groups, c.kh, c.kw}, sigma::kFloat64, seed++);
+    const Tensor b = random_tensor({c.o}, sigma::kFloat64, seed++);
+    Shape ys;
+    const auto want = direct_conv2d(x, w, b, c.f, &ys);
+    const Tensor v = random_tensor(ys, sigma::kFloat64, seed++);
+    const Grads g = direct_conv2d_grads(x, w, v, c.f);
+    for (auto [dt, tol] : {std::pair{sigma::kFloat64, 1e-12}, std::pair{sigma::kFloat32, 2e-4}}) {
+      SCOPED_TRACE(sigma::to_string(dt));
+      const Tensor xs = x.detach().to(dt).requires_grad_(), ws = w.detach().to(dt).requires_grad_(),
+                   bs = b.detach().to(dt).requires_grad_();
+      const Tensor y = run(xs, ws, bs, c.f);
+      ASSERT_EQ(y.sizes().vec(), ys);
+      expect_near_all(values(y), want, tol);
+      (y * v.to(dt)).sum().backward();
+      expect_near_all(values(xs.grad()), g.dx, tol);
+      expect_near_all(values(ws.grad()), g.dw, tol * 10);
+      expect_near_all(values(bs.grad()), g.db, tol * 10);
+    }
+  }
+}
+
 TEST(Conv2d, SameBitsForAnyThreadCount) {
   // Large enough for the samples (forward, dx) and the blocks of dW to be
   // split across threads.
