@@ -61,15 +61,10 @@ template <int PB, class D, class T = hn::TFromD<D>>
 HWY_INLINE void FlatColumns(D d, const ConvFlatArgs<T>& a, std::int64_t p0) {
   std::int64_t o0 = 0;
   for (; o0 + kFlatOB <= a.o; o0 += kFlatOB) FlatBlock<kFlatOB, PB>(d, a, o0, p0);
-  if (a.o - o0 >= 4 && kFlatOB > 4) {
-    FlatBlock<4, PB>(d, a, o0, p0);
-    o0 += 4;
-  }
-  if (a.o - o0 >= 2) {
-    FlatBlock<2, PB>(d, a, o0, p0);
-    o0 += 2;
-  }
-  if (a.o - o0 >= 1) FlatBlock<1, PB>(d, a, o0, p0);
+  if constexpr (kFlatOB > 4)
+    for (; o0 + 4 <= a.o; o0 += 4) FlatBlock<4, PB>(d, a, o0, p0);
+  for (; o0 + 2 <= a.o; o0 += 2) FlatBlock<2, PB>(d, a, o0, p0);
+  if (o0 < a.o) FlatBlock<1, PB>(d, a, o0, p0);
 }
 
 template <class T>
@@ -79,7 +74,16 @@ void ConvFlat(const ConvFlatArgs<T>& a) {
   const std::int64_t vectors = (a.l + N - 1) / N;
   std::int64_t v = 0;
   for (; v + kFlatPB <= vectors; v += kFlatPB) FlatColumns<kFlatPB>(d, a, v * N);
-  for (; v < vectors; ++v) FlatColumns<1>(d, a, v * N);
+  // The last one or two vectors together: one vector a block costs as many
+  // broadcasts as multiply-adds.
+  switch (vectors - v) {
+    case 5: if constexpr (kFlatPB > 5) FlatColumns<5>(d, a, v * N); break;
+    case 4: if constexpr (kFlatPB > 4) FlatColumns<4>(d, a, v * N); break;
+    case 3: if constexpr (kFlatPB > 3) FlatColumns<3>(d, a, v * N); break;
+    case 2: FlatColumns<2>(d, a, v * N); break;
+    case 1: FlatColumns<1>(d, a, v * N); break;
+    default: break;
+  }
 }
 
 // dw[o0 + lanes of OV vectors][k0 + j] for j < KB, over every pixel of
@@ -183,6 +187,46 @@ void TransposeF64(const double* src, std::int64_t rows, std::int64_t cols, std::
   TransposeImpl(src, rows, cols, src_ld, dst, dst_ld);
 }
 
+// dst[r * dst_ld + c] = src[r * src_ld + c] (+ b when kAdd) for r < rows,
+// c < cols: whole vectors, the last one of a row overlapping the one before
+// it (the same values written twice); rows shorter than a vector one by one.
+template <bool kAdd, class T>
+void CopyRowsImpl(const T* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, T* dst,
+                  std::int64_t dst_ld, T b) {
+  const hn::ScalableTag<T> d;
+  const std::int64_t N = static_cast<std::int64_t>(hn::Lanes(d));
+  const auto vb = hn::Set(d, b);
+  for (std::int64_t r = 0; r < rows; ++r, src += src_ld, dst += dst_ld) {
+    if (cols < N) {
+      for (std::int64_t c = 0; c < cols; ++c) dst[c] = kAdd ? src[c] + b : src[c];
+      continue;
+    }
+    for (std::int64_t c = 0;; c += N) {
+      c = std::min(c, cols - N);
+      const auto v = hn::LoadU(d, src + c);
+      hn::StoreU(kAdd ? hn::Add(v, vb) : v, d, dst + c);
+      if (c == cols - N) break;
+    }
+  }
+}
+
+void CopyRowsF32(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+                 std::int64_t dst_ld) {
+  CopyRowsImpl<false>(src, rows, cols, src_ld, dst, dst_ld, 0.0f);
+}
+void CopyRowsF64(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
+                 std::int64_t dst_ld) {
+  CopyRowsImpl<false>(src, rows, cols, src_ld, dst, dst_ld, 0.0);
+}
+void CopyRowsPlusF32(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+                     std::int64_t dst_ld, float b) {
+  CopyRowsImpl<true>(src, rows, cols, src_ld, dst, dst_ld, b);
+}
+void CopyRowsPlusF64(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld,
+                     double* dst, std::int64_t dst_ld, double b) {
+  CopyRowsImpl<true>(src, rows, cols, src_ld, dst, dst_ld, b);
+}
+
 void ConvFlatF32(const ConvFlatArgs<float>& a) { ConvFlat(a); }
 void ConvFlatF64(const ConvFlatArgs<double>& a) { ConvFlat(a); }
 void ConvFlatWeightF32(const ConvFlatWeightArgs<float>& a) { ConvFlatWeight(a); }
@@ -201,6 +245,10 @@ HWY_EXPORT(ConvFlatWeightF32);
 HWY_EXPORT(ConvFlatWeightF64);
 HWY_EXPORT(TransposeF32);
 HWY_EXPORT(TransposeF64);
+HWY_EXPORT(CopyRowsF32);
+HWY_EXPORT(CopyRowsF64);
+HWY_EXPORT(CopyRowsPlusF32);
+HWY_EXPORT(CopyRowsPlusF64);
 
 void conv_flat(const ConvFlatArgs<float>& a) {
   detail::init_dispatch();
@@ -227,6 +275,26 @@ void transpose(const double* src, std::int64_t rows, std::int64_t cols, std::int
                std::int64_t dst_ld) {
   detail::init_dispatch();
   HWY_DYNAMIC_DISPATCH(TransposeF64)(src, rows, cols, src_ld, dst, dst_ld);
+}
+void copy_rows(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+               std::int64_t dst_ld) {
+  detail::init_dispatch();
+  HWY_DYNAMIC_DISPATCH(CopyRowsF32)(src, rows, cols, src_ld, dst, dst_ld);
+}
+void copy_rows(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
+               std::int64_t dst_ld) {
+  detail::init_dispatch();
+  HWY_DYNAMIC_DISPATCH(CopyRowsF64)(src, rows, cols, src_ld, dst, dst_ld);
+}
+void copy_rows_plus(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+                    std::int64_t dst_ld, float b) {
+  detail::init_dispatch();
+  HWY_DYNAMIC_DISPATCH(CopyRowsPlusF32)(src, rows, cols, src_ld, dst, dst_ld, b);
+}
+void copy_rows_plus(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
+                    std::int64_t dst_ld, double b) {
+  detail::init_dispatch();
+  HWY_DYNAMIC_DISPATCH(CopyRowsPlusF64)(src, rows, cols, src_ld, dst, dst_ld, b);
 }
 }  // namespace kernels
 }  // namespace sigma

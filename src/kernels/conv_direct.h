@@ -64,4 +64,15 @@ void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int6
 void transpose(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
                std::int64_t dst_ld);
 
+// dst[r * dst_ld + c] = src[r * src_ld + c] for r < rows, c < cols (images
+// into planes and back); copy_rows_plus adds b to each. Rows must not overlap.
+void copy_rows(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+               std::int64_t dst_ld);
+void copy_rows(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
+               std::int64_t dst_ld);
+void copy_rows_plus(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
+                    std::int64_t dst_ld, float b);
+void copy_rows_plus(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
+                    std::int64_t dst_ld, double b);
+
 }  // namespace sigma::kernels

@@ -21,6 +21,7 @@
 // thread count. OpenBLAS runs single-threaded under sigma (ops/blas.h).
 // float32 and float64 only.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -437,17 +438,27 @@ struct FlatPlane {
   FlatPlane(std::int64_t h_, std::int64_t w_, std::int64_t top_, std::int64_t left_, std::int64_t hp_,
             std::int64_t wp_, std::int64_t reach)
       : h(h_), w(w_), top(top_), left(left_), hp(hp_), wp(wp_), stride(round16(hp_ * wp_ + reach + 16)) {}
+  // The pixels only: the borders are zero already (plane_scratch).
   template <class T> void fill(const T* img, T* plane) const {
-    std::fill_n(plane, top * wp, T(0));
-    for (std::int64_t r = 0; r < h; ++r) {
-      T* row = plane + (top + r) * wp;
-      std::fill_n(row, left, T(0));
-      std::memcpy(row + left, img + r * w, static_cast<std::size_t>(w) * sizeof(T));
-      std::fill_n(row + left + w, wp - left - w, T(0));
-    }
-    std::fill_n(plane + (top + h) * wp, stride - (top + h) * wp, T(0));
+    kernels::copy_rows(img, h, w, w, plane + top * wp + left, wp);
   }
+  auto key() const { return std::array<std::int64_t, 7>{h, w, top, left, hp, wp, stride}; }
 };
+
+// Per thread and slot, n values of planes laid out as pl (at multiples of
+// its stride), whose borders and tails are zero: the whole buffer is zeroed
+// when the layout changes (and new space comes zeroed), and fills write
+// only pixels, so the borders stay zero from one call to the next.
+template <class T, int Slot> T* plane_scratch(std::size_t n, const FlatPlane& pl) {
+  thread_local std::vector<T> buffer;
+  thread_local std::array<std::int64_t, 7> layout{};
+  if (layout != pl.key()) {
+    std::fill(buffer.begin(), buffer.end(), T(0));
+    layout = pl.key();
+  }
+  if (buffer.size() < n) buffer.resize(n, T(0));
+  return buffer.data();
+}
 
 // The forward's planes: x [H, W] at (ph, pw) in [OH + eh, OW + ew].
 FlatPlane input_plane(const Geometry& g) {
@@ -475,27 +486,22 @@ std::vector<std::int64_t> flat_offsets(std::int64_t channels, const Geometry& g,
 // One sample and group: `channels` planes of `src` images (rows `image`
 // apart) through conv_flat with wt [K, out_channels], into dst
 // [out_channels, h, w] of the plane's output geometry, plus bias.
-template <class T>
+template <int PlaneSlot, class T>
 void flat_conv_sample(const T* src, std::int64_t channels, const FlatPlane& in, std::int64_t out_h,
                       std::int64_t out_w, const std::vector<std::int64_t>& off, const T* wt,
                       std::int64_t out_channels, const T* bias, T* dst) {
-  T* planes = scratch<T, 3>(static_cast<std::size_t>(channels * in.stride));
+  T* planes = plane_scratch<T, PlaneSlot>(static_cast<std::size_t>(channels * in.stride), in);
   for (std::int64_t c = 0; c < channels; ++c) in.fill(src + c * in.h * in.w, planes + c * in.stride);
   const std::int64_t l = out_h * in.wp, ld = round16(l);
   T* out = scratch<T, 2>(static_cast<std::size_t>(out_channels * ld));
   kernels::conv_flat(kernels::ConvFlatArgs<T>{planes, off.data(), static_cast<std::int64_t>(off.size()), wt,
                                               out_channels, out, ld, l});
-  for (std::int64_t o = 0; o < out_channels; ++o)
-    for (std::int64_t r = 0; r < out_h; ++r) {
-      const T* from = out + o * ld + r * in.wp;
-      T* to = dst + (o * out_h + r) * out_w;
-      if (bias) {
-        const T b = bias[o];
-        for (std::int64_t q = 0; q < out_w; ++q) to[q] = from[q] + b;
-      } else {
-        std::memcpy(to, from, static_cast<std::size_t>(out_w) * sizeof(T));
-      }
-    }
+  for (std::int64_t o = 0; o < out_channels; ++o) {
+    if (bias)
+      kernels::copy_rows_plus(out + o * ld, out_h, out_w, in.wp, dst + o * out_h * out_w, out_w, bias[o]);
+    else
+      kernels::copy_rows(out + o * ld, out_h, out_w, in.wp, dst + o * out_h * out_w, out_w);
+  }
 }
 
 template <class T> void flat_forward(const T* x, const T* w, const T* b, T* y, const Geometry& g) {
@@ -508,10 +514,25 @@ template <class T> void flat_forward(const T* x, const T* w, const T* b, T* y, c
       for (std::int64_t k = 0; k < K; ++k) wt[(grp * K + k) * Og + o] = w[(grp * Og + o) * K + k];
   detail::parallel_items(g.n, g.o * g.p() * K, kConvGrain, [&](std::int64_t n) {
     for (std::int64_t grp = 0; grp < g.groups; ++grp)
-      flat_conv_sample<T>(x + (n * g.c + grp * Cg) * g.h * g.w, Cg, in, g.oh, g.ow, off,
+      flat_conv_sample<0, T>(x + (n * g.c + grp * Cg) * g.h * g.w, Cg, in, g.oh, g.ow, off,
                           wt.data() + grp * K * Og, Og, b ? b + grp * Og : nullptr,
                           y + (n * g.o + grp * Og) * g.p());
   });
+}
+
+// r[0, n) summed in double: 16 independent chains (element i in chain
+// i mod 16, so the compiler can keep them in vector registers without
+// reordering any sum), added pairwise in a fixed order.
+template <class T> double sum_in_double(const T* r, std::int64_t n) {
+  constexpr int kChains = 16;
+  double lane[kChains] = {};
+  std::int64_t i = 0;
+  for (; i + kChains <= n; i += kChains)
+    for (int u = 0; u < kChains; ++u) lane[u] += static_cast<double>(r[i + u]);
+  for (int u = 0; i < n; ++i, ++u) lane[u] += static_cast<double>(r[i]);
+  for (int width = kChains / 2; width > 0; width /= 2)
+    for (int u = 0; u < width; ++u) lane[u] += lane[u + width];
+  return lane[0];
 }
 
 // Samples per kernel call of the weight gradient: their planes and
@@ -552,26 +573,19 @@ void flat_backward(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, con
     const std::int64_t n0 = run * g.n / runs, n1 = (run + 1) * g.n / runs;
     for (std::int64_t c0 = n0; c0 < n1; c0 += chunk) {
       const std::int64_t s = std::min(chunk, n1 - c0);
-      T* planes = dw ? scratch<T, 0>(static_cast<std::size_t>(s * g.c * in.stride)) : nullptr;
+      T* planes = dw ? plane_scratch<T, 1>(static_cast<std::size_t>(s * g.c * in.stride), in) : nullptr;
       T* dyt = dw ? scratch<T, 1>(static_cast<std::size_t>(s * g.groups * P * ldo)) : nullptr;
       for (std::int64_t i = 0; i < s; ++i) {
         const std::int64_t n = c0 + i;
         const T* dyn = dy + n * g.o * P;
         if (dx)
           for (std::int64_t grp = 0; grp < g.groups; ++grp)
-            flat_conv_sample<T>(dyn + grp * Og * P, Og, grad, g.h, g.w, grad_off,
+            flat_conv_sample<2, T>(dyn + grp * Og * P, Og, grad, g.h, g.w, grad_off,
                                 wt.data() + grp * Og * taps * Cg, Cg, nullptr,
                                 dx + (n * g.c + grp * Cg) * g.h * g.w);
         if (db)
-          for (std::int64_t o = 0; o < g.o; ++o) {
-            const T* r = dyn + o * P;
-            double lane[4] = {};  // four chains, added in a fixed order
-            std::int64_t p = 0;
-            for (; p + 4 <= P; p += 4)
-              for (int u = 0; u < 4; ++u) lane[u] += static_cast<double>(r[p + u]);
-            for (; p < P; ++p) lane[0] += static_cast<double>(r[p]);
-            bias_sums[static_cast<std::size_t>(run * g.o + o)] += (lane[0] + lane[1]) + (lane[2] + lane[3]);
-          }
+          for (std::int64_t o = 0; o < g.o; ++o)
+            bias_sums[static_cast<std::size_t>(run * g.o + o)] += sum_in_double(dyn + o * P, P);
         if (dw) {
           for (std::int64_t c = 0; c < g.c; ++c)
             in.fill(x + (n * g.c + c) * g.h * g.w, planes + (i * g.c + c) * in.stride);

@@ -1,5 +1,5 @@
-// Tests of src/kernels/conv_direct.cpp: conv_flat, conv_flat_weight and
-// transpose against loops written here (long double sums), on every SIMD
+// Tests of src/kernels/conv_direct.cpp: conv_flat, conv_flat_weight,
+// transpose and copy_rows against loops written here (long double sums), on every SIMD
 // target compiled in and supported here, and the same bits on every target
 // (each output is one chain of fused multiply-adds in a fixed order).
 #include "kernels/conv_direct.h"
@@ -185,5 +185,39 @@ void check_transpose() {
 
 TEST(KernelTranspose, EveryElementOnceAndNothingElseF32) { check_transpose<float>(); }
 TEST(KernelTranspose, EveryElementOnceAndNothingElseF64) { check_transpose<double>(); }
+
+template <class T>
+void check_copy_rows() {
+  std::uint64_t seed = 300;
+  for (const auto& [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {1, 1}, {3, 7}, {4, 16}, {5, 17}, {2, 28}, {3, 33}, {1, 64}}) {
+    const std::int64_t src_ld = cols + 2, dst_ld = cols + 3;
+    std::vector<T> src = random_values<T>(static_cast<std::size_t>(rows * src_ld), seed++);
+    src[0] = T(-0.0);  // copied with its sign; -0 + 0.5 is 0.5
+    for_each_target([&](const std::string&) {
+      for (bool plus : {false, true}) {
+        std::vector<T> dst(static_cast<std::size_t>(rows * dst_ld), T(-9));
+        if (plus)
+          sigma::kernels::copy_rows_plus(src.data(), rows, cols, src_ld, dst.data(), dst_ld, T(0.5));
+        else
+          sigma::kernels::copy_rows(src.data(), rows, cols, src_ld, dst.data(), dst_ld);
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t c = 0; c < dst_ld; ++c) {
+            const T got = dst[r * dst_ld + c];
+            if (c >= cols) {
+              ASSERT_EQ(got, T(-9)) << "wrote past the row at [" << r << "][" << c << "]";
+              continue;
+            }
+            const T want = plus ? src[r * src_ld + c] + T(0.5) : src[r * src_ld + c];
+            ASSERT_EQ(std::memcmp(&got, &want, sizeof(T)), 0)
+                << rows << "x" << cols << (plus ? " plus" : "") << " at [" << r << "][" << c << "]";
+          }
+      }
+    });
+  }
+}
+
+TEST(KernelCopyRows, EveryRowExactlyAndNothingBesideF32) { check_copy_rows<float>(); }
+TEST(KernelCopyRows, EveryRowExactlyAndNothingBesideF64) { check_copy_rows<double>(); }
 
 }  // namespace
