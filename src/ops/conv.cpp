@@ -1,5 +1,7 @@
 // conv.cpp: conv2d (and conv1d as conv2d over a height of 1), forward and
-// backward side by side, as im2col + CBLAS sgemm/dgemm.
+// backward side by side. Stride 1 with padding within the kernel's reach
+// (most layers) runs direct on kernels/conv_direct.h: the flat path below.
+// Everything else is im2col + CBLAS sgemm/dgemm, described here.
 //
 // Shape letters: N batch, C input channels, O output channels, G groups,
 // Cg = C / G and Og = O / G per group, H W input, kh kw kernel, OH OW output,
