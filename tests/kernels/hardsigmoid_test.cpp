@@ -17,6 +17,7 @@
 #include "kernel_checks.h"
 #include "mpfr_ref.h"
 #include "sigma/kernels.h"
+#include "sweep.h"
 #include "targets.h"
 #include "tensor_checks.h"
 #include "ulp.h"
@@ -36,11 +37,12 @@ long double mp_hardsigmoid(long double x) {
 
 TEST(KernelHardsigmoid, CorrectlyRoundedAroundTheRampOnEveryTarget) {
   std::vector<float> x;
-  for (std::int64_t k = f32_order(-3.5f); k <= f32_order(3.5f); k += 97) x.push_back(f32_from_order(k));
+  const std::int64_t step = 97 * (1000 / sigma::test::sweep(1000));
+  for (std::int64_t k = f32_order(-3.5f); k <= f32_order(3.5f); k += step) x.push_back(f32_from_order(k));
   std::vector<double> xd;
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> u(-3.5, 3.5);
-  for (int i = 0; i < 200000; ++i) xd.push_back(u(rng));
+  for (std::int64_t i = 0; i < sigma::test::sweep(200000); ++i) xd.push_back(u(rng));
   std::vector<float> y(x.size());
   std::vector<double> yd(xd.size());
   for_each_target([&](const std::string&) {

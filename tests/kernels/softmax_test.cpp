@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sigma/kernels.h"
+#include "sweep.h"
 #include "targets.h"
 #include "ulp.h"
 
@@ -351,7 +352,7 @@ std::vector<T> all_outputs(const std::vector<T>& x, const std::vector<T>& dy, st
 template <class T>
 void check_bitwise() {
   for (const std::int64_t cols : {1, 7, 33, 1000, 3001}) {
-    const std::int64_t rows = std::max<std::int64_t>(2, 400000 / cols);
+    const std::int64_t rows = std::max<std::int64_t>(2, sigma::test::sweep(400000) / cols);
     std::mt19937_64 rng(static_cast<std::uint64_t>(cols));
     std::uniform_real_distribution<double> u(-20, 20);
     std::vector<T> x(static_cast<std::size_t>(rows * cols)), dy(x.size());
