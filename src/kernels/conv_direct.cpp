@@ -250,52 +250,38 @@ HWY_EXPORT(CopyRowsF64);
 HWY_EXPORT(CopyRowsPlusF32);
 HWY_EXPORT(CopyRowsPlusF64);
 
-void conv_flat(const ConvFlatArgs<float>& a) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(ConvFlatF32)(a);
-}
-void conv_flat(const ConvFlatArgs<double>& a) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(ConvFlatF64)(a);
-}
-void conv_flat_weight(const ConvFlatWeightArgs<float>& a) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(ConvFlatWeightF32)(a);
-}
-void conv_flat_weight(const ConvFlatWeightArgs<double>& a) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(ConvFlatWeightF64)(a);
-}
+// The kernel for the chosen target, once SIGMA_TARGET has been read.
+#define SIGMA_CONV_CALL(KERNEL, ...) (detail::init_dispatch(), HWY_DYNAMIC_DISPATCH(KERNEL)(__VA_ARGS__))
+
+void conv_flat(const ConvFlatArgs<float>& a) { SIGMA_CONV_CALL(ConvFlatF32, a); }
+void conv_flat(const ConvFlatArgs<double>& a) { SIGMA_CONV_CALL(ConvFlatF64, a); }
+void conv_flat_weight(const ConvFlatWeightArgs<float>& a) { SIGMA_CONV_CALL(ConvFlatWeightF32, a); }
+void conv_flat_weight(const ConvFlatWeightArgs<double>& a) { SIGMA_CONV_CALL(ConvFlatWeightF64, a); }
 void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
                std::int64_t dst_ld) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(TransposeF32)(src, rows, cols, src_ld, dst, dst_ld);
+  SIGMA_CONV_CALL(TransposeF32, src, rows, cols, src_ld, dst, dst_ld);
 }
 void transpose(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
                std::int64_t dst_ld) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(TransposeF64)(src, rows, cols, src_ld, dst, dst_ld);
+  SIGMA_CONV_CALL(TransposeF64, src, rows, cols, src_ld, dst, dst_ld);
 }
 void copy_rows(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
                std::int64_t dst_ld) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(CopyRowsF32)(src, rows, cols, src_ld, dst, dst_ld);
+  SIGMA_CONV_CALL(CopyRowsF32, src, rows, cols, src_ld, dst, dst_ld);
 }
 void copy_rows(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
                std::int64_t dst_ld) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(CopyRowsF64)(src, rows, cols, src_ld, dst, dst_ld);
+  SIGMA_CONV_CALL(CopyRowsF64, src, rows, cols, src_ld, dst, dst_ld);
 }
 void copy_rows_plus(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, float* dst,
                     std::int64_t dst_ld, float b) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(CopyRowsPlusF32)(src, rows, cols, src_ld, dst, dst_ld, b);
+  SIGMA_CONV_CALL(CopyRowsPlusF32, src, rows, cols, src_ld, dst, dst_ld, b);
 }
 void copy_rows_plus(const double* src, std::int64_t rows, std::int64_t cols, std::int64_t src_ld, double* dst,
                     std::int64_t dst_ld, double b) {
-  detail::init_dispatch();
-  HWY_DYNAMIC_DISPATCH(CopyRowsPlusF64)(src, rows, cols, src_ld, dst, dst_ld, b);
+  SIGMA_CONV_CALL(CopyRowsPlusF64, src, rows, cols, src_ld, dst, dst_ld, b);
 }
+#undef SIGMA_CONV_CALL
 }  // namespace kernels
 }  // namespace sigma
 #endif  // HWY_ONCE

@@ -24,36 +24,53 @@ struct Conf {
   std::int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1;
 };
 
-// y[n, o, i, j] = b[o] + sum_{c in o's group, a, e} x[n, c, i sh - ph + a dh,
-// j sw - pw + e dw] w[o, c - group start, a, e], out-of-range x being 0.
-std::vector<double> direct_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conf f,
-                                  Shape* out_shape) {
-  const auto xv = values(x), wv = values(w);
-  const std::vector<double> bv = b.defined() ? values(b) : std::vector<double>{};
-  const std::int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  const std::int64_t O = w.size(0), Cg = w.size(1), KH = w.size(2), KW = w.size(3);
-  const std::int64_t OH = (H + 2 * f.ph - f.dh * (KH - 1) - 1) / f.sh + 1;
-  const std::int64_t OW = (W + 2 * f.pw - f.dw * (KW - 1) - 1) / f.sw + 1;
-  *out_shape = {N, O, OH, OW};
-  std::vector<double> y(static_cast<std::size_t>(N * O * OH * OW));
-  const std::int64_t Og = O / f.groups;
+// Calls term(n, o, i, j, xi, wi) for each term x[xi] w[wi] of y[n, o, i, j]'s
+// sum, over c in o's group, a, e (x[n, c, i sh - ph + a dh, j sw - pw + e dw]
+// w[o, c - group start, a, e], out-of-range x being 0 and skipped), in that
+// order.
+template <class Term>
+void for_each_term(const Shape& xs, const Shape& ws, Conf f, std::int64_t OH, std::int64_t OW, Term term) {
+  const std::int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  const std::int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3], Og = O / f.groups;
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t o = 0; o < O; ++o)
       for (std::int64_t i = 0; i < OH; ++i)
         for (std::int64_t j = 0; j < OW; ++j) {
-          double s = bv.empty() ? 0.0 : bv[static_cast<std::size_t>(o)];
           const std::int64_t c0 = (o / Og) * Cg;
           for (std::int64_t c = 0; c < Cg; ++c)
             for (std::int64_t a = 0; a < KH; ++a)
               for (std::int64_t e = 0; e < KW; ++e) {
                 const std::int64_t iy = i * f.sh - f.ph + a * f.dh, ix = j * f.sw - f.pw + e * f.dw;
                 if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                s += xv[static_cast<std::size_t>(((n * C + c0 + c) * H + iy) * W + ix)] *
-                     wv[static_cast<std::size_t>(((o * Cg + c) * KH + a) * KW + e)];
+                term(n, o, i, j, static_cast<std::size_t>(((n * C + c0 + c) * H + iy) * W + ix),
+                     static_cast<std::size_t>(((o * Cg + c) * KH + a) * KW + e));
               }
-          y[static_cast<std::size_t>(((n * O + o) * OH + i) * OW + j)] = s;
         }
-  (void)C;
+}
+
+// y[n, o, i, j] = b[o] + the terms above, in double.
+std::vector<double> direct_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conf f,
+                                  Shape* out_shape) {
+  const auto xv = values(x), wv = values(w);
+  const std::vector<double> bv = b.defined() ? values(b) : std::vector<double>{};
+  const std::int64_t N = x.size(0), H = x.size(2), W = x.size(3);
+  const std::int64_t O = w.size(0), KH = w.size(2), KW = w.size(3);
+  const std::int64_t OH = (H + 2 * f.ph - f.dh * (KH - 1) - 1) / f.sh + 1;
+  const std::int64_t OW = (W + 2 * f.pw - f.dw * (KW - 1) - 1) / f.sw + 1;
+  *out_shape = {N, O, OH, OW};
+  std::vector<double> y(static_cast<std::size_t>(N * O * OH * OW));
+  const auto at = [&](std::int64_t n, std::int64_t o, std::int64_t i, std::int64_t j) -> double& {
+    return y[static_cast<std::size_t>(((n * O + o) * OH + i) * OW + j)];
+  };
+  if (!bv.empty())
+    for (std::int64_t n = 0; n < N; ++n)
+      for (std::int64_t o = 0; o < O; ++o)
+        for (std::int64_t i = 0; i < OH; ++i)
+          for (std::int64_t j = 0; j < OW; ++j) at(n, o, i, j) = bv[static_cast<std::size_t>(o)];
+  for_each_term(x.sizes().vec(), w.sizes().vec(), f, OH, OW,
+                [&](std::int64_t n, std::int64_t o, std::int64_t i, std::int64_t j, std::size_t xi, std::size_t wi) {
+                  at(n, o, i, j) += xv[xi] * wv[wi];
+                });
   return y;
 }
 
@@ -199,28 +216,15 @@ struct Grads {
 };
 Grads direct_conv2d_grads(const Tensor& x, const Tensor& w, const Tensor& v, Conf f) {
   const auto xv = values(x), wv = values(w), vv = values(v);
-  const std::int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  const std::int64_t O = w.size(0), Cg = w.size(1), KH = w.size(2), KW = w.size(3);
-  const std::int64_t OH = v.size(2), OW = v.size(3), Og = O / f.groups;
+  const std::int64_t O = w.size(0), OH = v.size(2), OW = v.size(3);
   Grads g{std::vector<double>(xv.size()), std::vector<double>(wv.size()), std::vector<double>(static_cast<std::size_t>(O))};
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t i = 0; i < OH; ++i)
-        for (std::int64_t j = 0; j < OW; ++j) {
-          const double gy = vv[static_cast<std::size_t>(((n * O + o) * OH + i) * OW + j)];
-          g.db[static_cast<std::size_t>(o)] += gy;
-          const std::int64_t c0 = (o / Og) * Cg;
-          for (std::int64_t c = 0; c < Cg; ++c)
-            for (std::int64_t a = 0; a < KH; ++a)
-              for (std::int64_t e = 0; e < KW; ++e) {
-                const std::int64_t iy = i * f.sh - f.ph + a * f.dh, ix = j * f.sw - f.pw + e * f.dw;
-                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                const std::size_t xi = static_cast<std::size_t>(((n * C + c0 + c) * H + iy) * W + ix);
-                const std::size_t wi = static_cast<std::size_t>(((o * Cg + c) * KH + a) * KW + e);
-                g.dx[xi] += gy * wv[wi];
-                g.dw[wi] += gy * xv[xi];
-              }
-        }
+  for (std::size_t i = 0; i < vv.size(); ++i) g.db[(i / static_cast<std::size_t>(OH * OW)) % static_cast<std::size_t>(O)] += vv[i];
+  for_each_term(x.sizes().vec(), w.sizes().vec(), f, OH, OW,
+                [&](std::int64_t n, std::int64_t o, std::int64_t i, std::int64_t j, std::size_t xi, std::size_t wi) {
+                  const double gy = vv[static_cast<std::size_t>(((n * O + o) * OH + i) * OW + j)];
+                  g.dx[xi] += gy * wv[wi];
+                  g.dw[wi] += gy * xv[xi];
+                });
   return g;
 }
 
